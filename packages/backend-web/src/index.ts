@@ -1,0 +1,95 @@
+/**
+ * `@tms/backend-web`: choose the fastest tfjs backend available in a browser.
+ *
+ * Order: `webgpu` → `webgl` → `wasm` → `cpu`. Each backend package is imported
+ * lazily, so a page only loads what it uses.
+ *
+ * @example
+ * ```ts
+ * import { useWebBackend } from '@tms/backend-web';
+ * const info = await useWebBackend({ wasmPaths: '/wasm/' });
+ * status.textContent = info.message;
+ * // later, let the user switch:
+ * await useWebBackend({ prefer: 'wasm', strict: true });
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
+import { checkOneOf } from '@tms/data';
+
+/** Backends this package can select, fastest first. */
+export const WEB_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/** A browser backend name. */
+export type WebBackendName = (typeof WEB_BACKENDS)[number];
+
+/** Options of {@link useWebBackend}. */
+export interface WebBackendOptions {
+  /** `auto` (default) tries fastest first; a name is tried first, then the slower ones after it. */
+  prefer?: 'auto' | WebBackendName;
+  /** Only try `prefer`. Default false. */
+  strict?: boolean;
+  /** URL prefix where the tfjs wasm binaries are served (needed by bundlers), e.g. `/wasm/`. */
+  wasmPaths?: string;
+  /** Where to report the choice. */
+  log?: (message: string) => void;
+  /** Module loader; tests and custom bundling can replace it. */
+  importer?: (name: WebBackendName) => Promise<unknown>;
+}
+
+/** The result of {@link useWebBackend}. */
+export interface WebBackendInfo extends BackendChoice {
+  name: WebBackendName;
+}
+
+async function defaultImporter(name: WebBackendName, wasmPaths?: string): Promise<unknown> {
+  switch (name) {
+    case 'webgpu': {
+      const nav = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator;
+      if (!nav?.gpu) throw new Error('navigator.gpu is not available (WebGPU unsupported or disabled)');
+      const adapter = await nav.gpu.requestAdapter();
+      if (!adapter) throw new Error('no WebGPU adapter available');
+      return import('@tensorflow/tfjs-backend-webgpu');
+    }
+    case 'webgl':
+      if (typeof document === 'undefined' && typeof OffscreenCanvas === 'undefined') {
+        throw new Error('no canvas available for WebGL');
+      }
+      return import('@tensorflow/tfjs-backend-webgl');
+    case 'wasm': {
+      const mod = await import('@tensorflow/tfjs-backend-wasm');
+      if (wasmPaths) mod.setWasmPaths(wasmPaths);
+      return mod;
+    }
+    case 'cpu':
+      return import('@tensorflow/tfjs-backend-cpu');
+  }
+}
+
+/** The candidate list for a preference, in the order they will be tried. */
+export function webCandidateOrder(prefer: 'auto' | WebBackendName = 'auto', strict = false): WebBackendName[] {
+  const p = checkOneOf(prefer, 'prefer', ['auto', ...WEB_BACKENDS] as const);
+  if (p === 'auto') return [...WEB_BACKENDS];
+  if (strict) return [p];
+  return WEB_BACKENDS.slice(WEB_BACKENDS.indexOf(p));
+}
+
+/**
+ * Pick and activate a tfjs backend in the browser, reporting which one runs and
+ * why the faster ones were skipped. Call again with another `prefer` to switch
+ * at run time; models created before keep working (tfjs moves their data).
+ */
+export async function useWebBackend(options: WebBackendOptions = {}): Promise<WebBackendInfo> {
+  const importer = options.importer ?? ((n: WebBackendName) => defaultImporter(n, options.wasmPaths));
+  const candidates: BackendCandidate[] = webCandidateOrder(options.prefer, options.strict).map((name) => ({
+    name,
+    load: async () => {
+      await importer(name);
+      return name;
+    },
+  }));
+  const choice = (await selectBackend(candidates)) as WebBackendInfo;
+  options.log?.(choice.message);
+  return choice;
+}

@@ -1,0 +1,37 @@
+/**
+ * `@tms/core`: toy models of superposition on `@tensorflow/tfjs-core`.
+ *
+ * Many independent models ("instances") are trained at once as batched tensors.
+ * This package never imports a tfjs backend: pick one with `@tms/backend-node`
+ * or `@tms/backend-web` (or register any tfjs backend yourself) before training.
+ *
+ * @packageDocumentation
+ */
+export { tf } from './tf.js';
+export {
+  MODEL_KINDS,
+  AbsModel,
+  LinearModel,
+  ReluHiddenModel,
+  ReluOutputModel,
+  createModel,
+  validateModelConfig,
+  xavierNormal,
+  type ModelConfig,
+  type ModelKind,
+  type ParamArray,
+  type ToyModel,
+} from './models.js';
+export { lossPerInstance, totalLoss } from './loss.js';
+export {
+  AdamOptimizer,
+  OPTIMIZERS,
+  SCHEDULES,
+  learningRateAt,
+  validateOptimizerConfig,
+  validateScheduleConfig,
+  type OptimizerConfig,
+  type ScheduleConfig,
+} from './optim.js';
+export { train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
+export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';

@@ -1,0 +1,26 @@
+/**
+ * `@tms/data`: seeded synthetic sparse features for toy models of superposition.
+ *
+ * Pure TypeScript, no tensor library: batches are `Float32Array`s laid out
+ * `[instances, batch, features]`.
+ *
+ * @packageDocumentation
+ */
+export { Rng } from './rng.js';
+export {
+  ConfigError,
+  checkBoolean,
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  expandPerFeature,
+  type PerFeature,
+} from './spec.js';
+export {
+  SparseFeatures,
+  geometricImportance,
+  resolveProbability,
+  type BatchSource,
+  type FeatureBatch,
+  type SparseFeaturesConfig,
+} from './features.js';

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, Rng, SparseFeatures, expandPerFeature, geometricImportance } from '../src/index.js';
+
+describe('Rng', () => {
+  it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    const c = new Rng(8);
+    const d = new Rng(7, 1);
+    const sa = Array.from({ length: 100 }, () => a.uint32());
+    expect(Array.from({ length: 100 }, () => b.uint32())).toEqual(sa);
+    expect(Array.from({ length: 100 }, () => c.uint32())).not.toEqual(sa);
+    expect(Array.from({ length: 100 }, () => d.uint32())).not.toEqual(sa);
+  });
+
+  it('draws uniform floats with mean 1/2 and variance 1/12', () => {
+    const r = new Rng(1);
+    const N = 200_000;
+    let s = 0;
+    let s2 = 0;
+    let min = 1;
+    let max = 0;
+    for (let i = 0; i < N; i++) {
+      const u = r.float();
+      s += u;
+      s2 += u * u;
+      min = Math.min(min, u);
+      max = Math.max(max, u);
+    }
+    const mean = s / N;
+    const variance = s2 / N - mean * mean;
+    // standard error of the mean is sqrt(1/12/N) ≈ 6.5e-4: allow 5 sigma
+    expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / N));
+    expect(variance).toBeCloseTo(1 / 12, 3);
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(1);
+  });
+
+  it('draws standard normals', () => {
+    const r = new Rng(3);
+    const N = 100_000;
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < N; i++) {
+      const z = r.normal();
+      s += z;
+      s2 += z * z;
+    }
+    expect(Math.abs(s / N)).toBeLessThan(5 / Math.sqrt(N));
+    expect(s2 / N).toBeCloseTo(1, 1);
+  });
+});
+
+describe('SparseFeatures', () => {
+  const I = 3;
+  const n = 10;
+  const S = [0, 0.9, 0.99];
+
+  it('has the requested sparsity and mean within statistical bounds for every instance', () => {
+    const gen = new SparseFeatures({ instances: I, features: n, sparsity: S.map((s) => Array(n).fill(s)), seed: 5 });
+    const B = 20_000;
+    const { data, shape } = gen.sample(B);
+    expect(shape).toEqual([I, B, n]);
+    for (let i = 0; i < I; i++) {
+      let nonzero = 0;
+      let sum = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let k = i * B * n; k < (i + 1) * B * n; k++) {
+        if (data[k] !== 0) nonzero++;
+        sum += data[k];
+        min = Math.min(min, data[k]);
+        max = Math.max(max, data[k]);
+      }
+      expect(min).toBeGreaterThanOrEqual(0);
+      expect(max).toBeLessThan(1);
+      const N = B * n;
+      const p = 1 - S[i];
+      const pHat = nonzero / N;
+      // binomial standard error, 5 sigma (plus a floor for p = 1)
+      expect(Math.abs(pHat - p)).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / N) + 1e-12);
+      // E[x] = p/2, Var[x] = p/3 - p²/4
+      const mean = sum / N;
+      const sd = Math.sqrt(p / 3 - (p * p) / 4);
+      expect(Math.abs(mean - p / 2)).toBeLessThan((5 * sd) / Math.sqrt(N));
+    }
+  });
+
+  it('supports per-feature probabilities and signed values', () => {
+    const probs = Array.from({ length: n }, (_, f) => (f + 1) / n);
+    const gen = new SparseFeatures({ instances: 1, features: n, featureProbability: probs, signed: true, seed: 2 });
+    const B = 20_000;
+    const { data } = gen.sample(B);
+    let negative = 0;
+    expect(data.reduce((a, b) => Math.min(a, b), Infinity)).toBeGreaterThanOrEqual(-1);
+    expect(data.reduce((a, b) => Math.max(a, b), -Infinity)).toBeLessThan(1);
+    for (let f = 0; f < n; f++) {
+      let nonzero = 0;
+      for (let b = 0; b < B; b++) {
+        const v = data[b * n + f];
+        if (v !== 0) nonzero++;
+        if (v < 0) negative++;
+      }
+      const p = probs[f];
+      expect(Math.abs(nonzero / B - p)).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / B) + 1e-12);
+    }
+    const totalNonzero = probs.reduce((a, b) => a + b, 0) * B;
+    expect(negative / totalNonzero).toBeGreaterThan(0.47);
+    expect(negative / totalNonzero).toBeLessThan(0.53);
+  });
+
+  it('reproduces batches from the same seed and differs for another seed', () => {
+    const make = (seed: number) => new SparseFeatures({ instances: 2, features: 5, sparsity: 0.5, seed });
+    const a = make(11).sample(64).data;
+    const b = make(11).sample(64).data;
+    const c = make(12).sample(64).data;
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(Array.from(c)).not.toEqual(Array.from(a));
+  });
+
+  it('reuses an output buffer', () => {
+    const gen = new SparseFeatures({ instances: 2, features: 5, seed: 1 });
+    const buf = new Float32Array(2 * 8 * 5);
+    const { data } = gen.sample(8, buf);
+    expect(data.buffer).toBe(buf.buffer);
+  });
+
+  it('rejects bad configs naming the field and the allowed values', () => {
+    expect(() => new SparseFeatures({ instances: 0, features: 5 })).toThrow(/"instances".*allowed: an integer in \[1,/);
+    expect(() => new SparseFeatures({ instances: 2, features: 5, sparsity: 1.5 })).toThrow(
+      /"sparsity".*allowed: a finite number in \[0, 1\]/,
+    );
+    expect(() => new SparseFeatures({ instances: 2, features: 3, sparsity: [0.1, 0.2] })).toThrow(ConfigError);
+    expect(() => new SparseFeatures({ instances: 2, features: 2, sparsity: [[0.1, 0.2], [0.1, -1]] })).toThrow(
+      /"sparsity\[1\]\[1\]"/,
+    );
+    expect(() => new SparseFeatures({ instances: 1, features: 2, sparsity: 0.1, featureProbability: 0.9 })).toThrow(
+      /not both/,
+    );
+    try {
+      new SparseFeatures({ instances: 1, features: 2, signed: 'yes' as unknown as boolean });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).field).toBe('signed');
+      expect((e as ConfigError).allowed).toBe('true or false');
+    }
+  });
+});
+
+describe('helpers', () => {
+  it('expands per-feature values in all three forms', () => {
+    expect(Array.from(expandPerFeature(0.5, 2, 2, 'x'))).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(expandPerFeature([1, 2], 2, 2, 'x'))).toEqual([1, 2, 1, 2]);
+    expect(Array.from(expandPerFeature([[1, 2], [3, 4]], 2, 2, 'x'))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('makes geometric importance', () => {
+    const imp = geometricImportance(4, 0.7);
+    expect(imp[0]).toBe(1);
+    expect(imp[3]).toBeCloseTo(0.343, 10);
+  });
+});
