@@ -73,12 +73,12 @@ const TF_NAMES: Record<NodeBackendName, string> = {
 export function classifyNativeError(error: unknown): NativeFailure {
   const e = error as { code?: string; message?: string } | undefined;
   const msg = String(e?.message ?? error ?? '');
-  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
-    // A missing dependency *inside* the package is not "not installed".
-    if (/tfjs-node(-gpu)?['"]/.test(msg) || /Cannot find (package|module) '@tensorflow\/tfjs-node/.test(msg)) {
-      return 'not-installed';
-    }
-  }
+  const resolveFailed =
+    e?.code === 'ERR_MODULE_NOT_FOUND' ||
+    e?.code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (package|module)|Could not resolve|Failed to resolve/i.test(msg);
+  // Only the package itself being absent counts; a missing dependency *inside* it is "other".
+  if (resolveFailed && /['"]@tensorflow\/tfjs-node(-gpu)?['"]/.test(msg)) return 'not-installed';
   if (/tfjs_binding\.node/.test(msg) && /can ?not be found/i.test(msg)) return 'binding-not-built';
   if (/lib(tensorflow|cuda|cudart|cublas|cudnn|cufft|curand|cusolver|cusparse)[\w.-]*\.so/i.test(msg)) {
     return 'native-libs-missing';

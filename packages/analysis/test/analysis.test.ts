@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+  dimensionsPerFeature,
+  featureDimensionality,
+  featureNorms,
+  fromNested,
+  instanceMatrix,
+  interference,
+  representedCount,
+  superposition,
+} from '../src/index.js';
+
+const polygon = (k: number, r = 1) =>
+  Array.from({ length: k }, (_, i) => [r * Math.cos((2 * Math.PI * i) / k), r * Math.sin((2 * Math.PI * i) / k)]);
+
+describe('metrics on hand-built geometries', () => {
+  // instance 0: 2 orthogonal features + 1 unused; instance 1: an antipodal pair + 1 unused;
+  const W = fromNested([
+    [
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ],
+    [
+      [1, 0],
+      [-1, 0],
+      [0, 0.1],
+    ],
+  ]);
+
+  it('feature norms and WᵀW', () => {
+    expect(featureNorms(W)[0]).toEqual([1, 1, 0]);
+    expect(featureNorms(W)[1][2]).toBeCloseTo(0.1);
+    const G = interference(W);
+    expect(G[0]).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 0],
+    ]);
+    expect(G[1][0][1]).toBe(-1);
+  });
+
+  it('superposition is 0 for orthogonal features and 1 for an antipodal pair', () => {
+    const s = superposition(W);
+    expect(s[0]).toEqual([0, 0, 0]);
+    expect(s[1][0]).toBeCloseTo(1);
+    expect(s[1][1]).toBeCloseTo(1);
+    expect(s[1][2]).toBeCloseTo(0);
+  });
+
+  it('feature dimensionality: 1 dedicated, 1/2 antipodal, 0 unused', () => {
+    const D = featureDimensionality(W);
+    expect(D[0]).toEqual([1, 1, 0]);
+    expect(D[1][0]).toBeCloseTo(0.5);
+    expect(D[1][1]).toBeCloseTo(0.5);
+    expect(D[1][2]).toBeCloseTo(1);
+  });
+
+  it('represented count uses the 0.5 norm threshold', () => {
+    expect(representedCount(W)).toEqual([2, 2]);
+    expect(representedCount(W, 0.05)).toEqual([2, 3]);
+  });
+
+  it('a pentagon has dimensionality 2/5 per feature and 2/5 dimensions per feature', () => {
+    const P = fromNested([polygon(5)]);
+    featureDimensionality(P)[0].forEach((d) => expect(d).toBeCloseTo(2 / 5, 10));
+    expect(dimensionsPerFeature(P)[0]).toBeCloseTo(2 / 5, 10);
+    // each feature's interference: Σ_{j≠i} cos² = 5/2 − 1
+    superposition(P)[0].forEach((s) => expect(s).toBeCloseTo(1.5, 10));
+  });
+
+  it('a triangle has dimensionality 2/3 and a square (two antipodal pairs) 1/2', () => {
+    featureDimensionality(fromNested([polygon(3)]))[0].forEach((d) => expect(d).toBeCloseTo(2 / 3, 10));
+    featureDimensionality(fromNested([polygon(4)]))[0].forEach((d) => expect(d).toBeCloseTo(1 / 2, 10));
+  });
+
+  it('extracts one instance and checks shapes', () => {
+    expect(instanceMatrix(W, 1)).toEqual([
+      [1, 0],
+      [-1, 0],
+      [0, 0.1],
+    ]);
+    expect(() => instanceMatrix(W, 2)).toThrow(/instance must be an integer in \[0, 1\]/);
+    expect(() => featureNorms({ data: [1, 2, 3], shape: [1, 2, 2] })).toThrow(/shape needs 4/);
+    expect(() => featureNorms({ data: [1, 2], shape: [2] })).toThrow(/expected weights of shape/);
+  });
+});

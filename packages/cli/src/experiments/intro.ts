@@ -1,0 +1,202 @@
+import { MODEL_KINDS, type ModelKind } from '@tms/core';
+import { geometricImportance } from '@tms/data';
+import {
+  dimensionsPerFeature,
+  featureNorms,
+  interference,
+  representedCount,
+  superposition,
+} from '@tms/analysis';
+import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+import { paramInstance, round9, trainToyModels } from './common.js';
+import type { Experiment } from './types.js';
+
+/** Config of the intro experiment. */
+export interface IntroConfig {
+  /** Number of features n. */
+  features: number;
+  /** Hidden dimensions m. */
+  hidden: number;
+  /** Importance of feature i is `importanceBase^i`. */
+  importanceBase: number;
+  /** One model instance per sparsity S. */
+  sparsities: number[];
+  /** Model kinds to train (one row of the figure each). */
+  models: ModelKind[];
+  steps: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'adam' | 'adamw';
+  weightDecay: number;
+  schedule: 'constant' | 'linear' | 'cosine';
+  warmupSteps: number;
+  seed: number;
+  logEvery: number;
+}
+
+const schema: ConfigSchema<IntroConfig> = {
+  features: { type: 'int', min: 2, max: 4096, doc: 'number of features n' },
+  hidden: { type: 'int', min: 1, max: 4096, doc: 'hidden dimensions m' },
+  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
+  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model instance per sparsity S (probability a feature is zero)' },
+  models: { type: 'enums', options: MODEL_KINDS.filter((k) => k !== 'abs'), doc: 'model kinds to train, one figure row each' },
+  steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps' },
+  batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step' },
+  lr: { type: 'number', min: 0, max: 10, doc: 'learning rate' },
+  optimizer: { type: 'enum', options: ['adam', 'adamw'], doc: 'optimizer' },
+  weightDecay: { type: 'number', min: 0, max: 10, doc: 'weight decay (decoupled for adamw)' },
+  schedule: { type: 'enum', options: ['constant', 'linear', 'cosine'], doc: 'learning-rate schedule' },
+  warmupSteps: { type: 'int', min: 0, doc: 'linear warm-up steps' },
+  seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)' },
+  logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps' },
+};
+
+const MODEL_TITLES: Record<string, string> = {
+  linear: 'Linear model  x′ = WᵀWx + b',
+  'relu-output': 'ReLU output model  x′ = ReLU(WᵀWx + b)',
+  'relu-hidden': 'ReLU hidden model  x′ = ReLU(Wᵀ ReLU(Wx) + b)',
+};
+
+/** Per-instance results of the intro experiment. */
+export interface IntroInstanceResult {
+  sparsity: number;
+  finalLoss: number;
+  W: number[][];
+  b: number[];
+  metrics: {
+    featureNorms: number[];
+    superposition: number[];
+    representedCount: number;
+    dimensionsPerFeature: number;
+    interference: number[][];
+  };
+}
+
+/** Results of one model kind. */
+export interface IntroModelResult {
+  kind: ModelKind;
+  seconds: number;
+  instances: IntroInstanceResult[];
+  history: { step: number; loss: number[] }[];
+}
+
+/**
+ * The paper's introductory experiment (section "Demonstrating superposition"):
+ * n = 20 features with importance 0.7^i, m = 5 hidden dimensions, one model per
+ * sparsity, for a linear and a ReLU-output model. Linear models keep the 5 most
+ * important features; ReLU-output models pack more and more features in
+ * superposition as sparsity grows.
+ */
+export const intro: Experiment<IntroConfig> = {
+  name: 'intro',
+  title: 'Superposition appears as features get sparse (n=20, m=5, importance 0.7^i)',
+  paperSection: 'Demonstrating Superposition (figure "WᵀW and b for linear and ReLU output models")',
+  schema,
+  defaults: {
+    features: 20,
+    hidden: 5,
+    importanceBase: 0.7,
+    sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999],
+    models: ['linear', 'relu-output'],
+    steps: 10_000,
+    batchSize: 1024,
+    lr: 1e-3,
+    optimizer: 'adam',
+    weightDecay: 0,
+    schedule: 'constant',
+    warmupSteps: 0,
+    seed: 0,
+    logEvery: 100,
+  },
+  variants: {
+    quick: { steps: 2000, lr: 1e-2 },
+    paper: {},
+  },
+  async run(config, ctx) {
+    const I = config.sparsities.length;
+    const n = config.features;
+    const importance = geometricImportance(n, config.importanceBase);
+    const models: IntroModelResult[] = [];
+    for (const kind of config.models) {
+      const result = await ctx.checkpoint(`model-${kind}`, async (): Promise<IntroModelResult> => {
+        const trained = await trainToyModels(
+          {
+            kind,
+            instances: I,
+            features: n,
+            hidden: config.hidden,
+            sparsity: config.sparsities.map((s) => new Array<number>(n).fill(s)),
+            importance,
+            steps: config.steps,
+            batchSize: config.batchSize,
+            optimizer: { name: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
+            schedule: config.schedule,
+            warmupSteps: config.warmupSteps,
+            seed: config.seed,
+            logEvery: config.logEvery,
+          },
+          ctx,
+          kind,
+        );
+        const W = trained.params.W;
+        const norms = featureNorms(W);
+        const sup = superposition(W);
+        const counts = representedCount(W);
+        const dpf = dimensionsPerFeature(W);
+        const wtw = interference(W);
+        return {
+          kind,
+          seconds: round9(trained.result.seconds),
+          history: trained.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
+          instances: config.sparsities.map((sparsity, i) => ({
+            sparsity,
+            finalLoss: round9(trained.result.finalLoss[i]),
+            W: paramInstance(W, i) as number[][],
+            b: paramInstance(trained.params.b, i) as number[],
+            metrics: {
+              featureNorms: norms[i].map(round9),
+              superposition: sup[i].map(round9),
+              representedCount: counts[i],
+              dimensionsPerFeature: round9(dpf[i]),
+              interference: wtw[i].map((r) => r.map(round9)),
+            },
+          })),
+        };
+      });
+      ctx.progress.log(
+        `${kind}: represented features per sparsity ${config.sparsities
+          .map((s, i) => `S=${s}: ${result.instances[i].metrics.representedCount}`)
+          .join(', ')}`,
+      );
+      models.push(result);
+    }
+
+    const panels: IntroPanel[] = models.flatMap((m) =>
+      m.instances.map((inst) => ({
+        row: MODEL_TITLES[m.kind] ?? m.kind,
+        label: `1−S = ${+(1 - inst.sparsity).toPrecision(3)}`,
+        wtw: inst.metrics.interference,
+        bias: inst.b,
+        norms: inst.metrics.featureNorms,
+        superposition: inst.metrics.superposition,
+      })),
+    );
+    const lossSeries = models.flatMap((m) =>
+      m.instances.map((inst, i) => ({
+        name: `${m.kind} S=${inst.sparsity}`,
+        steps: m.history.map((h) => h.step),
+        loss: m.history.map((h) => Math.max(h.loss[i], 1e-12)),
+      })),
+    );
+    return {
+      results: { models },
+      figures: {
+        intro: introFigureSpec(panels, {
+          title: `WᵀW, b and ‖Wᵢ‖ (colour: superposition), n=${n}, m=${config.hidden}, importance ${config.importanceBase}^i`,
+        }),
+        loss: lossCurveSpec(lossSeries, { title: 'Training loss per instance' }),
+      },
+    };
+  },
+};

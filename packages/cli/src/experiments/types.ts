@@ -1,0 +1,49 @@
+import type { VegaLiteSpec } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+
+/** Progress sink given to experiments (the CLI draws a bar; code can pass its own). */
+export interface ProgressSink {
+  /** Begin a phase, e.g. "relu-output". */
+  reset(label: string): void;
+  /** Report `done` of `total` with extra text. */
+  update(done: number, total: number, extra?: string, secondsElapsed?: number): void;
+  /** A message on its own line. */
+  log(message: string): void;
+}
+
+/** What an experiment receives besides its config. */
+export interface RunContext {
+  progress: ProgressSink;
+  signal?: AbortSignal;
+  /**
+   * Compute one unit of work (one model, one sweep point) or, when resuming,
+   * return the saved result of that unit. Each finished unit is saved atomically.
+   */
+  checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** What an experiment produces: JSON-serialisable results and figures. */
+export interface ExperimentOutput {
+  /** Results written to `results.json` (config and seed are added by the runner). */
+  results: Record<string, unknown>;
+  /** Figures by file stem, each written as `<stem>.svg` and `<stem>.vl.json`. */
+  figures: Record<string, VegaLiteSpec>;
+}
+
+/** An experiment of the catalogue. */
+export interface Experiment<C extends object = Record<string, unknown>> {
+  /** CLI name, e.g. `intro`. */
+  name: string;
+  /** One-line summary. */
+  title: string;
+  /** Which part of the paper it reproduces. */
+  paperSection: string;
+  /** Schema of its config. */
+  schema: ConfigSchema<C>;
+  /** Default config (the paper's settings where CPU allows). */
+  defaults: C;
+  /** Named overrides: `quick` (CPU-sized, used by tests) and `paper` (the paper's sizes). */
+  variants: Record<string, Partial<C>>;
+  /** Run it. */
+  run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
+}

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError, checkOneOf } from '@tms/data';
+import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
+import { describeField, parseOverrides } from './config.js';
+import { experiments } from './experiments/index.js';
+import { ProgressBar } from './progress.js';
+import { resolveConfig, runExperiment } from './runner.js';
+
+const USAGE = `tms — Toy Models of Superposition
+
+Usage:
+  tms list                          list the experiments
+  tms help <experiment>             show an experiment's config fields and variants
+  tms run <experiment> [options] [--<field> <value> ...]
+
+Run options:
+  --out <dir>         output folder (default results/<experiment>)
+  --variant <name>    apply a named variant first (e.g. quick, paper)
+  --config <file>     JSON file with config fields
+  --resume            reuse finished parts of an interrupted run in --out
+  --backend <name>    auto (default), ${NODE_BACKENDS.join(', ')}
+  --quiet             no progress output
+  --<field> <value>   set a config field, e.g. --steps 2000 --sparsities 0,0.9,0.99
+
+Exit codes: 0 success, 1 run failed, 2 bad usage or config (nothing written).`;
+
+/** Streams the CLI writes to (replaceable in tests). */
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Progress output stream. Default process.stderr. */
+  progressStream?: NodeJS.WriteStream;
+}
+
+const defaultIO: CliIO = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+};
+
+/**
+ * Entry point of the `tms` command. Returns the exit code instead of exiting,
+ * so it can be called from code and tests.
+ */
+export async function main(argv: string[], io: CliIO = defaultIO, signal?: AbortSignal): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        if (rest[0]) return help(rest[0], io);
+        io.out(USAGE);
+        return 0;
+      case 'list':
+        for (const e of Object.values(experiments)) io.out(`${e.name.padEnd(12)} ${e.title}`);
+        return 0;
+      case 'run':
+        return await run(rest, io, signal);
+      default:
+        io.err(`tms: unknown command "${command}"; allowed: run, list, help\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      io.err(`tms: ${e.message}`);
+      return 2;
+    }
+    io.err(`tms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
+
+function help(name: string, io: CliIO): number {
+  const exp = experiments[name];
+  if (!exp) throw new ConfigError('experiment', `one of ${Object.keys(experiments).join(', ')}`, name);
+  io.out(`${exp.name}: ${exp.title}\nPaper: ${exp.paperSection}\n\nFields (default):`);
+  for (const [field, spec] of Object.entries(exp.schema)) {
+    io.out(`  --${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}  ${spec.doc}; ${describeField(spec)} (${JSON.stringify(exp.defaults[field])})`);
+  }
+  io.out(`\nVariants: ${Object.entries(exp.variants).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('; ')}`);
+  return 0;
+}
+
+async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+  const name = args[0];
+  if (!name || name.startsWith('--')) throw new UsageError(`run needs an experiment name: ${Object.keys(experiments).join(', ')}`);
+  const exp = experiments[name];
+  if (!exp) throw new ConfigError('experiment', `one of ${Object.keys(experiments).join(', ')}`, name);
+
+  let out = `results/${name}`;
+  let variant: string | undefined;
+  let configFile: string | undefined;
+  let resume = false;
+  let quiet = false;
+  let backend = 'auto';
+  const pairs: [string, string][] = [];
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"; options start with --`);
+    const [flag, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const takeValue = () => {
+      if (inline !== undefined) return inline;
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`--${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case 'resume':
+        resume = true;
+        break;
+      case 'quiet':
+        quiet = true;
+        break;
+      case 'out':
+        out = takeValue();
+        break;
+      case 'variant':
+        variant = takeValue();
+        break;
+      case 'config':
+        configFile = takeValue();
+        break;
+      case 'backend':
+        backend = takeValue();
+        break;
+      default:
+        pairs.push([flag, takeValue()]);
+    }
+  }
+  let fileConfig: Record<string, unknown> = {};
+  if (configFile) {
+    try {
+      fileConfig = JSON.parse(await readFile(configFile, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`cannot read --config ${configFile}: ${(e as Error).message}`);
+    }
+  }
+  const input = { ...fileConfig, ...parseOverrides(pairs) };
+  // Validate everything before choosing a backend or touching the disk.
+  resolveConfig(exp, input, variant);
+  const prefer = checkOneOf(backend, 'backend', ['auto', ...NODE_BACKENDS] as const);
+  const info = await useNodeBackend({ prefer });
+  const bar = new ProgressBar({ quiet, stream: io.progressStream });
+  if (!quiet) io.err(info.message);
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  signal?.addEventListener('abort', onSigint);
+  process.once('SIGINT', onSigint);
+  try {
+    const summary = await runExperiment(exp, input, {
+      out: resolve(out),
+      variant,
+      resume,
+      progress: bar,
+      signal: controller.signal,
+      meta: { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped } },
+    });
+    io.out(`wrote ${summary.files.join(', ')}`);
+    return 0;
+  } catch (e) {
+    if (controller.signal.aborted) {
+      io.err(`tms: interrupted; finished parts are saved in ${out}/.checkpoints — rerun with --resume to continue`);
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    signal?.removeEventListener('abort', onSigint);
+  }
+}

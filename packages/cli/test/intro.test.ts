@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main, type IntroModelResult } from '../src/index.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s) }, out, err };
+}
+
+/** Indices of features with ‖W_i‖ > 0.5. */
+const represented = (norms: number[]) => norms.flatMap((v, i) => (v > 0.5 ? [i] : []));
+
+describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
+  let dir: string;
+  let results: { config: Record<string, unknown>; seed: number; backend: { name: string }; models: IntroModelResult[] };
+  const c = capture();
+
+  beforeAll(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'tms-intro-')), 'out');
+    const code = await main(['run', 'intro', '--variant', 'quick', '--out', dir, '--quiet'], c.io);
+    expect(c.err).toEqual([]);
+    expect(code).toBe(0);
+    results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+  });
+
+  it('records config, seed, backend and per-instance weights', () => {
+    expect(results.config.steps).toBe(2000);
+    expect(results.config.sparsities).toEqual([0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999]);
+    expect(results.seed).toBe(0);
+    expect(results.backend.name).toBe('wasm');
+    expect(results.models.map((m) => m.kind)).toEqual(['linear', 'relu-output']);
+    for (const m of results.models) {
+      expect(m.instances).toHaveLength(7);
+      expect(m.instances[0].W).toHaveLength(20);
+      expect(m.instances[0].W[0]).toHaveLength(5);
+      expect(m.instances[0].b).toHaveLength(20);
+      expect(m.history.at(-1)!.step).toBe(2000);
+    }
+    expect(existsSync(join(dir, '.checkpoints'))).toBe(false);
+  });
+
+  it('the linear model represents exactly the 5 most important features at every sparsity', () => {
+    const linear = results.models[0];
+    for (const inst of linear.instances) {
+      expect(represented(inst.metrics.featureNorms)).toEqual([0, 1, 2, 3, 4]);
+      expect(inst.metrics.representedCount).toBe(5);
+      // they get dedicated, orthogonal dimensions of unit norm
+      for (const i of [0, 1, 2, 3, 4]) {
+        expect(inst.metrics.featureNorms[i]).toBeGreaterThan(0.95);
+        expect(inst.metrics.superposition[i]).toBeLessThan(0.01);
+      }
+      expect(inst.metrics.dimensionsPerFeature).toBeCloseTo(1, 1);
+    }
+  });
+
+  it('the ReLU-output model represents exactly 5 features when dense and ≥ 10 in superposition when sparse', () => {
+    const relu = results.models[1].instances;
+    expect(represented(relu[0].metrics.featureNorms)).toEqual([0, 1, 2, 3, 4]);
+    for (const i of [0, 1, 2, 3, 4]) expect(relu[0].metrics.superposition[i]).toBeLessThan(0.01);
+    const sparsest = relu[relu.length - 1];
+    expect(sparsest.sparsity).toBe(0.999);
+    expect(sparsest.metrics.representedCount).toBeGreaterThanOrEqual(10);
+    // superposition among the represented features is substantial
+    const sup = represented(sparsest.metrics.featureNorms).map((i) => sparsest.metrics.superposition[i]);
+    expect(Math.max(...sup)).toBeGreaterThan(0.5);
+    expect(sparsest.metrics.dimensionsPerFeature).toBeLessThan(0.5);
+    // more sparsity, more features (allowing one step back from noise)
+    const counts = relu.map((r) => r.metrics.representedCount);
+    for (let k = 1; k < counts.length; k++) expect(counts[k]).toBeGreaterThanOrEqual(counts[k - 1] - 1);
+  });
+
+  it('writes the intro and loss figures as SVG and Vega-Lite JSON', async () => {
+    const svg = await readFile(join(dir, 'intro.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    // 14 WᵀW heatmaps of 20×20 cells at least
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(14 * 400);
+    expect(svg).toContain('ReLU output model');
+    const spec = JSON.parse(await readFile(join(dir, 'intro.vl.json'), 'utf8'));
+    expect(spec.vconcat).toHaveLength(2);
+    expect((await readFile(join(dir, 'loss.svg'), 'utf8')).startsWith('<svg')).toBe(true);
+  });
+});

@@ -1,0 +1,5 @@
+import { tf } from '@tms/core';
+import { useNodeBackend } from '@tms/backend-node';
+
+tf.enableProdMode();
+await useNodeBackend({ prefer: 'wasm' });

@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, SparseFeatures, type BatchSource } from '@tms/data';
+import {
+  AdamOptimizer,
+  MODEL_KINDS,
+  createModel,
+  learningRateAt,
+  lossPerInstance,
+  tf,
+  train,
+  validateModelConfig,
+} from '../src/index.js';
+import { referenceLoss } from './reference.js';
+
+describe('models', () => {
+  it('forward passes have the right shapes and init is seeded', async () => {
+    for (const kind of MODEL_KINDS) {
+      const a = createModel({ kind, instances: 3, features: 6, hidden: 2, seed: 4 });
+      const b = createModel({ kind, instances: 3, features: 6, hidden: 2, seed: 4 });
+      const c = createModel({ kind, instances: 3, features: 6, hidden: 2, seed: 5 });
+      const x = tf.randomUniform([3, 7, 6]) as tf.Tensor3D;
+      expect(a.forward(x).shape).toEqual([3, 7, 6]);
+      expect(a.hiddenActivations(x).shape).toEqual([3, 7, 2]);
+      const pa = await a.getParams();
+      const pb = await b.getParams();
+      const pc = await c.getParams();
+      const first = Object.keys(pa)[0];
+      expect(Array.from(pb[first].data)).toEqual(Array.from(pa[first].data));
+      expect(Array.from(pc[first].data)).not.toEqual(Array.from(pa[first].data));
+      for (const m of [a, b, c]) m.dispose();
+      x.dispose();
+    }
+  });
+
+  it('xavier-normal init has std sqrt(2/(n+m)) and zero bias', async () => {
+    const model = createModel({ kind: 'relu-output', instances: 50, features: 40, hidden: 10, seed: 1 });
+    const { W, b } = await model.getParams();
+    let s2 = 0;
+    for (const v of W.data) s2 += v * v;
+    const std = Math.sqrt(s2 / W.data.length);
+    expect(std).toBeGreaterThan(Math.sqrt(2 / 50) * 0.97);
+    expect(std).toBeLessThan(Math.sqrt(2 / 50) * 1.03);
+    expect(b.data.every((v) => v === 0)).toBe(true);
+    model.dispose();
+  });
+
+  it('validates model configs naming the field and the allowed values', () => {
+    expect(() => validateModelConfig({ kind: 'mlp' as never, instances: 1, features: 2, hidden: 1 })).toThrow(
+      /"model\.kind".*allowed: one of "linear", "relu-output", "relu-hidden", "abs"/,
+    );
+    expect(() => validateModelConfig({ kind: 'linear', instances: 1, features: 2, hidden: 0 })).toThrow(/"model\.hidden"/);
+    expect(() => validateModelConfig({ kind: 'linear', instances: 1.5, features: 2, hidden: 1 })).toThrow(/"model\.instances"/);
+  });
+
+  it('set/get params round-trips and rejects bad shapes', async () => {
+    const model = createModel({ kind: 'linear', instances: 2, features: 3, hidden: 2 });
+    const W = new Float32Array(12).map((_, i) => i / 10);
+    model.setParams({ W });
+    expect(Array.from((await model.getParams()).W.data)).toEqual(Array.from(W));
+    expect(() => model.setParams({ W: new Float32Array(5) })).toThrow(/needs 12 values/);
+    expect(() => model.setParams({ nope: new Float32Array(5) })).toThrow(/unknown parameter "nope"/);
+    model.dispose();
+  });
+});
+
+describe('loss gradients match finite differences of a float64 reference', () => {
+  const I = 2;
+  const B = 5;
+  const n = 4;
+  const m = 2;
+  for (const kind of MODEL_KINDS) {
+    it(kind, async () => {
+      const rng = new Rng(99);
+      const model = createModel({ kind, instances: I, features: n, hidden: m, seed: 3 });
+      // non-zero bias so ReLUs sit away from kinks in different places
+      const bias = new Float32Array(I * n).map(() => rng.uniform(-0.2, 0.3));
+      model.setParams({ b: bias });
+      const x64 = new Float64Array(I * B * n).map(() => (rng.float() < 0.7 ? (kind === 'abs' ? rng.uniform(-1, 1) : rng.float()) : 0));
+      const imp64 = new Float64Array(I * n).map((_, i) => 0.8 ** (i % n));
+      const x = tf.tensor3d(Float32Array.from(x64), [I, B, n]);
+      const imp = tf.tensor2d(Float32Array.from(imp64), [I, n]);
+      const vars = Object.values(model.params);
+      const { value, grads } = tf.variableGrads(() => tf.sum(lossPerInstance(model, x, imp)) as tf.Scalar, vars);
+      const params = await model.getParams();
+      const p64: Record<string, Float64Array> = {};
+      for (const [k, v] of Object.entries(params)) p64[k] = Float64Array.from(v.data);
+      const total = (p: Record<string, Float64Array>) => referenceLoss(kind, p, x64, imp64, I, B, n, m).reduce((a, b) => a + b, 0);
+      expect((await value.data())[0]).toBeCloseTo(total(p64), 5);
+      const h = 1e-6;
+      let maxErr = 0;
+      let maxGrad = 0;
+      for (const v of vars) {
+        const name = Object.keys(model.params).find((k) => model.params[k] === v)!;
+        const g = await grads[v.name].data();
+        const arr = p64[name];
+        for (let t = 0; t < arr.length; t++) {
+          const orig = arr[t];
+          arr[t] = orig + h;
+          const up = total(p64);
+          arr[t] = orig - h;
+          const down = total(p64);
+          arr[t] = orig;
+          const fd = (up - down) / (2 * h);
+          maxErr = Math.max(maxErr, Math.abs(fd - g[t]));
+          maxGrad = Math.max(maxGrad, Math.abs(fd));
+        }
+      }
+      expect(maxGrad).toBeGreaterThan(1e-3); // the check is not vacuous
+      expect(maxErr).toBeLessThan(1e-5 + 1e-4 * maxGrad);
+      tf.dispose([x, imp, value, ...Object.values(grads)]);
+      model.dispose();
+    });
+  }
+});
+
+describe('optimizers', () => {
+  async function oneStep(name: 'adam' | 'adamw', weightDecay: number, steps: number) {
+    const p = tf.variable(tf.tensor1d([1.0, -2.0, 0.5]), true, `p_${name}_${weightDecay}_${steps}_${Math.random()}`);
+    const opt = new AdamOptimizer({ name, lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay });
+    const grads = [
+      [0.5, -1.0, 0.0],
+      [0.25, 0.5, -2.0],
+    ];
+    for (let s = 0; s < steps; s++) {
+      const g = tf.tensor1d(grads[s]);
+      opt.apply({ [p.name]: g }, [p]);
+      g.dispose();
+    }
+    const out = Array.from(await p.data());
+    p.dispose();
+    opt.dispose();
+    return { out, grads };
+  }
+
+  /** The same update written out in plain JS, following the PyTorch documentation. */
+  function handAdam(name: 'adam' | 'adamw', wd: number, grads: number[][], steps: number) {
+    const p = [1.0, -2.0, 0.5];
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    const lr = 0.1;
+    for (let t = 1; t <= steps; t++) {
+      for (let i = 0; i < 3; i++) {
+        let g = grads[t - 1][i];
+        if (name === 'adamw') p[i] *= 1 - lr * wd;
+        else g += wd * p[i];
+        m[i] = 0.9 * m[i] + 0.1 * g;
+        v[i] = 0.999 * v[i] + 0.001 * g * g;
+        const mh = m[i] / (1 - 0.9 ** t);
+        const vh = v[i] / (1 - 0.999 ** t);
+        p[i] -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
+      }
+    }
+    return p;
+  }
+
+  it('AdamW first step equals the hand-computed value', async () => {
+    // step 1: m̂ = g, v̂ = g², so p ← p(1 − lr·wd) − lr·sign(g) (0 where g = 0)
+    const { out } = await oneStep('adamw', 0.5, 1);
+    const expected = [1.0 * 0.95 - 0.1, -2.0 * 0.95 + 0.1, 0.5 * 0.95];
+    out.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+  });
+
+  it('Adam and AdamW match a plain-JS implementation over two steps', async () => {
+    for (const [name, wd] of [
+      ['adam', 0],
+      ['adam', 0.1],
+      ['adamw', 0.1],
+    ] as const) {
+      const { out, grads } = await oneStep(name, wd, 2);
+      const expected = handAdam(name, wd, grads, 2);
+      out.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    }
+  });
+
+  it('AdamW and Adam with weight decay differ (decoupling matters)', async () => {
+    const a = (await oneStep('adam', 0.1, 2)).out;
+    const w = (await oneStep('adamw', 0.1, 2)).out;
+    expect(Math.abs(a[2] - w[2])).toBeGreaterThan(1e-3);
+  });
+
+  it('rejects bad optimizer configs', () => {
+    expect(() => new AdamOptimizer({ name: 'sgd' as never })).toThrow(/"optimizer\.name".*"adam", "adamw"/);
+    expect(() => new AdamOptimizer({ name: 'adam', lr: -1 })).toThrow(/"optimizer\.lr"/);
+  });
+});
+
+describe('schedules', () => {
+  it('constant, linear and cosine with warm-up', () => {
+    expect(learningRateAt({ name: 'constant' }, 1, 50, 100)).toBe(1);
+    expect(learningRateAt({ name: 'constant', warmupSteps: 10 }, 1, 0, 100)).toBeCloseTo(0.1);
+    expect(learningRateAt({ name: 'constant', warmupSteps: 10 }, 1, 9, 100)).toBeCloseTo(1);
+    expect(learningRateAt({ name: 'linear' }, 1, 0, 101)).toBeCloseTo(1);
+    expect(learningRateAt({ name: 'linear' }, 1, 50, 101)).toBeCloseTo(0.5);
+    expect(learningRateAt({ name: 'linear' }, 1, 100, 101)).toBeCloseTo(0);
+    expect(learningRateAt({ name: 'linear', finalFraction: 0.1 }, 1, 100, 101)).toBeCloseTo(0.1);
+    expect(learningRateAt({ name: 'cosine' }, 1, 0, 101)).toBeCloseTo(1);
+    expect(learningRateAt({ name: 'cosine' }, 1, 50, 101)).toBeCloseTo(0.5);
+    expect(learningRateAt({ name: 'cosine' }, 1, 25, 101)).toBeCloseTo(0.5 * (1 + Math.cos(Math.PI / 4)));
+    expect(learningRateAt({ name: 'cosine', warmupSteps: 10 }, 1, 10, 110)).toBeCloseTo(1);
+    expect(() => learningRateAt({ name: 'step' as never }, 1, 0, 10)).toThrow(/"schedule\.name".*"constant", "linear", "cosine"/);
+  });
+});
+
+describe('training loop', () => {
+  it('lowers the loss, keeps the tensor count flat, and reports progress', async () => {
+    const model = createModel({ kind: 'relu-output', instances: 2, features: 10, hidden: 3, seed: 0 });
+    const data = new SparseFeatures({ instances: 2, features: 10, sparsity: [Array(10).fill(0), Array(10).fill(0.9)], seed: 1 });
+    // warm up once so lazily created kernels/optimizer state don't count
+    await train({ model, data, steps: 2, batchSize: 64 });
+    const before = tf.memory().numTensors;
+    const progress: number[] = [];
+    const r = await train({
+      model,
+      data,
+      steps: 300,
+      batchSize: 256,
+      optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 1e-4 },
+      schedule: { name: 'cosine', warmupSteps: 20 },
+      logEvery: 50,
+      onProgress: (p) => {
+        progress.push(p.step);
+        expect(p.loss).toHaveLength(2);
+        expect(p.stepsPerSecond).toBeGreaterThan(0);
+      },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(progress).toEqual([50, 100, 150, 200, 250, 300]);
+    expect(r.history).toHaveLength(6);
+    expect(r.steps).toBe(300);
+    expect(r.aborted).toBe(false);
+    for (let i = 0; i < 2; i++) expect(r.finalLoss[i]).toBeLessThan(r.history[0].loss[i]);
+    model.dispose();
+  });
+
+  it('stops on abort and keeps the weights trained so far', async () => {
+    const model = createModel({ kind: 'linear', instances: 1, features: 5, hidden: 2 });
+    const data = new SparseFeatures({ instances: 1, features: 5, seed: 1 });
+    const controller = new AbortController();
+    const r = await train({
+      model,
+      data,
+      steps: 10_000,
+      batchSize: 32,
+      logEvery: 10,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.step === 30) controller.abort();
+      },
+    });
+    expect(r.aborted).toBe(true);
+    expect(r.steps).toBe(30);
+    model.dispose();
+  });
+
+  it('rejects a data source that does not match the model', async () => {
+    const model = createModel({ kind: 'linear', instances: 2, features: 5, hidden: 2 });
+    const data: BatchSource = new SparseFeatures({ instances: 3, features: 5 });
+    await expect(train({ model, data, steps: 1 })).rejects.toThrow(/"data".*3 instances × 5 features/);
+    await expect(train({ model, data: new SparseFeatures({ instances: 2, features: 5 }), steps: -1 })).rejects.toThrow(/"steps"/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * `@tms/viz`: every figure of "Toy Models of Superposition" as a Vega-Lite spec,
+ * rendered to SVG in Node or displayed live in a browser.
+ *
+ * @example
+ * ```ts
+ * import { introFigureSpec, renderSvg } from '@tms/viz';
+ * const svg = await renderSvg(introFigureSpec(panels));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  COLORS,
+  biasColumn,
+  featureNormBars,
+  interferenceHeatmap,
+  introFigureSpec,
+  lossCurveSpec,
+  type IntroPanel,
+  type PanelOptions,
+  type VegaLiteSpec,
+} from './specs.js';
+export { renderSvg } from './render.js';

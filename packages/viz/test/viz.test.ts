@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, renderSvg } from '../src/index.js';
+
+const panel = (row: string, label: string) => ({
+  row,
+  label,
+  wtw: [
+    [1, -0.5],
+    [-0.5, 1],
+  ],
+  bias: [0.1, -0.2],
+  norms: [1, 0.8],
+  superposition: [0, 0.7],
+});
+
+describe('spec builders', () => {
+  it('heatmap encodes every WᵀW entry on a fixed [-1, 1] diverging scale', () => {
+    const spec = interferenceHeatmap([
+      [1, 2],
+      [3, 4],
+    ]) as { data: { values: { i: number; j: number; v: number }[] }; encoding: { color: { scale: { domain: number[] } } } };
+    expect(spec.data.values).toEqual([
+      { i: 0, j: 0, v: 1 },
+      { i: 0, j: 1, v: 2 },
+      { i: 1, j: 0, v: 3 },
+      { i: 1, j: 1, v: 4 },
+    ]);
+    expect(spec.encoding.color.scale.domain).toEqual([-1, 1]);
+  });
+
+  it('bars carry norms and superposition', () => {
+    const spec = featureNormBars([1, 0.5], [0, 0.9]) as { data: { values: unknown[] } };
+    expect(spec.data.values).toEqual([
+      { i: 0, norm: 1, superposition: 0 },
+      { i: 1, norm: 0.5, superposition: 0.9 },
+    ]);
+  });
+
+  it('the intro figure has one row per model and one column per sparsity', () => {
+    const spec = introFigureSpec([panel('A', 's0'), panel('A', 's1'), panel('B', 's0'), panel('B', 's1')]) as {
+      vconcat: { hconcat: unknown[] }[];
+    };
+    expect(spec.vconcat).toHaveLength(2);
+    expect(spec.vconcat[0].hconcat).toHaveLength(2);
+  });
+});
+
+describe('renderSvg', () => {
+  it('renders the intro figure headless with independent colour scales', async () => {
+    const svg = await renderSvg(introFigureSpec([panel('Linear', 'S=0'), panel('ReLU', 'S=0.9')], { title: 'test figure' }));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('test figure');
+    expect(svg).toContain('ReLU');
+    // positive WᵀW entries are blue, negative red; a feature without superposition is black
+    const fills = [...svg.matchAll(/fill="rgb\((\d+), (\d+), (\d+)\)"/g)].map((m) => m.slice(1).map(Number));
+    expect(fills.some(([r, , b]) => b > 120 && r < 40)).toBe(true);
+    expect(fills.some(([r, , b]) => r > 200 && b < 140)).toBe(true);
+    expect(fills.some(([r, g, b]) => r + g + b === 0)).toBe(true);
+  });
+
+  it('renders a loss curve with a log axis', async () => {
+    const svg = await renderSvg(lossCurveSpec([{ name: 'a', steps: [1, 2, 3], loss: [1, 0.1, 0.01] }]));
+    expect(svg).toContain('<svg');
+    expect(svg).toContain('loss');
+  });
+});
