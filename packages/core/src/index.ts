@@ -35,3 +35,4 @@ export {
 } from './optim.js';
 export { train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
 export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
+export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';

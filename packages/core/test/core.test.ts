@@ -260,3 +260,22 @@ describe('training loop', () => {
     model.dispose();
   });
 });
+
+describe('safetensors', () => {
+  it('round-trips tensors and metadata with an 8-byte aligned header', async () => {
+    const { encodeSafetensors, decodeSafetensors } = await import('../src/index.js');
+    const W = { data: new Float32Array([1, -2.5, 3e-8, 4]), shape: [1, 2, 2] };
+    const b = { data: new Float32Array([0.5, 0.25]), shape: [1, 2] };
+    const bytes = encodeSafetensors({ 'relu.W': W, 'relu.b': b }, { experiment: 'intro' });
+    const headerLen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect((8 + headerLen) % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+    expect(header['relu.W']).toEqual({ dtype: 'F32', shape: [1, 2, 2], data_offsets: [0, 16] });
+    expect(header['relu.b'].data_offsets).toEqual([16, 24]);
+    const back = decodeSafetensors(bytes);
+    expect(back.metadata).toEqual({ experiment: 'intro' });
+    expect(Array.from(back.tensors['relu.W'].data)).toEqual(Array.from(W.data));
+    expect(back.tensors['relu.b'].shape).toEqual([1, 2]);
+    expect(() => encodeSafetensors({ x: { data: new Float32Array(3), shape: [2, 2] } })).toThrow(/needs 4 values/);
+  });
+});

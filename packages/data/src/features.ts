@@ -1,5 +1,5 @@
 import { Rng } from './rng.js';
-import { ConfigError, checkBoolean, checkInt, expandPerFeature, type PerFeature } from './spec.js';
+import { ConfigError, checkBoolean, checkInt, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
 
 /** Configuration of a {@link SparseFeatures} distribution. */
 export interface SparseFeaturesConfig {
@@ -18,6 +18,22 @@ export interface SparseFeaturesConfig {
   signed?: boolean;
   /** Seed of the generator. Default 0. */
   seed?: number;
+  /**
+   * Groups of features that are not independent (same for every instance):
+   * `correlated` features are all present or all absent together (with the
+   * probability of the set's first feature); at most one feature of an
+   * `anticorrelated` set is present (the set fires with probability k·p and then
+   * picks one of its k features), so each keeps its marginal probability p.
+   * Features in no set are independent.
+   */
+  sets?: FeatureSet[];
+}
+
+/** A group of features with a joint distribution; see {@link SparseFeaturesConfig.sets}. */
+export interface FeatureSet {
+  /** Feature indices, at least 2, each in at most one set. */
+  features: number[];
+  mode: 'correlated' | 'anticorrelated';
 }
 
 /**
@@ -60,6 +76,10 @@ export class SparseFeatures implements BatchSource {
   readonly probability: Float32Array;
   readonly signed: boolean;
   readonly seed: number;
+  /** The validated feature sets (empty when all features are independent). */
+  readonly sets: readonly FeatureSet[];
+  /** For each feature, the index of its set or -1. */
+  private readonly setOf: Int32Array;
   private readonly rng: Rng;
 
   constructor(config: SparseFeaturesConfig) {
@@ -68,6 +88,8 @@ export class SparseFeatures implements BatchSource {
     this.signed = config.signed === undefined ? false : checkBoolean(config.signed, 'signed');
     this.seed = config.seed === undefined ? 0 : checkInt(config.seed, 'seed', 0, 0xffffffff);
     this.probability = resolveProbability(config, this.instances, this.features);
+    this.setOf = new Int32Array(this.features).fill(-1);
+    this.sets = validateSets(config.sets ?? [], this.features, this.setOf);
     this.rng = new Rng(this.seed, 1);
   }
 
@@ -79,6 +101,10 @@ export class SparseFeatures implements BatchSource {
     const rng = this.rng;
     const p = this.probability;
     const signed = this.signed;
+    if (this.sets.length > 0) {
+      this.sampleWithSets(batchSize, data);
+      return { data, shape: [I, batchSize, n] };
+    }
     let k = 0;
     for (let i = 0; i < I; i++) {
       const pOff = i * n;
@@ -93,6 +119,85 @@ export class SparseFeatures implements BatchSource {
         }
       }
     }
+    return { data, shape: [I, batchSize, n] };
+  }
+
+  private sampleWithSets(batchSize: number, data: Float32Array): void {
+    const { instances: I, features: n, rng, probability: p, signed, sets, setOf } = this;
+    const value = () => (signed ? 2 * rng.float() - 1 : rng.float());
+    for (let i = 0; i < I; i++) {
+      const pOff = i * n;
+      for (let b = 0; b < batchSize; b++) {
+        const row = (i * batchSize + b) * n;
+        for (let f = 0; f < n; f++) {
+          if (setOf[f] >= 0) continue;
+          data[row + f] = rng.float() < p[pOff + f] ? value() : 0;
+        }
+        for (const set of sets) {
+          const fs = set.features;
+          for (const f of fs) data[row + f] = 0;
+          const p0 = p[pOff + fs[0]];
+          if (set.mode === 'correlated') {
+            if (rng.float() < p0) for (const f of fs) data[row + f] = value();
+          } else if (rng.float() < Math.min(1, fs.length * p0)) {
+            data[row + fs[rng.int(fs.length)]] = value();
+          }
+        }
+      }
+    }
+  }
+}
+
+function validateSets(sets: FeatureSet[], features: number, setOf: Int32Array): FeatureSet[] {
+  if (!Array.isArray(sets)) throw new ConfigError('sets', 'an array of {features: number[], mode}', sets);
+  return sets.map((set, s) => {
+    const mode = checkOneOf(set?.mode, `sets[${s}].mode`, ['correlated', 'anticorrelated'] as const);
+    if (!Array.isArray(set.features) || set.features.length < 2) {
+      throw new ConfigError(`sets[${s}].features`, 'an array of at least 2 feature indices', set?.features);
+    }
+    const fs = set.features.map((f, j) => {
+      checkInt(f, `sets[${s}].features[${j}]`, 0, features - 1);
+      if (setOf[f] >= 0) throw new ConfigError(`sets[${s}].features[${j}]`, 'a feature that is in no other set', f);
+      setOf[f] = s;
+      return f;
+    });
+    return { features: fs, mode };
+  });
+}
+
+/**
+ * A fixed, finite dataset drawn once from another source: `size` samples per
+ * instance. `sample(batchSize)` walks through it in order (wrapping around), so
+ * `batchSize === size` gives full-batch training.
+ */
+export class FiniteDataset implements BatchSource {
+  readonly instances: number;
+  readonly features: number;
+  /** Samples per instance. */
+  readonly size: number;
+  /** The samples, `[instances, size, features]`. */
+  readonly data: Float32Array;
+  private cursor = 0;
+
+  constructor(source: BatchSource, size: number) {
+    this.size = checkInt(size, 'size', 1);
+    this.instances = source.instances;
+    this.features = source.features;
+    this.data = Float32Array.from(source.sample(this.size).data);
+  }
+
+  sample(batchSize: number, out?: Float32Array): FeatureBatch {
+    checkInt(batchSize, 'batchSize', 1);
+    const { instances: I, features: n, size } = this;
+    const len = I * batchSize * n;
+    const data = out && out.length >= len ? out.subarray(0, len) : new Float32Array(len);
+    for (let b = 0; b < batchSize; b++) {
+      const src = (this.cursor + b) % size;
+      for (let i = 0; i < I; i++) {
+        data.set(this.data.subarray((i * size + src) * n, (i * size + src + 1) * n), (i * batchSize + b) * n);
+      }
+    }
+    this.cursor = (this.cursor + batchSize) % size;
     return { data, shape: [I, batchSize, n] };
   }
 }

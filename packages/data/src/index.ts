@@ -17,10 +17,12 @@ export {
   type PerFeature,
 } from './spec.js';
 export {
+  FiniteDataset,
   SparseFeatures,
   geometricImportance,
   resolveProbability,
   type BatchSource,
   type FeatureBatch,
+  type FeatureSet,
   type SparseFeaturesConfig,
 } from './features.js';

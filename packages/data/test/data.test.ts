@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, Rng, SparseFeatures, expandPerFeature, geometricImportance } from '../src/index.js';
+import { ConfigError, FiniteDataset, Rng, SparseFeatures, expandPerFeature, geometricImportance } from '../src/index.js';
 
 describe('Rng', () => {
   it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
@@ -158,5 +158,67 @@ describe('helpers', () => {
     const imp = geometricImportance(4, 0.7);
     expect(imp[0]).toBe(1);
     expect(imp[3]).toBeCloseTo(0.343, 10);
+  });
+});
+
+describe('feature sets and finite datasets', () => {
+  it('correlated features are present together; anticorrelated never co-occur; marginals keep p', () => {
+    const n = 6;
+    const p = 0.2;
+    const gen = new SparseFeatures({
+      instances: 1,
+      features: n,
+      featureProbability: p,
+      sets: [
+        { features: [0, 1], mode: 'correlated' },
+        { features: [2, 3, 4], mode: 'anticorrelated' },
+      ],
+      seed: 3,
+    });
+    const B = 20_000;
+    const { data } = gen.sample(B);
+    const count = new Array<number>(n).fill(0);
+    let together01 = 0;
+    let coAnti = 0;
+    for (let b = 0; b < B; b++) {
+      const row = data.subarray(b * n, (b + 1) * n);
+      row.forEach((v, f) => {
+        if (v !== 0) count[f]++;
+      });
+      if ((row[0] !== 0) !== (row[1] !== 0)) together01++;
+      if ([row[2], row[3], row[4]].filter((v) => v !== 0).length > 1) coAnti++;
+    }
+    expect(together01).toBe(0);
+    expect(coAnti).toBe(0);
+    for (const c of count) expect(Math.abs(c / B - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / B));
+  });
+
+  it('rejects overlapping or malformed sets', () => {
+    const base = { instances: 1, features: 4 };
+    expect(() => new SparseFeatures({ ...base, sets: [{ features: [0], mode: 'correlated' }] })).toThrow(/"sets\[0\]\.features"/);
+    expect(() => new SparseFeatures({ ...base, sets: [{ features: [0, 9], mode: 'correlated' }] })).toThrow(
+      /"sets\[0\]\.features\[1\]".*\[0, 3\]/,
+    );
+    expect(() =>
+      new SparseFeatures({
+        ...base,
+        sets: [
+          { features: [0, 1], mode: 'correlated' },
+          { features: [1, 2], mode: 'anticorrelated' },
+        ],
+      }),
+    ).toThrow(/"sets\[1\]\.features\[0\]".*in no other set/);
+    expect(() => new SparseFeatures({ ...base, sets: [{ features: [0, 1], mode: 'both' as never }] })).toThrow(/"sets\[0\]\.mode"/);
+  });
+
+  it('a finite dataset repeats its samples in order', () => {
+    const ds = new FiniteDataset(new SparseFeatures({ instances: 2, features: 3, sparsity: 0.5, seed: 1 }), 4);
+    const a = Array.from(ds.sample(4).data);
+    const b = Array.from(ds.sample(4).data);
+    expect(b).toEqual(a);
+    const half1 = Array.from(ds.sample(2).data);
+    // first two samples of instance 0 equal the start of the full batch
+    expect(half1.slice(0, 6)).toEqual(a.slice(0, 6));
+    expect(half1.slice(6, 12)).toEqual(a.slice(12, 18));
   });
 });

@@ -1,0 +1,112 @@
+import { symmetricEigen } from './linalg.js';
+import { featureDimensionality, featureNorms, REPRESENTED_THRESHOLD } from './metrics.js';
+import { dims, type BatchedWeights } from './weights.js';
+
+/** The "sticky" feature dimensionalities the paper observes: 1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3. */
+export const STICKY_POINTS: readonly { value: number; label: string; polytope: string }[] = [
+  { value: 1, label: '1', polytope: 'dedicated dimension' },
+  { value: 3 / 4, label: '3/4', polytope: 'tetrahedron' },
+  { value: 2 / 3, label: '2/3', polytope: 'triangle' },
+  { value: 1 / 2, label: '1/2', polytope: 'digon' },
+  { value: 2 / 5, label: '2/5', polytope: 'pentagon' },
+  { value: 3 / 8, label: '3/8', polytope: 'square antiprism' },
+  { value: 1 / 3, label: '1/3', polytope: '(3 features in 1D)' },
+];
+
+/** Uniform polytopes by (number of features, dimensions they span). */
+const POLYTOPES: Record<string, string> = {
+  '1,1': 'dedicated dimension',
+  '2,1': 'digon',
+  '3,2': 'triangle',
+  '4,3': 'tetrahedron',
+  '5,2': 'pentagon',
+  '8,3': 'square antiprism',
+};
+
+/** A group of features that interfere with each other but not with other groups (one tegum factor). */
+export interface FeatureGroup {
+  /** Feature indices. */
+  features: number[];
+  /** Dimensions the group spans (rank of its unit vectors). */
+  dimension: number;
+  /** Name of the uniform polytope (`digon`, `triangle`, `tetrahedron`, `pentagon`, `square antiprism`, `dedicated dimension`) or a description. */
+  name: string;
+  /** True when the group is one of the named uniform polytopes and every member has dimensionality ≈ dimension / size. */
+  uniform: boolean;
+  /** Mean feature dimensionality of the members. */
+  meanDimensionality: number;
+}
+
+/** Options of {@link detectPolytopes}. */
+export interface PolytopeOptions {
+  /** Features with ‖W_i‖ at or below this are ignored. Default 0.5. */
+  normThreshold?: number;
+  /** Two features are in one group when |cos(W_i, W_j)| exceeds this. Default 0.1. */
+  cosThreshold?: number;
+  /** Relative tolerance on each member's dimensionality for `uniform`. Default 0.1. */
+  tolerance?: number;
+}
+
+/**
+ * Split each instance's represented features into groups that interfere only
+ * among themselves (the factors of a tegum product) and name the uniform
+ * polytope each group forms.
+ *
+ * @returns per instance, the groups, largest first
+ */
+export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}): FeatureGroup[][] {
+  const [I, n, m] = dims(W);
+  const normT = options.normThreshold ?? REPRESENTED_THRESHOLD;
+  const cosT = options.cosThreshold ?? 0.1;
+  const tol = options.tolerance ?? 0.1;
+  const norms = featureNorms(W);
+  const D = featureDimensionality(W);
+  const out: FeatureGroup[][] = [];
+  for (let k = 0; k < I; k++) {
+    const rep = norms[k].flatMap((v, i) => (v > normT ? [i] : []));
+    const unit = (i: number) => {
+      const v: number[] = [];
+      for (let h = 0; h < m; h++) v.push(W.data[(k * n + i) * m + h] / norms[k][i]);
+      return v;
+    };
+    const U = new Map(rep.map((i) => [i, unit(i)]));
+    const cos = (i: number, j: number) => U.get(i)!.reduce((s, x, h) => s + x * U.get(j)![h], 0);
+    // connected components of the |cos| > threshold graph
+    const seen = new Set<number>();
+    const groups: FeatureGroup[] = [];
+    for (const start of rep) {
+      if (seen.has(start)) continue;
+      const comp: number[] = [];
+      const stack = [start];
+      seen.add(start);
+      while (stack.length) {
+        const i = stack.pop()!;
+        comp.push(i);
+        for (const j of rep) {
+          if (!seen.has(j) && Math.abs(cos(i, j)) > cosT) {
+            seen.add(j);
+            stack.push(j);
+          }
+        }
+      }
+      comp.sort((a, b) => a - b);
+      const G = comp.map((i) => comp.map((j) => cos(i, j)));
+      const eig = symmetricEigen(G).values;
+      const dimension = eig.filter((e) => e > 0.05 * comp.length).length;
+      const key = `${comp.length},${dimension}`;
+      const meanD = comp.reduce((s, i) => s + D[k][i], 0) / comp.length;
+      const target = dimension / comp.length;
+      const named = POLYTOPES[key];
+      groups.push({
+        features: comp,
+        dimension,
+        name: named ?? `${comp.length} features in ${dimension}D`,
+        uniform: Boolean(named) && comp.every((i) => Math.abs(D[k][i] - target) <= tol * target),
+        meanDimensionality: meanD,
+      });
+    }
+    groups.sort((a, b) => b.features.length - a.features.length || a.features[0] - b.features[0]);
+    out.push(groups);
+  }
+  return out;
+}
