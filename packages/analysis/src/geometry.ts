@@ -110,3 +110,32 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
   }
   return out;
 }
+
+/**
+ * The sticky levels a feature rests on during training ("energy levels"): from
+ * snapshots of its dimensionality, the sticky fractions it stays within `tol`
+ * of for at least `minRun` consecutive snapshots, in order of visit.
+ *
+ * @param series - the feature's dimensionality at each snapshot
+ * @param norms - its norm at each snapshot (snapshots with norm < 0.3 are skipped as unlearned)
+ */
+export function stickyPlateaus(series: number[], norms: number[], tol = 0.02, minRun = 3): number[] {
+  const levels = STICKY_POINTS.map((s) => s.value);
+  const out: number[] = [];
+  let cur = -1;
+  let len = 0;
+  const flush = () => {
+    if (cur >= 0 && len >= minRun && out[out.length - 1] !== levels[cur]) out.push(levels[cur]);
+  };
+  series.forEach((d, t) => {
+    const k = norms[t] < 0.3 ? -1 : levels.findIndex((v) => Math.abs(d - v) < tol);
+    if (k === cur) len++;
+    else {
+      flush();
+      cur = k;
+      len = 1;
+    }
+  });
+  flush();
+  return out;
+}

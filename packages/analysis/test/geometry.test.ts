@@ -144,3 +144,13 @@ describe('neurons and vulnerability', () => {
     expect(() => adversarialVulnerability(pent, [0])).toThrow(/bias needs 5 values/);
   });
 });
+
+describe('sticky plateaus', async () => {
+  const { stickyPlateaus } = await import('../src/index.js');
+  it('finds the levels a feature rests on, ignoring passing through and unlearned snapshots', () => {
+    const D = [0.1, 0.5, 0.5, 0.5, 0.45, 0.41, 0.4, 0.4, 0.33, 0.3, 0.375, 0.375, 0.375];
+    const norms = D.map((_, t) => (t === 0 ? 0.1 : 1));
+    expect(stickyPlateaus(D, norms)).toEqual([0.5, 0.4, 0.375]);
+    expect(stickyPlateaus(D, norms, 0.02, 4)).toEqual([]);
+  });
+});

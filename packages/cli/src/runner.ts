@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encodeSafetensors } from '@tms/core';
 import { ConfigError } from '@tms/data';
 import { renderSvg } from '@tms/viz';
 import { configHash, validateConfig } from './config.js';
@@ -112,7 +113,15 @@ export async function runExperiment<C extends object>(
     ...options.meta,
     ...output.results,
   };
-  const files: string[] = [];
+  // Results and weights first, so a failing figure never loses a trained run.
+  const resultsPath = join(options.out, 'results.json');
+  await writeJsonAtomic(resultsPath, results);
+  const files: string[] = [resultsPath];
+  if (output.tensors && Object.keys(output.tensors).length) {
+    const weightsPath = join(options.out, 'weights.safetensors');
+    await writeFileAtomic(weightsPath, encodeSafetensors(output.tensors, { experiment: exp.name, configHash: hash }));
+    files.push(weightsPath);
+  }
   for (const [stem, spec] of Object.entries(output.figures)) {
     const svg = await renderSvg(spec);
     const svgPath = join(options.out, `${stem}.svg`);
@@ -121,9 +130,6 @@ export async function runExperiment<C extends object>(
     await writeJsonAtomic(specPath, spec);
     files.push(svgPath, specPath);
   }
-  const resultsPath = join(options.out, 'results.json');
-  await writeJsonAtomic(resultsPath, results);
-  files.unshift(resultsPath);
   await rm(ckptDir, { recursive: true, force: true });
   return { outDir: options.out, files, config: config as Record<string, unknown>, results };
 }

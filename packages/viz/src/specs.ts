@@ -161,23 +161,266 @@ export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; ce
   };
 }
 
-/** A line chart of loss over training steps, one line per series (e.g. per instance), log y. */
-export function lossCurveSpec(
-  series: { name: string; steps: number[]; loss: number[] }[],
-  opts: { title?: string; width?: number; height?: number } = {},
-): VegaLiteSpec {
-  const values = series.flatMap((s) => s.steps.map((step, k) => ({ series: s.name, step, loss: s.loss[k] })));
+/** One line of a {@link lineChartSpec}. */
+export interface LineSeries {
+  name: string;
+  x: number[];
+  y: number[];
+}
+
+/** Options of {@link lineChartSpec}. */
+export interface LineChartOptions {
+  title?: string;
+  xTitle?: string;
+  yTitle?: string;
+  logX?: boolean;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+  /** Horizontal reference lines with labels (e.g. the sticky points). */
+  rules?: { y: number; label: string }[];
+  /** Draw points as well as lines. */
+  points?: boolean;
+}
+
+/** A line chart of several series, with optional log axes and labelled horizontal rules. */
+export function lineChartSpec(series: LineSeries[], opts: LineChartOptions = {}): VegaLiteSpec {
+  const values = series.flatMap((s) => s.x.map((x, k) => ({ series: s.name, x, y: s.y[k] })));
+  const layers: VegaLiteSpec[] = [
+    {
+      data: { values },
+      mark: { type: 'line', point: opts.points ?? false },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: opts.xTitle ?? 'x', scale: opts.logX ? { type: 'log' } : {} },
+        y: { field: 'y', type: 'quantitative', title: opts.yTitle ?? 'y', scale: opts.logY ? { type: 'log' } : {} },
+        color: { field: 'series', type: 'nominal', title: null, legend: series.length > 1 && series.length <= 20 ? {} : null },
+        tooltip: [{ field: 'series' }, { field: 'x', format: '.4~g' }, { field: 'y', format: '.4~g' }],
+      },
+    },
+  ];
+  if (opts.rules?.length) {
+    layers.push(...ruleLayers(opts.rules));
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title ? { title: opts.title } : {}),
     width: opts.width ?? 400,
     height: opts.height ?? 250,
-    data: { values },
-    mark: { type: 'line' },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'loss', type: 'quantitative', scale: { type: 'log' }, title: 'loss' },
-      color: { field: 'series', type: 'nominal', title: null },
+    layer: layers,
+  };
+}
+
+function ruleLayers(rules: { y: number; label: string }[]): VegaLiteSpec[] {
+  return [
+    {
+      data: { values: rules },
+      mark: { type: 'rule', strokeDash: [4, 4], color: '#999' },
+      encoding: { y: { field: 'y', type: 'quantitative' } },
     },
+    {
+      data: { values: rules },
+      mark: { type: 'text', align: 'right', dx: -2, dy: -5, color: '#666', fontSize: 9 },
+      encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' }, x: { value: 400 } },
+    },
+  ];
+}
+
+/** A line chart of loss over training steps, one line per series (e.g. per instance), log y. */
+export function lossCurveSpec(
+  series: { name: string; steps: number[]; loss: number[] }[],
+  opts: { title?: string; width?: number; height?: number } = {},
+): VegaLiteSpec {
+  return lineChartSpec(
+    series.map((s) => ({ name: s.name, x: s.steps, y: s.loss })),
+    { ...opts, xTitle: 'step', yTitle: 'loss', logY: true },
+  );
+}
+
+/** One panel of {@link featureDirectionsSpec}: the 2D embedding of each feature. */
+export interface DirectionsPanel {
+  label: string;
+  /** `[features][2]`: the columns Wᵢ of W. */
+  W: number[][];
+  /** Optional value per feature used for colour (default: the feature index). */
+  color?: number[];
+}
+
+/**
+ * Feature directions in a 2D hidden space (the paper's pentagon figure): a line
+ * from the origin to each Wᵢ, one small panel per model.
+ */
+export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?: string; size?: number; colorTitle?: string } = {}): VegaLiteSpec {
+  const size = opts.size ?? 120;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: { view: { stroke: '#ddd' }, font: 'sans-serif' },
+    hconcat: panels.map((p) => {
+      const values = p.W.map((w, i) => ({ i, x0: 0, y0: 0, x: w[0], y: w[1] ?? 0, c: p.color?.[i] ?? i }));
+      const lim = Math.max(1.2, ...values.map((v) => Math.max(Math.abs(v.x), Math.abs(v.y)) * 1.1));
+      const scale = { domain: [-lim, lim] };
+      const color = { field: 'c', type: p.color ? 'quantitative' : 'ordinal', title: opts.colorTitle ?? 'feature', scale: { scheme: 'viridis' } };
+      return {
+        title: { text: p.label, fontSize: 10 },
+        width: size,
+        height: size,
+        data: { values },
+        layer: [
+          {
+            mark: { type: 'rule', strokeWidth: 2 },
+            encoding: {
+              x: { field: 'x0', type: 'quantitative', scale, axis: null },
+              y: { field: 'y0', type: 'quantitative', scale, axis: null },
+              x2: { field: 'x' },
+              y2: { field: 'y' },
+              color,
+            },
+          },
+          {
+            mark: { type: 'point', filled: true, size: 30 },
+            encoding: {
+              x: { field: 'x', type: 'quantitative', scale, axis: null },
+              y: { field: 'y', type: 'quantitative', scale, axis: null },
+              color,
+              tooltip: [{ field: 'i', title: 'feature' }, { field: 'x', format: '.3f' }, { field: 'y', format: '.3f' }],
+            },
+          },
+        ],
+      };
+    }),
+    resolve: { scale: { color: 'shared' } },
+  };
+}
+
+/** One cell of a phase diagram. */
+export interface PhaseCell {
+  /** Feature density 1/(1−S) or 1−S, as the x axis. */
+  x: number;
+  /** Relative importance of the extra feature. */
+  y: number;
+  phase: string;
+}
+
+const PHASE_COLORS = { domain: ['not-represented', 'dedicated', 'superposition'], range: ['#d9d9d9', '#3b75af', '#ef8636'] };
+
+/**
+ * Phase diagrams side by side (e.g. empirical and theoretical): x = feature
+ * density (log), y = relative importance of the extra feature (log), colour = phase.
+ */
+export function phaseDiagramSpec(
+  diagrams: { title: string; cells: PhaseCell[] }[],
+  opts: { title?: string; xTitle?: string; yTitle?: string; size?: number } = {},
+): VegaLiteSpec {
+  const size = opts.size ?? 220;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: { font: 'sans-serif' },
+    hconcat: diagrams.map((d) => {
+      const xs = [...new Set(d.cells.map((c) => c.x))].sort((a, b) => a - b);
+      const ys = [...new Set(d.cells.map((c) => c.y))].sort((a, b) => a - b);
+      return {
+        title: d.title,
+        width: size,
+        height: size,
+        data: { values: d.cells.map((c) => ({ ...c, xi: xs.indexOf(c.x), yi: ys.indexOf(c.y) })) },
+        mark: { type: 'rect' },
+        encoding: {
+          x: {
+            field: 'x',
+            type: 'ordinal',
+            sort: 'ascending',
+            title: opts.xTitle ?? '1/(1−S)  (1: dense → sparse)',
+            axis: { labelExpr: "format(datum.value, '.2~g')", labelAngle: 0, values: thin(xs) },
+          },
+          y: {
+            field: 'y',
+            type: 'ordinal',
+            sort: 'descending',
+            title: opts.yTitle ?? 'relative importance of extra feature',
+            axis: { labelExpr: "format(datum.value, '.2~g')", values: thin(ys) },
+          },
+          color: { field: 'phase', type: 'nominal', scale: PHASE_COLORS, title: 'extra feature' },
+          tooltip: [{ field: 'x', format: '.3~g' }, { field: 'y', format: '.3~g' }, { field: 'phase' }],
+        },
+      };
+    }),
+  };
+}
+
+function thin(v: number[]): number[] {
+  const step = Math.max(1, Math.ceil(v.length / 6));
+  return v.filter((_, i) => i % step === 0 || i === v.length - 1);
+}
+
+/** Points of the dimensions-per-feature figure. */
+export interface DimensionalityData {
+  /** One point per model: its density and m/‖W‖_F². */
+  models: { density: number; dimsPerFeature: number }[];
+  /** One point per represented feature: its model's density and Dᵢ. */
+  features: { density: number; dimensionality: number }[];
+  /** Sticky fractions to mark, e.g. STICKY_POINTS from `@tms/analysis`. */
+  sticky: { value: number; label: string }[];
+}
+
+/**
+ * The geometry figure: dimensions per feature m/‖W‖_F² (line) and each feature's
+ * dimensionality Dᵢ (dots) against feature density 1/(1−S) on a log axis, with
+ * the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 marked.
+ */
+export function dimensionalitySpec(data: DimensionalityData, opts: { title?: string; width?: number; height?: number } = {}): VegaLiteSpec {
+  const x = { field: 'density', type: 'quantitative', scale: { type: 'log' }, title: '1/(1−S)  (1: dense → sparse)' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    width: opts.width ?? 500,
+    height: opts.height ?? 300,
+    layer: [
+      ...ruleLayers(data.sticky.map((s) => ({ y: s.value, label: s.label }))),
+      {
+        data: { values: data.features },
+        mark: { type: 'point', filled: true, size: 12, opacity: 0.35, color: '#3b75af' },
+        encoding: { x, y: { field: 'dimensionality', type: 'quantitative', title: 'dimensionality', scale: { domain: [0, 1.1] } } },
+      },
+      {
+        data: { values: data.models },
+        mark: { type: 'line', color: 'black', point: { color: 'black', size: 20 } },
+        encoding: { x, y: { field: 'dimsPerFeature', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+/** One model of {@link neuronWeightsSpec}. */
+export interface NeuronPanel {
+  label: string;
+  /** `[features][neurons]` input weights into each neuron. */
+  W: number[][];
+}
+
+/**
+ * Per-neuron stacked bars of the feature weights going into each hidden neuron
+ * (positive up, negative down), coloured by feature: monosemantic neurons show
+ * one colour, polysemantic neurons several.
+ */
+export function neuronWeightsSpec(panels: NeuronPanel[], opts: { title?: string; width?: number; height?: number } = {}): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: { font: 'sans-serif' },
+    hconcat: panels.map((p) => ({
+      title: { text: p.label, fontSize: 10 },
+      width: opts.width ?? Math.max(60, (p.W[0]?.length ?? 1) * 10),
+      height: opts.height ?? 160,
+      data: { values: p.W.flatMap((row, feature) => row.map((weight, neuron) => ({ feature, neuron, weight }))) },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'neuron', type: 'ordinal', title: 'neuron', axis: { labels: false, ticks: false } },
+        y: { field: 'weight', type: 'quantitative', aggregate: 'sum', stack: 'zero', title: 'weight' },
+        color: { field: 'feature', type: 'ordinal', scale: { scheme: 'tableau20' }, title: 'feature' },
+        tooltip: [{ field: 'neuron' }, { field: 'feature' }, { field: 'weight', format: '.3f' }],
+      },
+    })),
+    resolve: { scale: { y: 'independent' } },
   };
 }

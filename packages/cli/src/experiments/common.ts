@@ -1,5 +1,5 @@
 import { createModel, train, type ModelKind, type OptimizerConfig, type ParamArray, type TrainResult } from '@tms/core';
-import { SparseFeatures, type PerFeature } from '@tms/data';
+import { SparseFeatures, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
 /** Round to 9 significant digits: exact for float32 values, and short in JSON. */
@@ -35,12 +35,18 @@ export interface TrainToyOptions {
   warmupSteps?: number;
   seed: number;
   logEvery: number;
+  /** Correlated / anticorrelated feature sets. */
+  sets?: FeatureSet[];
+  /** Steps (ascending) at which to copy the parameters; they must be multiples of `logEvery`. */
+  snapshotSteps?: number[];
 }
 
 /** A trained batch of models as plain data. */
 export interface TrainedToyModels {
   params: Record<string, ParamArray>;
   result: TrainResult;
+  /** Parameter copies at `snapshotSteps`. */
+  snapshots: { step: number; params: Record<string, ParamArray> }[];
 }
 
 /**
@@ -55,8 +61,11 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       features: o.features,
       sparsity: o.sparsity,
       signed: o.signed,
+      sets: o.sets,
       seed: o.seed + 1,
     });
+    const snapshots: TrainedToyModels['snapshots'] = [];
+    const wanted = new Set(o.snapshotSteps ?? []);
     ctx.progress.reset(label);
     const result = await train({
       model,
@@ -68,14 +77,108 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       schedule: { name: o.schedule ?? 'constant', warmupSteps: o.warmupSteps ?? 0 },
       logEvery: o.logEvery,
       signal: ctx.signal,
-      onProgress: (p) => {
+      onProgress: async (p) => {
+        if (wanted.has(p.step)) snapshots.push({ step: p.step, params: await model.getParams() });
         const mean = p.loss.reduce((a, b) => a + b, 0) / p.loss.length;
         ctx.progress.update(p.step, p.totalSteps, `loss ${mean.toExponential(3)} | ${p.stepsPerSecond.toFixed(0)} steps/s`, p.elapsedSeconds);
       },
     });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
-    return { params: await model.getParams(), result };
+    return { params: await model.getParams(), result, snapshots };
   } finally {
     model.dispose();
   }
+}
+
+/** Mean of the last `k` recorded losses of each instance: a less noisy final loss. */
+export function tailMeanLoss(history: { loss: number[] }[], k = 10): number[] {
+  const tail = history.slice(-k);
+  if (!tail.length) return [];
+  return tail[0].loss.map((_, i) => tail.reduce((s, h) => s + h.loss[i], 0) / tail.length);
+}
+
+/** Same value for every feature of each instance: `[instances][features]`. */
+export function perInstance(values: number[], features: number): number[][] {
+  return values.map((v) => new Array<number>(features).fill(v));
+}
+
+/** Common training fields of experiment configs. */
+export interface TrainingFields {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  logEvery: number;
+}
+
+/** Schema entries for {@link TrainingFields}. */
+export const trainingSchema = {
+  steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps' },
+  batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step' },
+  lr: { type: 'number', min: 0, max: 10, doc: 'learning rate (Adam)' },
+  seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)' },
+  logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps' },
+} as const;
+
+/** Nested `[instances][rows][cols]` copy of a batched parameter. */
+export function paramNested(p: ParamArray): number[][][] {
+  return Array.from({ length: p.shape[0] }, (_, i) => paramInstance(p, i) as number[][]);
+}
+
+/** Prefix the names of a model's parameters, for a safetensors file. */
+export function prefixed(prefix: string, params: Record<string, ParamArray>): Record<string, ParamArray> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [`${prefix}.${k}`, v]));
+}
+
+/** Flatten nested `[instances][rows][cols]` (or `[instances][cols]`) arrays into a tensor for safetensors. */
+export function tensorFromNested(values: number[][][] | number[][]): { data: Float32Array; shape: number[] } {
+  const first = values[0] as unknown[];
+  if (first !== undefined && Array.isArray(first[0])) {
+    const v = values as number[][][];
+    const shape = [v.length, v[0].length, v[0][0].length];
+    return { data: Float32Array.from(v.flat(2)), shape };
+  }
+  const v = values as number[][];
+  return { data: Float32Array.from(v.flat()), shape: [v.length, v[0]?.length ?? 0] };
+}
+
+/** A trained sparsity sweep as JSON-friendly data (what checkpoints store). */
+export interface SweepResult {
+  /** Parameters by name, nested per instance. */
+  params: Record<string, number[][][] | number[][]>;
+  /** Per-instance loss at the end (mean of the last 10 records). */
+  finalLoss: number[];
+  history: { step: number; loss: number[] }[];
+  seconds: number;
+  /** Parameter snapshots (only when requested). */
+  snapshots?: { step: number; params: Record<string, number[][][] | number[][]> }[];
+}
+
+function nestParams(params: Record<string, ParamArray>): Record<string, number[][][] | number[][]> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, p]) => [
+      k,
+      p.shape.length === 3 ? paramNested(p) : Array.from({ length: p.shape[0] }, (_, i) => paramInstance(p, i) as number[]),
+    ]),
+  );
+}
+
+/** Train one batch of models (checkpointed under `key`) and return it as plain data. */
+export async function trainSweep(key: string, o: TrainToyOptions, ctx: RunContext, label = key): Promise<SweepResult> {
+  return ctx.checkpoint(key, async () => {
+    const t = await trainToyModels(o, ctx, label);
+    return {
+      params: nestParams(t.params),
+      finalLoss: tailMeanLoss(t.result.history).map(round9),
+      history: t.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
+      seconds: round9(t.result.seconds),
+      ...(t.snapshots.length ? { snapshots: t.snapshots.map((s) => ({ step: s.step, params: nestParams(s.params) })) } : {}),
+    };
+  });
+}
+
+/** A nested `[instances][features][hidden]` array as `@tms/analysis` weights. */
+export function asWeights(W: number[][][] | number[][]): { data: Float64Array; shape: number[] } {
+  const t = tensorFromNested(W);
+  return { data: Float64Array.from(t.data), shape: t.shape };
 }

@@ -9,7 +9,7 @@ import {
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { paramInstance, round9, trainToyModels } from './common.js';
+import { paramInstance, round9, tensorFromNested, trainToyModels } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the intro experiment. */
@@ -197,6 +197,12 @@ export const intro: Experiment<IntroConfig> = {
         }),
         loss: lossCurveSpec(lossSeries, { title: 'Training loss per instance' }),
       },
+      tensors: Object.fromEntries(
+        models.flatMap((m) => [
+          [`${m.kind}.W`, tensorFromNested(m.instances.map((i) => i.W))],
+          [`${m.kind}.b`, tensorFromNested(m.instances.map((i) => i.b))],
+        ]),
+      ),
     };
   },
 };

@@ -28,6 +28,8 @@ export interface ExperimentOutput {
   results: Record<string, unknown>;
   /** Figures by file stem, each written as `<stem>.svg` and `<stem>.vl.json`. */
   figures: Record<string, VegaLiteSpec>;
+  /** Trained weights, written to `weights.safetensors` (names like `relu-output.W`). */
+  tensors?: Record<string, { data: Float32Array; shape: number[] }>;
 }
 
 /** An experiment of the catalogue. */

@@ -1,0 +1,100 @@
+import { STICKY_POINTS, featureDimensionality, featureNorms, stickyPlateaus } from '@tms/analysis';
+import { lineChartSpec } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import type { Experiment } from './types.js';
+
+/** Config of the learning-dynamics experiment. */
+export interface DynamicsConfig extends TrainingFields {
+  features: number;
+  hidden: number;
+  sparsity: number;
+  /** Number of parameter snapshots, log-spaced over training. */
+  snapshots: number;
+}
+
+const schema: ConfigSchema<DynamicsConfig> = {
+  features: { type: 'int', min: 2, max: 1024, doc: 'features n (uniform importance)' },
+  hidden: { type: 'int', min: 1, max: 256, doc: 'hidden dimensions m' },
+  sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S' },
+  snapshots: { type: 'int', min: 2, max: 1000, doc: 'number of snapshots (log-spaced steps)' },
+  ...trainingSchema,
+};
+
+/**
+ * Learning dynamics (paper: "Superposition and Learning Dynamics"): snapshots of
+ * every feature's dimensionality Dᵢ during training. Features move between the
+ * sticky fractions in discrete jumps ("energy levels").
+ */
+export const dynamics: Experiment<DynamicsConfig> = {
+  name: 'dynamics',
+  title: 'Learning dynamics: feature dimensionality jumps between fractions during training',
+  paperSection: 'Superposition and Learning Dynamics',
+  schema,
+  defaults: { features: 20, hidden: 8, sparsity: 0.9, snapshots: 80, steps: 20_000, batchSize: 1024, lr: 1e-3, seed: 0, logEvery: 10 },
+  variants: { quick: { steps: 6000, lr: 3e-3, snapshots: 50 }, paper: {} },
+  async run(c, ctx) {
+    // log-spaced snapshot steps, rounded to multiples of logEvery
+    const steps = new Set<number>();
+    for (let k = 0; k < c.snapshots; k++) {
+      const s = Math.round(Math.exp(Math.log(c.logEvery) + ((Math.log(c.steps) - Math.log(c.logEvery)) * k) / (c.snapshots - 1)) / c.logEvery) * c.logEvery;
+      steps.add(Math.min(c.steps, Math.max(c.logEvery, s)));
+    }
+    const snapshotSteps = [...steps].sort((a, b) => a - b);
+    const sweep = await trainSweep(
+      'model',
+      {
+        kind: 'relu-output',
+        instances: 1,
+        features: c.features,
+        hidden: c.hidden,
+        sparsity: c.sparsity,
+        importance: 1,
+        steps: c.steps,
+        batchSize: c.batchSize,
+        optimizer: { name: 'adam', lr: c.lr },
+        seed: c.seed,
+        logEvery: c.logEvery,
+        snapshotSteps,
+      },
+      ctx,
+    );
+    const snaps = (sweep.snapshots ?? []).map((s) => {
+      const W = asWeights(s.params.W);
+      return {
+        step: s.step,
+        dimensionality: featureDimensionality(W)[0].map(round9),
+        norms: featureNorms(W)[0].map(round9),
+      };
+    });
+    // the sticky levels each feature rests on, in order: more than one = a jump between energy levels
+    const plateaus = Array.from({ length: c.features }, (_, f) =>
+      stickyPlateaus(
+        snaps.map((s) => s.dimensionality[f]),
+        snaps.map((s) => s.norms[f]),
+      ).map(round9),
+    );
+    const jumping = plateaus.filter((p) => p.length >= 2).length;
+    ctx.progress.log(`dynamics: ${jumping} of ${c.features} features jump between sticky levels`);
+    return {
+      results: { snapshots: snaps, plateaus, featuresJumping: jumping, history: sweep.history.filter((_, i) => i % 10 === 9) },
+      figures: {
+        dynamics: lineChartSpec(
+          Array.from({ length: c.features }, (_, f) => ({
+            name: `feature ${f}`,
+            x: snaps.map((s) => s.step),
+            y: snaps.map((s) => s.dimensionality[f]),
+          })),
+          {
+            title: `Feature dimensionality Dᵢ during training (n=${c.features}, m=${c.hidden}, S=${c.sparsity})`,
+            xTitle: 'step',
+            yTitle: 'dimensionality Dᵢ',
+            logX: true,
+            rules: STICKY_POINTS.map((s) => ({ y: s.value, label: s.label })),
+          },
+        ),
+      },
+      tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+    };
+  },
+};

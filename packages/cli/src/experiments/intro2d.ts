@@ -1,0 +1,98 @@
+import { featureNorms, detectPolytopes, representedCount, superposition, type FeatureGroup } from '@tms/analysis';
+import { geometricImportance } from '@tms/data';
+import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import type { Experiment } from './types.js';
+
+/** Config of the 2D superposition experiment. */
+export interface Intro2dConfig extends TrainingFields {
+  features: number;
+  hidden: number;
+  importanceBase: number;
+  sparsities: number[];
+}
+
+const schema: ConfigSchema<Intro2dConfig> = {
+  features: { type: 'int', min: 2, max: 64, doc: 'number of features n' },
+  hidden: { type: 'int', min: 2, max: 2, doc: 'hidden dimensions m (2: the figure is drawn in the plane)' },
+  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
+  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
+  ...trainingSchema,
+};
+
+/**
+ * Five features in two dimensions (paper: "Superposition as a phase change" /
+ * the pentagon figure): ReLU-output models at increasing sparsity, with the
+ * columns Wᵢ drawn in the plane. Dense: the 2 most important features get
+ * orthogonal directions; sparse: all 5 spread out into a pentagon.
+ */
+export const intro2d: Experiment<Intro2dConfig> = {
+  name: 'intro-2d',
+  title: 'Five features in two dimensions: from 2 orthogonal features to a pentagon',
+  paperSection: 'Demonstrating Superposition (2D feature directions, the pentagon)',
+  schema,
+  defaults: {
+    features: 5,
+    hidden: 2,
+    importanceBase: 0.9,
+    sparsities: [0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999],
+    steps: 10_000,
+    batchSize: 1024,
+    lr: 1e-3,
+    seed: 0,
+    logEvery: 100,
+  },
+  variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
+  async run(c, ctx) {
+    const n = c.features;
+    const sweep = await trainSweep(
+      'relu-output',
+      {
+        kind: 'relu-output',
+        instances: c.sparsities.length,
+        features: n,
+        hidden: c.hidden,
+        sparsity: perInstance(c.sparsities, n),
+        importance: geometricImportance(n, c.importanceBase),
+        steps: c.steps,
+        batchSize: c.batchSize,
+        optimizer: { name: 'adam', lr: c.lr },
+        seed: c.seed,
+        logEvery: c.logEvery,
+      },
+      ctx,
+    );
+    const W = asWeights(sweep.params.W);
+    const norms = featureNorms(W);
+    const sup = superposition(W);
+    const counts = representedCount(W);
+    const groups = detectPolytopes(W);
+    const instances = c.sparsities.map((sparsity, i) => ({
+      sparsity,
+      finalLoss: sweep.finalLoss[i],
+      W: (sweep.params.W as number[][][])[i],
+      b: (sweep.params.b as number[][])[i],
+      featureNorms: norms[i].map(round9),
+      superposition: sup[i].map(round9),
+      representedCount: counts[i],
+      polytopes: groups[i].map((g: FeatureGroup) => ({ ...g, meanDimensionality: round9(g.meanDimensionality) })),
+    }));
+    ctx.progress.log(`intro-2d: represented ${instances.map((r) => `S=${r.sparsity}: ${r.representedCount}`).join(', ')}`);
+    const importance = geometricImportance(n, c.importanceBase);
+    return {
+      results: { instances, history: sweep.history },
+      figures: {
+        'intro-2d': featureDirectionsSpec(
+          instances.map((r) => ({ label: `1−S = ${+(1 - r.sparsity).toPrecision(3)}`, W: r.W, color: importance })),
+          { title: `Columns Wᵢ of ReLU-output models, n=${n}, m=2 (colour: importance)`, colorTitle: 'importance' },
+        ),
+        'intro-2d-bias': lineChartSpec(
+          instances.map((r) => ({ name: `S=${r.sparsity}`, x: r.b.map((_, i) => i), y: r.b })),
+          { title: 'Biases bᵢ per feature', xTitle: 'feature', yTitle: 'bᵢ', points: true },
+        ),
+      },
+      tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+    };
+  },
+};

@@ -1,0 +1,167 @@
+import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
+import { geometricImportance } from '@tms/data';
+import { neuronWeightsSpec } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import type { Experiment } from './types.js';
+
+/** Config shared by the privileged-basis and computation experiments. */
+export interface NeuronConfig extends TrainingFields {
+  features: number;
+  hidden: number;
+  importanceBase: number;
+  sparsities: number[];
+}
+
+const schema: ConfigSchema<NeuronConfig> = {
+  features: { type: 'int', min: 2, max: 1024, doc: 'features n' },
+  hidden: { type: 'int', min: 1, max: 1024, doc: 'hidden neurons m' },
+  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
+  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
+  ...trainingSchema,
+};
+
+/** Summary of one model's neurons. */
+export interface NeuronModelResult {
+  sparsity: number;
+  loss: number;
+  /** Input weights into each neuron, `[features][neurons]`. */
+  W: number[][];
+  neurons: NeuronStats[];
+  /** Mean share of the dominant feature over live neurons (1 = all monosemantic). */
+  monosemanticity: number;
+  /** Features with substantial input weight (‖row‖ > 0.5). */
+  featuresUsed: number;
+  /** Live neurons whose dominant feature holds < 90% of their weight. */
+  polysemanticNeurons: number;
+}
+
+function summarise(W: number[][][], loss: number[], sparsities: number[]): NeuronModelResult[] {
+  const weights = asWeights(W);
+  const stats = neuronPolysemanticity(weights);
+  const norms = featureNorms(weights);
+  return sparsities.map((s, i) => {
+    const live = stats[i].filter((x) => x.dominantFeature >= 0);
+    return {
+      sparsity: s,
+      loss: loss[i],
+      W: W[i],
+      neurons: stats[i].map((x) => ({ ...x, maxShare: round9(x.maxShare), effectiveFeatures: round9(x.effectiveFeatures), weight: round9(x.weight) })),
+      monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
+      featuresUsed: norms[i].filter((v) => v > 0.5).length,
+      polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
+    };
+  });
+}
+
+function neuronExperiment(spec: {
+  name: string;
+  title: string;
+  paperSection: string;
+  kind: 'relu-hidden' | 'abs';
+  weight: 'W' | 'W1';
+  defaults: NeuronConfig;
+  quick: Partial<NeuronConfig>;
+  figureTitle: (c: NeuronConfig) => string;
+}): Experiment<NeuronConfig> {
+  return {
+    name: spec.name,
+    title: spec.title,
+    paperSection: spec.paperSection,
+    schema,
+    defaults: spec.defaults,
+    variants: { quick: spec.quick, paper: {} },
+    async run(c, ctx) {
+      const n = c.features;
+      const sweep = await trainSweep(
+        spec.kind,
+        {
+          kind: spec.kind,
+          instances: c.sparsities.length,
+          features: n,
+          hidden: c.hidden,
+          sparsity: perInstance(c.sparsities, n),
+          importance: geometricImportance(n, c.importanceBase),
+          signed: spec.kind === 'abs',
+          steps: c.steps,
+          batchSize: c.batchSize,
+          optimizer: { name: 'adam', lr: c.lr },
+          seed: c.seed,
+          logEvery: c.logEvery,
+        },
+        ctx,
+      );
+      const W = sweep.params[spec.weight] as number[][][];
+      const models = summarise(W, sweep.finalLoss, c.sparsities);
+      ctx.progress.log(
+        `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features)`).join(', ')}`,
+      );
+      const tensors = Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)]));
+      return {
+        results: { models, history: sweep.history.filter((_, i) => i % 10 === 9) },
+        figures: {
+          [spec.name]: neuronWeightsSpec(
+            models.map((m) => ({ label: `1−S = ${+(1 - m.sparsity).toPrecision(3)}`, W: m.W })),
+            { title: spec.figureTitle(c) },
+          ),
+        },
+        tensors,
+      };
+    },
+  };
+}
+
+/**
+ * Privileged basis (paper: "Superposition in a Privileged Basis"): a ReLU
+ * hidden layer h = ReLU(Wx), x′ = ReLU(Wᵀh + b). Dense features: each neuron
+ * holds one feature (monosemantic); sparse features: neurons hold several
+ * (polysemantic).
+ */
+export const privileged = neuronExperiment({
+  name: 'privileged',
+  title: 'Privileged basis: monosemantic neurons when dense, polysemantic when sparse',
+  paperSection: 'Superposition in a Privileged Basis',
+  kind: 'relu-hidden',
+  weight: 'W',
+  defaults: {
+    features: 10,
+    hidden: 5,
+    importanceBase: 0.75,
+    sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997],
+    steps: 10_000,
+    batchSize: 1024,
+    lr: 1e-3,
+    seed: 0,
+    logEvery: 100,
+  },
+  quick: { steps: 3000, lr: 1e-2 },
+  figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons (ReLU hidden layer, n=${c.features}; colour: feature)`,
+});
+
+/**
+ * Computation in superposition (paper: "Computation in Superposition"): a
+ * hidden ReLU layer computes y = |x| of signed sparse inputs,
+ * h = ReLU(W₁x), y′ = ReLU(W₂h + b). Dense: pairs of monosemantic neurons
+ * (ReLU(x) and ReLU(−x)) for the most important features; sparse: more
+ * features computed with polysemantic neurons.
+ */
+export const computation = neuronExperiment({
+  name: 'computation',
+  title: 'Computation in superposition: absolute value with polysemantic neurons',
+  paperSection: 'Computation in Superposition (absolute value)',
+  kind: 'abs',
+  weight: 'W1',
+  defaults: {
+    features: 10,
+    hidden: 6,
+    importanceBase: 0.8,
+    sparsities: [0, 0.7, 0.9, 0.97, 0.99],
+    steps: 10_000,
+    batchSize: 1024,
+    lr: 1e-3,
+    seed: 0,
+    logEvery: 100,
+  },
+  quick: { steps: 4000, lr: 1e-2 },
+  figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x| (n=${c.features}; colour: feature)`,
+});

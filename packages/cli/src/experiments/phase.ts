@@ -1,0 +1,141 @@
+import { classifyFeature, logspace, theoreticalPhaseN2M1, type Phase } from '@tms/analysis';
+import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
+import type { ConfigSchema } from '../config.js';
+import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import type { Experiment } from './types.js';
+
+/** Config of the phase-diagram experiment. */
+export interface PhaseConfig extends TrainingFields {
+  /** n: the last feature is the "extra" one; the others have importance 1. */
+  features: number;
+  /** m. */
+  hidden: number;
+  /** Grid points along relative importance (log-spaced). */
+  importancePoints: number;
+  importanceMin: number;
+  importanceMax: number;
+  /** Grid points along feature density 1/(1−S) (log-spaced). */
+  densityPoints: number;
+  /** Largest 1/(1−S) (the smallest is 1: dense features). */
+  densityMax: number;
+  /** Independent restarts per cell; the lowest-loss one is classified. */
+  restarts: number;
+}
+
+const schema: ConfigSchema<PhaseConfig> = {
+  features: { type: 'int', min: 2, max: 16, doc: 'features n (the last one is the extra feature)' },
+  hidden: { type: 'int', min: 1, max: 15, doc: 'hidden dimensions m' },
+  importancePoints: { type: 'int', min: 2, max: 100, doc: 'grid points along relative importance' },
+  importanceMin: { type: 'number', min: 1e-6, max: 1e6, doc: 'smallest relative importance' },
+  importanceMax: { type: 'number', min: 1e-6, max: 1e6, doc: 'largest relative importance' },
+  densityPoints: { type: 'int', min: 2, max: 100, doc: 'grid points along 1/(1−S)' },
+  densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)' },
+  restarts: { type: 'int', min: 1, max: 20, doc: 'restarts per cell (lowest loss kept)' },
+  ...trainingSchema,
+};
+
+/** One cell of the phase diagram. */
+export interface PhaseCellResult {
+  /** 1/(1−S). */
+  density: number;
+  sparsity: number;
+  relativeImportance: number;
+  empirical: Phase;
+  /** Only for n = 2, m = 1. */
+  theoretical: Phase | null;
+  loss: number;
+  W: number[][];
+  b: number[];
+}
+
+/**
+ * Phase diagrams (paper: "Superposition as a Phase Change"): for n = 2, m = 1
+ * (or n = 3, m = 2) ReLU-output models, sweep the extra feature's relative
+ * importance and the feature density, and classify how the trained model
+ * stores the extra feature: not at all, in a dedicated dimension, or in
+ * superposition. For n = 2, m = 1 the theoretical diagram from the analytic
+ * losses of the three solutions is drawn beside it.
+ */
+export const phase: Experiment<PhaseConfig> = {
+  name: 'phase',
+  title: 'Phase diagram: not represented / dedicated dimension / superposition (n=2, m=1)',
+  paperSection: 'Superposition as a Phase Change',
+  schema,
+  defaults: {
+    features: 2,
+    hidden: 1,
+    importancePoints: 12,
+    importanceMin: 0.1,
+    importanceMax: 10,
+    densityPoints: 12,
+    densityMax: 100,
+    restarts: 3,
+    steps: 10_000,
+    batchSize: 1024,
+    lr: 3e-3,
+    seed: 0,
+    logEvery: 100,
+  },
+  variants: {
+    quick: { importancePoints: 7, densityPoints: 7, restarts: 2, steps: 3000, lr: 1e-2 },
+    paper: { importancePoints: 20, densityPoints: 20, restarts: 3 },
+    n3m2: { features: 3, hidden: 2 },
+    'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 2, steps: 3000, lr: 1e-2 },
+  },
+  async run(c, ctx) {
+    if (c.hidden >= c.features) throw new Error(`phase: hidden (${c.hidden}) must be below features (${c.features})`);
+    const n = c.features;
+    const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);
+    const dens = logspace(1, c.densityMax, c.densityPoints);
+    const grid = imps.flatMap((r) => dens.map((d) => ({ r, d })));
+    const R = c.restarts;
+    // instance index = (cell * R + restart)
+    const sparsity = grid.flatMap(({ d }) => Array.from({ length: R }, () => new Array<number>(n).fill(1 - 1 / d)));
+    const importance = grid.flatMap(({ r }) => Array.from({ length: R }, () => [...new Array<number>(n - 1).fill(1), r]));
+    const sweep = await trainSweep(
+      'grid',
+      {
+        kind: 'relu-output',
+        instances: grid.length * R,
+        features: n,
+        hidden: c.hidden,
+        sparsity,
+        importance,
+        steps: c.steps,
+        batchSize: c.batchSize,
+        optimizer: { name: 'adam', lr: c.lr },
+        seed: c.seed,
+        logEvery: c.logEvery,
+      },
+      ctx,
+      `${grid.length} cells × ${R} restarts`,
+    );
+    const classes = classifyFeature(asWeights(sweep.params.W), n - 1);
+    const theoryAvailable = n === 2 && c.hidden === 1;
+    const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
+      let best = cell * R;
+      for (let k = cell * R; k < (cell + 1) * R; k++) if (sweep.finalLoss[k] < sweep.finalLoss[best]) best = k;
+      return {
+        density: round9(d),
+        sparsity: round9(1 - 1 / d),
+        relativeImportance: round9(r),
+        empirical: classes[best],
+        theoretical: theoryAvailable ? theoreticalPhaseN2M1(r, 1 / d).phase : null,
+        loss: sweep.finalLoss[best],
+        W: (sweep.params.W as number[][][])[best],
+        b: (sweep.params.b as number[][])[best],
+      };
+    });
+    const agreement = theoryAvailable ? cells.filter((x) => x.empirical === x.theoretical).length / cells.length : null;
+    if (agreement !== null) ctx.progress.log(`phase: empirical and theoretical diagrams agree on ${(agreement * 100).toFixed(0)}% of cells`);
+    const toCells = (key: 'empirical' | 'theoretical'): PhaseCell[] =>
+      cells.map((x) => ({ x: x.density, y: x.relativeImportance, phase: x[key] as string }));
+    const diagrams = [{ title: `empirical (n=${n}, m=${c.hidden})`, cells: toCells('empirical') }];
+    if (theoryAvailable) diagrams.push({ title: 'theoretical (analytic losses)', cells: toCells('theoretical') });
+    return {
+      results: { cells, agreement, history: sweep.history.filter((_, i) => i % 10 === 9) },
+      figures: { phase: phaseDiagramSpec(diagrams, { title: 'How the extra feature is represented' }) },
+      tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+    };
+  },
+};

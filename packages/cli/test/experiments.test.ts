@@ -1,0 +1,203 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '@tms/core';
+import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type PhaseCellResult } from '../src/index.js';
+
+/** Run an experiment's quick variant into a fresh folder; return its results and folder. */
+async function quick(name: string): Promise<{ r: any; dir: string }> {
+  const dir = join(await mkdtemp(join(tmpdir(), `tms-${name}-`)), 'out');
+  const summary = await runExperiment(experiments[name], {}, { out: dir, variant: 'quick' });
+  return { r: summary.results, dir };
+}
+
+async function svgOf(dir: string, stem: string) {
+  const svg = await readFile(join(dir, `${stem}.svg`), 'utf8');
+  expect(svg.startsWith('<svg')).toBe(true);
+  return svg;
+}
+
+describe('catalogue', () => {
+  it('has every experiment of the paper with defaults that validate and quick/paper variants', () => {
+    expect(Object.keys(experiments)).toEqual([
+      'intro',
+      'intro-2d',
+      'phase',
+      'geometry',
+      'nonuniform',
+      'dynamics',
+      'adversarial',
+      'computation',
+      'privileged',
+    ]);
+    for (const exp of Object.values(experiments)) {
+      expect(() => resolveConfig(exp, {})).not.toThrow();
+      expect(Object.keys(exp.variants)).toEqual(expect.arrayContaining(['quick', 'paper']));
+      for (const v of Object.keys(exp.variants)) expect(() => resolveConfig(exp, {}, v)).not.toThrow();
+    }
+  });
+});
+
+describe('intro-2d: five features in two dimensions', () => {
+  it('dense: the 2 most important features, orthogonal; sparse: all 5 as a pentagon', async () => {
+    const { r, dir } = await quick('intro-2d');
+    const dense = r.instances[0];
+    expect(dense.sparsity).toBe(0);
+    expect(dense.representedCount).toBe(2);
+    expect(dense.featureNorms[0]).toBeGreaterThan(0.9);
+    expect(dense.featureNorms[1]).toBeGreaterThan(0.9);
+    expect(dense.polytopes.map((p: any) => p.name)).toEqual(['dedicated dimension', 'dedicated dimension']);
+    const sparse = r.instances.at(-1);
+    expect(sparse.representedCount).toBe(5);
+    expect(sparse.polytopes).toHaveLength(1);
+    expect(sparse.polytopes[0]).toMatchObject({ name: 'pentagon', dimension: 2, uniform: true });
+    expect(sparse.polytopes[0].meanDimensionality).toBeCloseTo(0.4, 1);
+    await svgOf(dir, 'intro-2d');
+    // weights exported for Python users
+    const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
+    expect(st.tensors['relu-output.W'].shape).toEqual([7, 5, 2]);
+    expect(st.metadata.experiment).toBe('intro-2d');
+    expect(st.tensors['relu-output.W'].data[0]).toBeCloseTo(r.instances[0].W[0][0], 5);
+  });
+});
+
+describe('phase: n=2, m=1 phase diagram', () => {
+  it('has all three regions in the right corners and agrees with theory on most cells', async () => {
+    const { r, dir } = await quick('phase');
+    const cells = r.cells as PhaseCellResult[];
+    const dens = cells.map((c) => c.density);
+    const imps = cells.map((c) => c.relativeImportance);
+    const at = (d: number, i: number) => cells.find((c) => c.density === d && c.relativeImportance === i)!;
+    const dMin = Math.min(...dens);
+    const dMax = Math.max(...dens);
+    const iMin = Math.min(...imps);
+    const iMax = Math.max(...imps);
+    // dense features: an unimportant extra feature is dropped, an important one takes the dimension
+    expect(at(dMin, iMin).empirical).toBe('not-represented');
+    expect(at(dMin, iMax).empirical).toBe('dedicated');
+    // sparse features: superposition
+    const sparseColumn = cells.filter((c) => c.density === dMax);
+    expect(sparseColumn.filter((c) => c.empirical === 'superposition').length).toBeGreaterThanOrEqual(sparseColumn.length - 2);
+    expect(at(dMax, 1).empirical).toBe('superposition');
+    // theory agrees on the corners and on most cells
+    expect(at(dMin, iMin).theoretical).toBe('not-represented');
+    expect(at(dMin, iMax).theoretical).toBe('dedicated');
+    expect(at(dMax, 1).theoretical).toBe('superposition');
+    expect(r.agreement).toBeGreaterThanOrEqual(0.75);
+    const svg = await svgOf(dir, 'phase');
+    expect(svg).toContain('theoretical');
+  });
+});
+
+describe('geometry: dimensions per feature and polytopes', () => {
+  it('dims per feature is 1 when dense and falls to 1/2 or below when sparse; polytopes appear', async () => {
+    const { r, dir } = await quick('geometry');
+    const pts = r.points as { density: number; dimsPerFeature: number; dimensionality: number[]; polytopes: Record<string, number> }[];
+    expect(pts[0].density).toBe(1);
+    expect(pts[0].dimsPerFeature).toBeGreaterThan(0.95);
+    expect(pts[0].dimsPerFeature).toBeLessThan(1.05);
+    const last = pts.at(-1)!;
+    expect(last.dimsPerFeature).toBeLessThanOrEqual(0.5);
+    // monotone-ish decrease
+    for (let k = 1; k < pts.length; k++) expect(pts[k].dimsPerFeature).toBeLessThan(pts[k - 1].dimsPerFeature + 0.05);
+    // named uniform polytopes (digons, pentagons, ...) are detected at intermediate sparsity
+    const named = pts.flatMap((p) => Object.keys(p.polytopes));
+    expect(named).toContain('digon');
+    // feature dimensionalities sit near sticky fractions for a good share of features
+    const sticky = [1, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3, 1 / 4];
+    const all = pts.flatMap((p) => p.dimensionality);
+    const near = all.filter((d) => sticky.some((s) => Math.abs(d - s) < 0.05)).length;
+    expect(near / all.length).toBeGreaterThan(0.6);
+    const svg = await svgOf(dir, 'geometry');
+    expect(svg).toContain('3/8');
+  });
+});
+
+describe('nonuniform: denser, correlated and anticorrelated features', () => {
+  it('correlated pairs go orthogonal, anticorrelated pairs antipodal, a much denser feature leaves the pentagon', async () => {
+    const { r, dir } = await quick('nonuniform');
+    expect(Math.abs(r.correlated.withinPairCosine[0])).toBeLessThan(0.3);
+    expect(Math.abs(r.correlated.withinPairCosine[1])).toBeLessThan(0.3);
+    for (const v of r.correlated.featureNorms) expect(v).toBeGreaterThan(0.5);
+    expect(r.anticorrelated.withinPairCosine[0]).toBeLessThan(-0.9);
+    expect(r.anticorrelated.withinPairCosine[1]).toBeLessThan(-0.9);
+    const uniform = r.denserFeature[0];
+    const densest = r.denserFeature.at(-1);
+    expect(uniform.featureNorms.filter((v: number) => v > 0.5)).toHaveLength(5);
+    // interference of feature 0 with the others: large in the pentagon, ~0 once it is much denser
+    const interference0 = (d: any) =>
+      d.cosines[0].reduce((s: number, c: number, j: number) => (j === 0 ? s : s + (c * d.featureNorms[j]) ** 2), 0);
+    expect(interference0(uniform)).toBeGreaterThan(0.5);
+    expect(interference0(densest)).toBeLessThan(0.1);
+    await svgOf(dir, 'nonuniform-correlation');
+    await svgOf(dir, 'nonuniform-density');
+  });
+});
+
+describe('dynamics: feature dimensionality during training', () => {
+  it('features rest on sticky levels and jump between them', async () => {
+    const { r, dir } = await quick('dynamics');
+    expect(r.snapshots.length).toBeGreaterThanOrEqual(30);
+    expect(r.featuresJumping).toBeGreaterThanOrEqual(2);
+    const last = r.snapshots.at(-1);
+    const sticky = [1, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3];
+    const rep = last.dimensionality.filter((_: number, i: number) => last.norms[i] > 0.5);
+    expect(rep.length).toBeGreaterThan(8);
+    const near = rep.filter((d: number) => sticky.some((s) => Math.abs(d - s) < 0.03)).length;
+    expect(near / rep.length).toBeGreaterThanOrEqual(0.8);
+    await svgOf(dir, 'dynamics');
+  });
+});
+
+describe('adversarial: vulnerability vs sparsity', () => {
+  it('is 1 without superposition and grows with sparsity', async () => {
+    const { r, dir } = await quick('adversarial');
+    const pts = r.points as { sparsity: number; vulnerability: number }[];
+    expect(pts[0].sparsity).toBe(0);
+    expect(pts[0].vulnerability).toBeCloseTo(1, 1);
+    expect(pts.at(-1)!.vulnerability).toBeGreaterThan(2 * pts[0].vulnerability);
+    expect(Math.max(...pts.map((p) => p.vulnerability))).toBe(Math.max(...pts.slice(-2).map((p) => p.vulnerability)));
+    await svgOf(dir, 'adversarial');
+  });
+});
+
+describe('computation: absolute value in superposition', () => {
+  it('dense: monosemantic neuron pairs for the top features; sparse: more features, polysemantic neurons', async () => {
+    const { r, dir } = await quick('computation');
+    const models = r.models as NeuronModelResult[];
+    const dense = models[0];
+    expect(dense.monosemanticity).toBeGreaterThan(0.95);
+    expect(dense.featuresUsed).toBe(3); // 6 neurons = 3 pairs ReLU(x), ReLU(−x)
+    // each used feature is read by exactly two neurons of opposite sign (gradient descent
+    // may settle on features other than the top 3: a local optimum)
+    const used = [...new Set(dense.neurons.map((x) => x.dominantFeature))];
+    expect(used).toHaveLength(3);
+    for (const f of used) {
+      const readers = dense.neurons.filter((x) => x.dominantFeature === f);
+      expect(readers).toHaveLength(2);
+      const signs = readers.map((x) => Math.sign(dense.W[f][x.neuron]));
+      expect(signs.sort()).toEqual([-1, 1]);
+    }
+    const sparse = models.slice(1);
+    expect(Math.max(...sparse.map((m) => m.featuresUsed))).toBeGreaterThan(3);
+    expect(Math.max(...sparse.map((m) => m.polysemanticNeurons))).toBeGreaterThan(0);
+    expect(Math.min(...sparse.map((m) => m.monosemanticity))).toBeLessThan(dense.monosemanticity - 0.15);
+    await svgOf(dir, 'computation');
+  });
+});
+
+describe('privileged: ReLU hidden layer', () => {
+  it('neurons hold the top features when dense and become polysemantic when sparse', async () => {
+    const { r, dir } = await quick('privileged');
+    const models = r.models as NeuronModelResult[];
+    const dense = models[0];
+    expect(dense.featuresUsed).toBe(5);
+    expect(new Set(dense.neurons.map((x) => x.dominantFeature))).toEqual(new Set([0, 1, 2, 3, 4]));
+    const sparse = models.at(-1)!;
+    expect(sparse.featuresUsed).toBeGreaterThanOrEqual(8);
+    expect(sparse.polysemanticNeurons).toBeGreaterThanOrEqual(3);
+    expect(sparse.monosemanticity).toBeLessThan(dense.monosemanticity - 0.2);
+    await svgOf(dir, 'privileged');
+  });
+});
