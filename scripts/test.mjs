@@ -28,8 +28,9 @@ for (const d of dirs) {
   if (!existsSync(f)) continue;
   const r = JSON.parse(readFileSync(f, 'utf8'));
   const p = r.numPassedTests ?? 0;
-  // a suite that fails to load has no failed tests but must count as a failure
-  const x = Math.max(r.numFailedTests ?? 0, r.numFailedTestSuites ?? 0);
+  // a test file that fails to load has no failed tests but must count as a failure
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).length).length;
+  const x = (r.numFailedTests ?? 0) + brokenFiles;
   const s = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   passed += p;
   failed += x;

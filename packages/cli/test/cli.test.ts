@@ -132,7 +132,7 @@ describe('interrupted runs resume', () => {
     const models = summary.results.models as IntroModelResult[];
     expect(models[0]).toEqual(saved.value);
     expect(models[1].kind).toBe('relu-output');
-    expect(await readdir(dir)).toEqual(['intro.svg', 'intro.vl.json', 'loss.svg', 'loss.vl.json', 'results.json']);
+    expect(await readdir(dir)).toEqual(['intro.svg', 'intro.vl.json', 'loss.svg', 'loss.vl.json', 'results.json', 'weights.safetensors']);
   });
 
   it('writes files atomically (no temporary files left behind)', async () => {

@@ -36,20 +36,20 @@ export const geometry: Experiment<GeometryConfig> = {
   paperSection: 'The Geometry of Superposition (feature dimensionality, uniform polytopes)',
   schema,
   defaults: {
-    features: 200,
-    hidden: 20,
-    densityPoints: 16,
+    features: 80,
+    hidden: 16,
+    densityPoints: 12,
     densityMax: 100,
-    chunkSize: 4,
-    steps: 10_000,
+    chunkSize: 6,
+    steps: 5000,
     batchSize: 1024,
-    lr: 1e-3,
+    lr: 3e-3,
     seed: 0,
     logEvery: 100,
   },
   variants: {
     quick: { features: 40, hidden: 10, densityPoints: 8, chunkSize: 8, steps: 3000, lr: 1e-2, batchSize: 512 },
-    paper: { features: 400, hidden: 30, densityPoints: 30 },
+    paper: { features: 400, hidden: 30, densityPoints: 30, chunkSize: 4, steps: 10_000, lr: 1e-3 },
   },
   async run(c, ctx) {
     const n = c.features;
