@@ -33,6 +33,7 @@ export {
   type OptimizerConfig,
   type ScheduleConfig,
 } from './optim.js';
-export { train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
+export { resolveEngine, train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
+export { FUSED_KINDS, FusedTiedTrainer, fusedSupported, type FusedTrainerOptions } from './fused.js';
 export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';

@@ -1,4 +1,5 @@
-import { ConfigError, checkInt, expandPerFeature, type BatchSource, type PerFeature } from '@tms/data';
+import { ConfigError, checkInt, checkOneOf, expandPerFeature, type BatchSource, type FeatureBatch, type PerFeature } from '@tms/data';
+import { FUSED_KINDS, FusedTiedTrainer, fusedSupported } from './fused.js';
 import { tf } from './tf.js';
 import type { ToyModel } from './models.js';
 import { lossPerInstance } from './loss.js';
@@ -51,6 +52,82 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Yield to the event loop every this many steps so pages stay responsive. Default: every logged step. */
   yieldEvery?: number;
+  /**
+   * How gradients are computed: `autodiff` (tfjs ops on the active backend, any
+   * model), `fused` (the hand-fused CPU engine, linear and ReLU-output models
+   * only) or `auto` (default: fused when the model supports it and the backend is
+   * `cpu` or `wasm`, autodiff otherwise, e.g. on GPU backends).
+   */
+  engine?: 'auto' | 'fused' | 'autodiff';
+}
+
+/** Which engine {@link train} uses for a model on the current backend. */
+export function resolveEngine(engine: 'auto' | 'fused' | 'autodiff', model: ToyModel): 'fused' | 'autodiff' {
+  const e = checkOneOf(engine, 'engine', ['auto', 'fused', 'autodiff'] as const);
+  const supported = fusedSupported(model.config.kind);
+  if (e === 'fused') {
+    if (!supported) throw new ConfigError('engine', `"autodiff" or "auto" for model kind "${model.config.kind}" (fused supports ${FUSED_KINDS.join(', ')})`, e);
+    return 'fused';
+  }
+  if (e === 'autodiff') return 'autodiff';
+  return supported && ['cpu', 'wasm'].includes(tf.getBackend()) ? 'fused' : 'autodiff';
+}
+
+/** One way of taking training steps. */
+interface Engine {
+  /** Apply one step; return the per-instance loss when `record`. */
+  step(batch: FeatureBatch, lr: number, record: boolean): Promise<Float32Array | null>;
+  /** Make the model's variables reflect the current weights. */
+  sync(): void;
+  dispose(): void;
+}
+
+function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>): Engine {
+  const { instances: I, features: n } = model.config;
+  const imp = tf.tensor3d(importance, [I, 1, n]);
+  const optimizer = new AdamOptimizer(opt);
+  const vars = Object.values(model.params);
+  return {
+    async step(batch, lr, record) {
+      let kept: tf.Tensor1D | null = null;
+      tf.tidy(() => {
+        const x = tf.tensor3d(batch.data, batch.shape);
+        const { grads } = tf.variableGrads(() => {
+          const per = lossPerInstance(model, x, imp);
+          if (record) kept = tf.keep(per);
+          return tf.sum(per) as tf.Scalar;
+        }, vars);
+        optimizer.apply(grads, vars, lr);
+      });
+      if (!kept) return null;
+      const k = kept as tf.Tensor1D;
+      const out = (await k.data()) as Float32Array;
+      k.dispose();
+      return out;
+    },
+    sync() {},
+    dispose() {
+      imp.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+async function fusedEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>): Promise<Engine> {
+  const { kind, instances, features, hidden } = model.config;
+  const W = (await model.params.W.data()) as Float32Array;
+  const b = (await model.params.b.data()) as Float32Array;
+  const trainer = new FusedTiedTrainer({ kind, instances, features, hidden, W: W.slice(), b: b.slice(), importance, optimizer: opt });
+  return {
+    async step(batch, lr, record) {
+      trainer.train(batch.data, batch.shape[1], lr);
+      return record ? Float32Array.from(trainer.loss) : null;
+    },
+    sync() {
+      model.setParams({ W: trainer.W, b: trainer.b });
+    },
+    dispose() {},
+  };
 }
 
 /** One recorded point of the loss history. */
@@ -72,6 +149,8 @@ export interface TrainResult {
   aborted: boolean;
   /** Wall-clock seconds. */
   seconds: number;
+  /** The engine that computed the gradients. */
+  engine: 'fused' | 'autodiff';
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -106,9 +185,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const yieldEvery = options.yieldEvery === undefined ? logEvery : checkInt(options.yieldEvery, 'yieldEvery', 1);
   const optConfig = validateOptimizerConfig(options.optimizer ?? { name: 'adam' });
   const schedule = validateScheduleConfig(options.schedule ?? { name: 'constant' });
-  const importance = tf.tensor3d(expandPerFeature(options.importance ?? 1, I, n, 'importance', 0), [I, 1, n]);
-  const optimizer = new AdamOptimizer(optConfig);
-  const vars = Object.values(model.params);
+  const importance = expandPerFeature(options.importance ?? 1, I, n, 'importance', 0);
+  const engineName = resolveEngine(options.engine ?? 'auto', model);
+  const engine = engineName === 'fused' ? await fusedEngine(model, importance, optConfig) : autodiffEngine(model, importance, optConfig);
   const buffer = new Float32Array(I * batchSize * n);
 
   const history: LossRecord[] = [];
@@ -124,24 +203,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       const lr = learningRateAt(schedule, optConfig.lr, step, steps);
       const record = (step + 1) % logEvery === 0 || step + 1 === steps;
-      const batch = data.sample(batchSize, buffer);
-      let kept: tf.Tensor1D | null = null;
-      tf.tidy(() => {
-        const x = tf.tensor3d(batch.data, batch.shape);
-        const { grads } = tf.variableGrads(() => {
-          const per = lossPerInstance(model, x, importance);
-          if (record) kept = tf.keep(per);
-          return tf.sum(per) as tf.Scalar;
-        }, vars);
-        optimizer.apply(grads, vars, lr);
-      });
+      const loss = await engine.step(data.sample(batchSize, buffer), lr, record);
       step += 1;
-      if (record && kept) {
-        const k = kept as tf.Tensor1D;
-        lastLoss = (await k.data()) as Float32Array;
-        k.dispose();
+      if (loss) {
+        lastLoss = loss;
         history.push({ step, loss: Array.from(lastLoss) });
         if (onProgress) {
+          engine.sync();
           const elapsed = (now() - start) / 1000;
           await onProgress({
             step,
@@ -152,13 +220,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             elapsedSeconds: elapsed,
           });
         }
-      } else if (step % yieldEvery === 0) {
-        await new Promise<void>((r) => setTimeout(r, 0));
       }
+      if (step % yieldEvery === 0) await new Promise<void>((r) => setTimeout(r, 0));
     }
   } finally {
-    importance.dispose();
-    optimizer.dispose();
+    engine.sync();
+    engine.dispose();
   }
   return {
     history,
@@ -166,5 +233,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     steps: step,
     aborted,
     seconds: (now() - start) / 1000,
+    engine: engineName,
   };
 }

@@ -202,11 +202,11 @@ describe('schedules', () => {
 });
 
 describe('training loop', () => {
-  it('lowers the loss, keeps the tensor count flat, and reports progress', async () => {
+  it.each(['autodiff', 'fused'] as const)('lowers the loss, keeps the tensor count flat, and reports progress (%s)', async (engine) => {
     const model = createModel({ kind: 'relu-output', instances: 2, features: 10, hidden: 3, seed: 0 });
     const data = new SparseFeatures({ instances: 2, features: 10, sparsity: [Array(10).fill(0), Array(10).fill(0.9)], seed: 1 });
     // warm up once so lazily created kernels/optimizer state don't count
-    await train({ model, data, steps: 2, batchSize: 64 });
+    await train({ model, data, steps: 2, batchSize: 64, engine });
     const before = tf.memory().numTensors;
     const progress: number[] = [];
     const r = await train({
@@ -214,6 +214,7 @@ describe('training loop', () => {
       data,
       steps: 300,
       batchSize: 256,
+      engine,
       optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 1e-4 },
       schedule: { name: 'cosine', warmupSteps: 20 },
       logEvery: 50,
