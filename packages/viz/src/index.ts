@@ -32,4 +32,4 @@ export {
   type PanelOptions,
   type VegaLiteSpec,
 } from './specs.js';
-export { renderSvg } from './render.js';
+export { renderInto, renderSvg, type MountedFigure } from './render.js';

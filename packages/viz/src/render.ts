@@ -15,3 +15,36 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/** A figure mounted in a page by {@link renderInto}. */
+export interface MountedFigure {
+  /** Replace the figure with a new spec (e.g. after more training steps). */
+  update(spec: VegaLiteSpec): Promise<void>;
+  /** Remove the figure and free its view. */
+  finalize(): void;
+}
+
+/**
+ * Render a Vega-Lite spec live into a DOM element (browser). Call `update` with a
+ * new spec as training progresses; each update re-renders in place as SVG.
+ */
+export async function renderInto(element: HTMLElement, spec: VegaLiteSpec): Promise<MountedFigure> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  let view: InstanceType<typeof vega.View> | null = null;
+  const draw = async (s: VegaLiteSpec) => {
+    const compiled = vl.compile(s as never).spec;
+    const next = new vega.View(vega.parse(compiled), { renderer: 'svg', container: element, hover: true });
+    await next.runAsync();
+    view?.finalize();
+    view = next;
+  };
+  await draw(spec);
+  return {
+    update: draw,
+    finalize() {
+      view?.finalize();
+      view = null;
+      element.innerHTML = '';
+    },
+  };
+}
