@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitepress';
+
+export default defineConfig({
+  title: 'tms',
+  description: 'Toy Models of Superposition in TypeScript — live demos that train in your browser',
+  base: process.env.TMS_DOCS_BASE ?? '/',
+  themeConfig: {
+    nav: [
+      { text: 'Guide', link: '/getting-started' },
+      { text: 'Demos', link: '/demos/intro-2d' },
+      { text: 'Experiments', link: '/experiments/' },
+      { text: 'API', link: '/api/' },
+    ],
+    sidebar: [
+      { text: 'Guide', items: [{ text: 'Getting started', link: '/getting-started' }, { text: 'Backends', link: '/backends' }] },
+      {
+        text: 'Live demos',
+        items: [
+          { text: 'Five features in 2D', link: '/demos/intro-2d' },
+          { text: 'Intro figure (n=20, m=5)', link: '/demos/intro' },
+          { text: 'Phase diagram', link: '/demos/phase' },
+          { text: 'Dimensions per feature', link: '/demos/geometry' },
+        ],
+      },
+      { text: 'Experiments', items: [{ text: 'Catalogue', link: '/experiments/' }, { text: 'intro', link: '/experiments/intro' }] },
+      {
+        text: 'API reference',
+        items: ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'cli'].map((p) => ({ text: `@tms/${p}`, link: `/api/${p}` })),
+      },
+    ],
+  },
+  vite: {
+    // tfjs and vega are large; keep them out of dependency pre-bundling noise
+    build: { chunkSizeWarningLimit: 4000 },
+    ssr: { noExternal: [] },
+  },
+});

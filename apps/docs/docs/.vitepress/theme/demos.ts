@@ -1,0 +1,208 @@
+/**
+ * The live demos of the docs site: each trains toy models in the browser with
+ * @tms/core on the backend chosen by @tms/backend-web and redraws its figure
+ * (a @tms/viz spec) while training.
+ */
+import { createModel, train, type ToyModel } from '@tms/core';
+import { SparseFeatures, geometricImportance, type PerFeature } from '@tms/data';
+import {
+  PHASES,
+  STICKY_POINTS,
+  classifyFeature,
+  dimensionsPerFeature,
+  featureDimensionality,
+  featureNorms,
+  interference,
+  logspace,
+  superposition,
+  theoreticalPhaseN2M1,
+  type BatchedWeights,
+} from '@tms/analysis';
+import {
+  dimensionalitySpec,
+  featureDirectionsSpec,
+  introFigureSpec,
+  phaseDiagramSpec,
+  type VegaLiteSpec,
+} from '@tms/viz';
+
+/** Demo names. */
+export type DemoName = 'intro-2d' | 'intro' | 'phase' | 'geometry';
+
+/** User-set parameters of a demo. */
+export interface DemoParams {
+  steps: number;
+  sparsity: number;
+  importanceBase: number;
+  batchSize: number;
+  lr: number;
+}
+
+/** Defaults per demo. */
+export const DEMO_DEFAULTS: Record<DemoName, DemoParams> = {
+  'intro-2d': { steps: 1500, sparsity: 0.97, importanceBase: 0.9, batchSize: 512, lr: 1e-2 },
+  intro: { steps: 2000, sparsity: 0, importanceBase: 0.7, batchSize: 512, lr: 1e-2 },
+  phase: { steps: 2000, sparsity: 0, importanceBase: 1, batchSize: 512, lr: 1e-2 },
+  geometry: { steps: 2000, sparsity: 0, importanceBase: 1, batchSize: 256, lr: 1e-2 },
+};
+
+/** What the demo reports while it trains. */
+export interface DemoProgress {
+  step: number;
+  totalSteps: number;
+  stepsPerSecond: number;
+  meanLoss: number;
+}
+
+interface Setup {
+  model: ToyModel;
+  data: SparseFeatures;
+  importance: PerFeature;
+  figure: (W: BatchedWeights, b: Float32Array) => VegaLiteSpec;
+}
+
+const INTRO_S = [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999];
+
+function setup(name: DemoName, p: DemoParams): Setup {
+  switch (name) {
+    case 'intro-2d': {
+      // one model per sparsity slider value, plus the dense and very sparse references
+      const S = [0, p.sparsity, 0.999];
+      const n = 5;
+      return {
+        model: createModel({ kind: 'relu-output', instances: S.length, features: n, hidden: 2, seed: 0 }),
+        data: new SparseFeatures({ instances: S.length, features: n, sparsity: S.map((s) => Array(n).fill(s)), seed: 1 }),
+        importance: geometricImportance(n, p.importanceBase),
+        figure: (W) => {
+          const nested = S.map((_, k) => Array.from({ length: n }, (_, i) => [W.data[(k * n + i) * 2], W.data[(k * n + i) * 2 + 1]]));
+          return featureDirectionsSpec(
+            S.map((s, k) => ({ label: `S = ${s}`, W: nested[k], color: geometricImportance(n, p.importanceBase) })),
+            { title: 'Feature directions Wᵢ in 2D (colour: importance)', colorTitle: 'importance', size: 150 },
+          );
+        },
+      };
+    }
+    case 'intro': {
+      const n = 20;
+      return {
+        model: createModel({ kind: 'relu-output', instances: INTRO_S.length, features: n, hidden: 5, seed: 0 }),
+        data: new SparseFeatures({ instances: INTRO_S.length, features: n, sparsity: INTRO_S.map((s) => Array(n).fill(s)), seed: 1 }),
+        importance: geometricImportance(n, p.importanceBase),
+        figure: (W, b) => {
+          const norms = featureNorms(W);
+          const sup = superposition(W);
+          const wtw = interference(W);
+          return introFigureSpec(
+            INTRO_S.map((s, k) => ({
+              row: 'ReLU output model',
+              label: `1−S = ${+(1 - s).toPrecision(2)}`,
+              wtw: wtw[k],
+              bias: Array.from(b.subarray(k * n, (k + 1) * n)),
+              norms: norms[k],
+              superposition: sup[k],
+            })),
+            { cell: 6 },
+          );
+        },
+      };
+    }
+    case 'phase': {
+      const imps = logspace(0.1, 10, 7);
+      const dens = logspace(1, 100, 7);
+      const grid = imps.flatMap((r) => dens.map((d) => ({ r, d })));
+      return {
+        model: createModel({ kind: 'relu-output', instances: grid.length, features: 2, hidden: 1, seed: 0 }),
+        data: new SparseFeatures({ instances: grid.length, features: 2, sparsity: grid.map(({ d }) => [1 - 1 / d, 1 - 1 / d]), seed: 1 }),
+        importance: grid.map(({ r }) => [1, r]),
+        figure: (W) => {
+          const cls = classifyFeature(W, 1);
+          return phaseDiagramSpec(
+            [
+              { title: 'empirical (training)', cells: grid.map(({ r, d }, k) => ({ x: d, y: r, phase: cls[k] })) },
+              { title: 'theoretical', cells: grid.map(({ r, d }) => ({ x: d, y: r, phase: theoreticalPhaseN2M1(r, 1 / d).phase })) },
+            ],
+            { size: 180 },
+          );
+        },
+      };
+    }
+    case 'geometry': {
+      const n = 40;
+      const dens = logspace(1, 100, 8);
+      return {
+        model: createModel({ kind: 'relu-output', instances: dens.length, features: n, hidden: 10, seed: 0 }),
+        data: new SparseFeatures({ instances: dens.length, features: n, sparsity: dens.map((d) => Array(n).fill(1 - 1 / d)), seed: 1 }),
+        importance: 1,
+        figure: (W) => {
+          const dpf = dimensionsPerFeature(W);
+          const D = featureDimensionality(W);
+          const norms = featureNorms(W);
+          return dimensionalitySpec(
+            {
+              models: dens.map((d, k) => ({ density: d, dimsPerFeature: dpf[k] })),
+              features: dens.flatMap((d, k) => D[k].flatMap((v, i) => (norms[k][i] > 0.5 ? [{ density: d, dimensionality: v }] : []))),
+              sticky: STICKY_POINTS.map((s) => ({ value: s.value, label: s.label })),
+            },
+            { width: 420, height: 240 },
+          );
+        },
+      };
+    }
+  }
+}
+
+/** Handlers a demo run reports to. */
+export interface DemoCallbacks {
+  onProgress: (p: DemoProgress) => void;
+  onFigure: (spec: VegaLiteSpec) => Promise<void> | void;
+}
+
+/**
+ * Train one demo. Resolves with the loss history (mean over instances) when done
+ * or aborted. The figure is redrawn at most `figureUpdates` times.
+ */
+export async function runDemo(
+  name: DemoName,
+  p: DemoParams,
+  cb: DemoCallbacks,
+  signal: AbortSignal,
+  figureUpdates = 10,
+): Promise<{ losses: number[]; aborted: boolean; engine: string }> {
+  const s = setup(name, p);
+  const losses: number[] = [];
+  const drawEvery = Math.max(1, Math.round(p.steps / figureUpdates));
+  const logEvery = Math.max(1, Math.min(25, drawEvery));
+  let nextDraw = drawEvery;
+  const draw = async () => {
+    const params = await s.model.getParams();
+    await cb.onFigure(s.figure(params.W, params.b.data));
+  };
+  try {
+    await draw();
+    const r = await train({
+      model: s.model,
+      data: s.data,
+      importance: s.importance,
+      steps: p.steps,
+      batchSize: p.batchSize,
+      optimizer: { name: 'adam', lr: p.lr },
+      logEvery,
+      signal,
+      onProgress: async (pr) => {
+        const mean = pr.loss.reduce((a, b) => a + b, 0) / pr.loss.length;
+        losses.push(mean);
+        cb.onProgress({ step: pr.step, totalSteps: pr.totalSteps, stepsPerSecond: pr.stepsPerSecond, meanLoss: mean });
+        if (pr.step >= nextDraw && pr.step < pr.totalSteps) {
+          nextDraw += drawEvery;
+          await draw();
+        }
+      },
+    });
+    await draw();
+    return { losses, aborted: r.aborted, engine: r.engine };
+  } finally {
+    s.model.dispose();
+  }
+}
+
+export { PHASES };

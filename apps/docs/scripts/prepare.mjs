@@ -1,0 +1,51 @@
+// Prepares the docs site before `vitepress dev|build`:
+// 1. copies the tfjs wasm binaries to docs/public/wasm/ (the browser wasm backend loads them from there);
+// 2. generates the API reference pages docs/api/<package>.md from the TSDoc comments in each
+//    package's built declarations (packages/<name>/dist/index.d.ts).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const docs = join(root, 'docs');
+const require = createRequire(import.meta.url);
+
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+mkdirSync(join(docs, 'public', 'wasm'), { recursive: true });
+for (const f of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmDir, 'dist', f), join(docs, 'public', 'wasm', f));
+}
+
+const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'cli'];
+mkdirSync(join(docs, 'api'), { recursive: true });
+const index = ['# API reference', '', 'Generated from the TSDoc comments of each package.', ''];
+for (const name of PACKAGES) {
+  const dts = join(root, '..', '..', 'packages', name, 'dist', 'index.d.ts');
+  if (!existsSync(dts)) throw new Error(`${dts} is missing: build the packages first (pnpm build)`);
+  const src = readFileSync(dts, 'utf8');
+  const pkg = JSON.parse(readFileSync(join(root, '..', '..', 'packages', name, 'package.json'), 'utf8'));
+  const entries = [];
+  const re = /\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(function|class|interface|type|const)\s+([A-Za-z0-9_]+)/g;
+  let m;
+  while ((m = re.exec(src))) {
+    const doc = m[1]
+      .split('\n')
+      .map((l) => l.replace(/^\s*\* ?/, ''))
+      .join('\n')
+      .trim();
+    if (doc.startsWith('@packageDocumentation') || /@packageDocumentation/.test(doc)) continue;
+    entries.push({ kind: m[2], name: m[3], doc });
+  }
+  const seen = new Set();
+  const lines = [`# ${pkg.name}`, '', pkg.description, ''];
+  for (const e of entries) {
+    if (seen.has(e.name)) continue;
+    seen.add(e.name);
+    const body = e.doc.replace(/@example/g, '**Example**').replace(/@param (\w+) - /g, '- `$1`: ').replace(/@(returns|throws) /g, '*$1* ');
+    lines.push(`## ${e.name}`, '', `\`${e.kind}\``, '', '::: v-pre', body, ':::', '');
+  }
+  writeFileSync(join(docs, 'api', `${name}.md`), lines.join('\n'));
+  index.push(`- [${pkg.name}](./${name}.md): ${pkg.description} (${seen.size} documented exports)`);
+}
+writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
+console.log('docs: wasm binaries copied, API reference generated');

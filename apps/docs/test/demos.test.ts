@@ -1,0 +1,87 @@
+// Browser tests of the docs site: build output served on 127.0.0.1, each live demo
+// opened in Debian's headless Chromium, trained on WebGPU (software adapter) and on
+// WASM; the loss must fall and the figure must update. Screenshots go to test-artifacts/.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.js';
+import { serveStatic } from './serve.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'docs', '.vitepress', 'dist');
+const artifacts = join(root, 'test-artifacts');
+
+let browser: Browser;
+let site: { url: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is missing: run \`pnpm --filter docs build\` first`);
+  ensureChromium();
+  mkdirSync(artifacts, { recursive: true });
+  site = await serveStatic(dist);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Steps per demo and backend: enough to see learning, few enough for the software GPU. */
+const CASES: [string, 'webgpu' | 'wasm', number][] = [
+  ['intro-2d', 'wasm', 300],
+  ['intro-2d', 'webgpu', 200],
+  ['intro', 'wasm', 300],
+  ['intro', 'webgpu', 100],
+  ['phase', 'wasm', 300],
+  ['phase', 'webgpu', 100],
+  ['geometry', 'wasm', 300],
+  ['geometry', 'webgpu', 100],
+];
+
+describe('live demos train in the browser', () => {
+  it('serves the site with the API reference', async () => {
+    const page = await browser.newPage();
+    const res = await page.goto(`${site.url}/api/core`);
+    expect(res?.status()).toBe(200);
+    expect(await page.textContent('h1')).toContain('@tms/core');
+    expect(await page.content()).toContain('FusedTiedTrainer');
+    await page.close();
+  });
+
+  for (const [name, backend, steps] of CASES) {
+    it(`${name} on ${backend}: loss falls and the figure updates`, async () => {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${site.url}/demos/${name}?backend=${backend}&steps=${steps}&autostart=1`);
+      await page.waitForSelector('.tms-demo[data-status="done"], .tms-demo[data-status="error"]', { timeout: 240_000 });
+      const d = await page.$eval('.tms-demo', (el) => ({ ...(el as HTMLElement).dataset }));
+      await page.screenshot({ path: join(artifacts, `${name}-${backend}.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(d.status).toBe('done');
+      expect(d.backend).toBe(backend);
+      expect(d.engine).toBe(backend === 'wasm' ? 'fused' : 'autodiff');
+      expect(Number(d.step)).toBe(steps);
+      expect(Number(d.lastLoss)).toBeLessThan(Number(d.firstLoss));
+      expect(Number(d.updates)).toBeGreaterThanOrEqual(5);
+      expect(Number(d.sps)).toBeGreaterThan(0);
+      // the figure is an SVG drawn by vega with marks in it
+      const marks = await page.$$eval('.tms-figure svg path, .tms-figure svg line', (els) => els.length);
+      expect(marks).toBeGreaterThan(5);
+      await page.close();
+    });
+  }
+
+  it('switches backend at run time on the same page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/demos/intro-2d?backend=wasm&steps=50&autostart=1`);
+    await page.waitForSelector('.tms-demo[data-status="done"]', { timeout: 120_000 });
+    await page.selectOption('.tms-demo select', 'cpu');
+    await page.click('.tms-train');
+    await page.waitForSelector('.tms-demo[data-status="done"][data-backend="cpu"]', { timeout: 120_000 });
+    expect(await page.$eval('.tms-demo', (el) => (el as HTMLElement).dataset.backend)).toBe('cpu');
+    await page.close();
+  });
+});
