@@ -8,7 +8,7 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createModel, tf, train } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
-import { useNodeBackend } from '@tms/backend-node';
+import { trainParallel, useNodeBackend } from '@tms/backend-node';
 
 const here = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -29,10 +29,17 @@ async function ours(c, engine) {
   const importance = Array.from({ length: n }, (_, j) => spec.importanceBase ** j);
   const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: c.hidden, seed: 0 });
   const data = new SparseFeatures({ instances: I, features: n, featureProbability, seed: 1 });
-  const opts = { model, data, importance, batchSize: spec.batchSize, engine, logEvery: 1_000_000 };
   const steps = engine === 'autodiff' && tf.getBackend() === 'cpu' ? Math.ceil(c.steps / 5) : c.steps;
-  await train({ ...opts, steps: c.warmup });
-  const r = await train({ ...opts, steps });
+  let r;
+  if (engine === 'parallel') {
+    const opts = { model, data: { instances: I, features: n, featureProbability, seed: 1 }, importance, batchSize: spec.batchSize, logEvery: 1_000_000 };
+    await trainParallel({ ...opts, steps: c.warmup });
+    r = await trainParallel({ ...opts, steps });
+  } else {
+    const opts = { model, data, importance, batchSize: spec.batchSize, engine, logEvery: 1_000_000 };
+    await train({ ...opts, steps: c.warmup });
+    r = await train({ ...opts, steps });
+  }
   model.dispose();
   return { msPerStep: (1000 * r.seconds) / steps, steps, finalLoss: r.finalLoss.reduce((a, b) => a + b, 0) / I };
 }
@@ -68,6 +75,7 @@ const rows = [];
 for (const c of spec.configs) {
   for (const [label, backend, engine] of [
     ['fused JS', 'wasm', 'fused'],
+    [`fused JS ×${cpus().length} workers`, 'wasm', 'parallel'],
     ['tfjs-wasm autodiff', 'wasm', 'autodiff'],
     ['tfjs-cpu autodiff', 'cpu', 'autodiff'],
   ]) {

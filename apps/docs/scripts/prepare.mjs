@@ -48,4 +48,49 @@ for (const name of PACKAGES) {
   index.push(`- [${pkg.name}](./${name}.md): ${pkg.description} (${seen.size} documented exports)`);
 }
 writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
-console.log('docs: wasm binaries copied, API reference generated');
+
+// 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
+//    documented config fields with defaults, variants).
+const cli = await import(new URL('../../../packages/cli/dist/index.js', import.meta.url).href);
+const { describeField } = cli;
+mkdirSync(join(docs, 'experiments'), { recursive: true });
+for (const exp of Object.values(cli.experiments)) {
+  const kebab = (f) => f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const rows = Object.entries(exp.schema).map(
+    ([f, spec]) => `| \`--${kebab(f)}\` | ${spec.doc} | ${describeField(spec)} | \`${JSON.stringify(exp.defaults[f])}\` |`,
+  );
+  const variants = Object.entries(exp.variants).map(([k, v]) => `- \`--variant ${k}\`: \`${JSON.stringify(v)}\``);
+  const page = [
+    `# ${exp.name}`,
+    '',
+    `::: v-pre`,
+    exp.title,
+    ':::',
+    '',
+    `Paper section: *${exp.paperSection}*.`,
+    '',
+    '```sh',
+    `pnpm tms run ${exp.name}                    # defaults`,
+    `pnpm tms run ${exp.name} --variant quick    # CPU-quick (what the tests run)`,
+    '```',
+    '',
+    '## Config',
+    '',
+    '::: v-pre',
+    '| flag | meaning | allowed | default |',
+    '|---|---|---|---|',
+    ...rows,
+    ':::',
+    '',
+    '## Variants',
+    '',
+    ...variants,
+    '',
+    '## Output',
+    '',
+    '`results.json` (config, seed, backend, results), `weights.safetensors`, and the figures as `.svg` and `.vl.json`.',
+    '',
+  ];
+  writeFileSync(join(docs, 'experiments', `${exp.name}.md`), page.join('\n'));
+}
+console.log('docs: wasm binaries copied, API reference and experiment pages generated');

@@ -47,6 +47,9 @@ describe('live demos train in the browser', () => {
     expect(res?.status()).toBe(200);
     expect(await page.textContent('h1')).toContain('@tms/core');
     expect(await page.content()).toContain('FusedTiedTrainer');
+    // one guide page per experiment, with its config fields
+    await page.goto(`${site.url}/experiments/phase`);
+    expect(await page.content()).toContain('--density-max');
     await page.close();
   });
 

@@ -134,3 +134,4 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
   options.log?.(choice.message);
   return choice;
 }
+export { balanceRanges, fusedCost, trainParallel, type ParallelTrainOptions } from './parallel.js';

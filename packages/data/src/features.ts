@@ -19,6 +19,12 @@ export interface SparseFeaturesConfig {
   /** Seed of the generator. Default 0. */
   seed?: number;
   /**
+   * Global index of this source's first instance (default 0). Each instance draws
+   * from its own random stream `(seed, firstInstance + i)`, so a source split into
+   * instance ranges (e.g. across worker threads) produces exactly the same data.
+   */
+  firstInstance?: number;
+  /**
    * Groups of features that are not independent (same for every instance):
    * `correlated` features are all present or all absent together (with the
    * probability of the set's first feature); at most one feature of an
@@ -80,7 +86,9 @@ export class SparseFeatures implements BatchSource {
   readonly sets: readonly FeatureSet[];
   /** For each feature, the index of its set or -1. */
   private readonly setOf: Int32Array;
-  private readonly rng: Rng;
+  private readonly rngs: Rng[];
+  /** Global index of the first instance. */
+  readonly firstInstance: number;
 
   constructor(config: SparseFeaturesConfig) {
     this.instances = checkInt(config.instances, 'instances', 1);
@@ -90,7 +98,8 @@ export class SparseFeatures implements BatchSource {
     this.probability = resolveProbability(config, this.instances, this.features);
     this.setOf = new Int32Array(this.features).fill(-1);
     this.sets = validateSets(config.sets ?? [], this.features, this.setOf);
-    this.rng = new Rng(this.seed, 1);
+    this.firstInstance = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
+    this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.seed, 1 + this.firstInstance + i));
   }
 
   sample(batchSize: number, out?: Float32Array): FeatureBatch {
@@ -98,7 +107,6 @@ export class SparseFeatures implements BatchSource {
     const { instances: I, features: n } = this;
     const len = I * batchSize * n;
     const data = out && out.length >= len ? out.subarray(0, len) : new Float32Array(len);
-    const rng = this.rng;
     const p = this.probability;
     const signed = this.signed;
     if (this.sets.length > 0) {
@@ -107,6 +115,7 @@ export class SparseFeatures implements BatchSource {
     }
     let k = 0;
     for (let i = 0; i < I; i++) {
+      const rng = this.rngs[i];
       const pOff = i * n;
       for (let b = 0; b < batchSize; b++) {
         for (let f = 0; f < n; f++, k++) {
@@ -123,9 +132,10 @@ export class SparseFeatures implements BatchSource {
   }
 
   private sampleWithSets(batchSize: number, data: Float32Array): void {
-    const { instances: I, features: n, rng, probability: p, signed, sets, setOf } = this;
-    const value = () => (signed ? 2 * rng.float() - 1 : rng.float());
+    const { instances: I, features: n, probability: p, signed, sets, setOf } = this;
     for (let i = 0; i < I; i++) {
+      const rng = this.rngs[i];
+      const value = () => (signed ? 2 * rng.float() - 1 : rng.float());
       const pOff = i * n;
       for (let b = 0; b < batchSize; b++) {
         const row = (i * batchSize + b) * n;

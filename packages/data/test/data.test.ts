@@ -222,3 +222,16 @@ describe('feature sets and finite datasets', () => {
     expect(half1.slice(6, 12)).toEqual(a.slice(12, 18));
   });
 });
+
+describe('per-instance streams', () => {
+  it('a source split into instance ranges produces the same data', () => {
+    const S = [[0.1, 0.5, 0.9], [0.2, 0.2, 0.2], [0.9, 0.9, 0.9], [0, 0.5, 0.99]];
+    const whole = new SparseFeatures({ instances: 4, features: 3, sparsity: S, seed: 9 });
+    const a = new SparseFeatures({ instances: 1, features: 3, sparsity: S.slice(0, 1), seed: 9 });
+    const b = new SparseFeatures({ instances: 3, features: 3, sparsity: S.slice(1), seed: 9, firstInstance: 1 });
+    for (let step = 0; step < 3; step++) {
+      const w = Array.from(whole.sample(16).data);
+      expect([...a.sample(16).data, ...b.sample(16).data]).toEqual(w);
+    }
+  });
+});

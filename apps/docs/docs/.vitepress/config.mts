@@ -22,7 +22,16 @@ export default defineConfig({
           { text: 'Dimensions per feature', link: '/demos/geometry' },
         ],
       },
-      { text: 'Experiments', items: [{ text: 'Catalogue', link: '/experiments/' }, { text: 'intro', link: '/experiments/intro' }] },
+      {
+        text: 'Experiments',
+        items: [
+          { text: 'Catalogue', link: '/experiments/' },
+          ...['intro', 'intro-2d', 'phase', 'geometry', 'nonuniform', 'dynamics', 'adversarial', 'computation', 'privileged'].map((e) => ({
+            text: e,
+            link: `/experiments/${e}`,
+          })),
+        ],
+      },
       {
         text: 'API reference',
         items: ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'cli'].map((p) => ({ text: `@tms/${p}`, link: `/api/${p}` })),

@@ -1,0 +1,202 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  fusedSupported,
+  validateOptimizerConfig,
+  validateScheduleConfig,
+  type LossRecord,
+  type ModelKind,
+  type OptimizerConfig,
+  type ScheduleConfig,
+  type ToyModel,
+  type TrainProgress,
+  type TrainResult,
+} from '@tms/core';
+import { ConfigError, checkInt, expandPerFeature, resolveProbability, type PerFeature, type SparseFeaturesConfig } from '@tms/data';
+
+/** Options of {@link trainParallel}: those of `train()` with the data given as a config. */
+export interface ParallelTrainOptions {
+  /** A linear or ReLU-output model (trained in place). */
+  model: ToyModel;
+  /** The sparse-feature distribution (its instances and features must match the model). */
+  data: SparseFeaturesConfig;
+  importance?: PerFeature;
+  steps: number;
+  batchSize?: number;
+  optimizer?: OptimizerConfig;
+  schedule?: ScheduleConfig;
+  logEvery?: number;
+  onProgress?: (p: TrainProgress) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** Worker threads (default: the machine's available parallelism, at most one per instance). */
+  workers?: number;
+}
+
+/** @internal What a worker receives. */
+export interface WorkerInit {
+  kind: ModelKind;
+  start: number;
+  end: number;
+  features: number;
+  hidden: number;
+  W: SharedArrayBuffer;
+  b: SharedArrayBuffer;
+  importance: Float32Array;
+  optimizer: Required<OptimizerConfig>;
+  schedule: Required<ScheduleConfig>;
+  steps: number;
+  batchSize: number;
+  logEvery: number;
+  data: Omit<SparseFeaturesConfig, 'instances' | 'features' | 'firstInstance'>;
+}
+
+/** @internal What a worker sends back. */
+export type WorkerReply = { type: 'loss'; step: number; loss: number[] } | { type: 'done' } | { type: 'error'; message: string };
+
+/**
+ * Estimated work per sample of the fused engine for one instance with feature
+ * density d (probability of a feature being non-zero), n features and m hidden dims:
+ * a scan of the input, the sparse hidden accumulation and input gradient, the
+ * pre-activation (dense or through the Gram matrix) and the backward pass.
+ */
+export function fusedCost(density: number, n: number, m: number): number {
+  const nnz = n * density;
+  return 2 * n + 8 + 3 * nnz * m + Math.min(n * m, nnz * n) + 2 * m * n * Math.min(1, 3 * density);
+}
+
+/** Split instances into `parts` contiguous ranges of about equal total `cost`. */
+export function balanceRanges(cost: number[], parts: number): [number, number][] {
+  const total = cost.reduce((a, c) => a + c, 0);
+  const ranges: [number, number][] = [];
+  let start = 0;
+  let acc = 0;
+  for (let i = 0; i < cost.length; i++) {
+    acc += cost[i];
+    const remainingParts = parts - ranges.length - 1;
+    const remainingItems = cost.length - i - 1;
+    if ((acc >= (total * (ranges.length + 1)) / parts && remainingParts > 0) || remainingItems === remainingParts) {
+      if (remainingParts > 0) {
+        ranges.push([start, i + 1]);
+        start = i + 1;
+      }
+    }
+  }
+  ranges.push([start, cost.length]);
+  return ranges.filter(([a, b]) => b > a);
+}
+
+/**
+ * Train a linear or ReLU-output model with the fused CPU engine on several worker
+ * threads, each owning a range of instances (Node only). Every instance draws its
+ * data from its own random stream, so the result is the same for any number of
+ * workers, and equals `train({ engine: 'fused' })` with a `SparseFeatures` of the
+ * same config.
+ *
+ * @example
+ * ```ts
+ * const model = createModel({ kind: 'relu-output', instances: 16, features: 100, hidden: 20 });
+ * await trainParallel({ model, data: { instances: 16, features: 100, sparsity: 0.9, seed: 1 }, steps: 10_000 });
+ * ```
+ */
+export async function trainParallel(o: ParallelTrainOptions): Promise<TrainResult> {
+  const { model } = o;
+  const { kind, instances: I, features: n, hidden: m } = model.config;
+  if (!fusedSupported(kind)) throw new ConfigError('model.kind', '"linear" or "relu-output" (the fused engine)', kind);
+  if (o.data.instances !== I || o.data.features !== n) {
+    throw new ConfigError('data', `a config with ${I} instances and ${n} features (matching the model)`, `${o.data.instances} × ${o.data.features}`);
+  }
+  const steps = checkInt(o.steps, 'steps', 0);
+  const batchSize = o.batchSize === undefined ? 1024 : checkInt(o.batchSize, 'batchSize', 1);
+  const logEvery = o.logEvery === undefined ? 100 : checkInt(o.logEvery, 'logEvery', 1);
+  const optimizer = validateOptimizerConfig(o.optimizer ?? { name: 'adam' });
+  const schedule = validateScheduleConfig(o.schedule ?? { name: 'constant' });
+  const importance = expandPerFeature(o.importance ?? 1, I, n, 'importance', 0);
+  const workers = Math.min(I, o.workers === undefined ? availableParallelism() : checkInt(o.workers, 'workers', 1, 256));
+  const probability = resolveProbability(o.data, I, n);
+  const density = Array.from({ length: I }, (_, k) => probability.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) / n);
+  const ranges = balanceRanges(density.map((d) => fusedCost(d, n, m)), workers);
+
+  const params = await model.getParams();
+  const Wsab = new SharedArrayBuffer(I * n * m * 4);
+  const bsab = new SharedArrayBuffer(I * n * 4);
+  const W = new Float32Array(Wsab);
+  const b = new Float32Array(bsab);
+  W.set(params.W.data);
+  b.set(params.b.data);
+  const sync = () => model.setParams({ W: W.slice(), b: b.slice() });
+
+  const start = performance.now();
+  const history: LossRecord[] = [];
+  let lastLoss = new Float32Array(I);
+  let aborted = false;
+  let stepsDone = 0;
+  const threads = ranges.map(([s, e]) => {
+    const rows = (v: Float32Array) => Array.from({ length: e - s }, (_, k) => Array.from(v.subarray((s + k) * n, (s + k + 1) * n)));
+    const init: WorkerInit = {
+      kind,
+      start: s,
+      end: e,
+      features: n,
+      hidden: m,
+      W: Wsab,
+      b: bsab,
+      importance: importance.slice(s * n, e * n),
+      optimizer,
+      schedule,
+      steps,
+      batchSize,
+      logEvery,
+      data: { featureProbability: rows(probability), signed: o.data.signed, sets: o.data.sets, seed: o.data.seed },
+    };
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const pending = new Map<number, { losses: Map<number, number[]>; count: number }>();
+      let finished = 0;
+      threads.forEach((t, w) => {
+        t.on('error', reject);
+        t.on('message', async (msg: WorkerReply) => {
+          if (msg.type === 'error') return reject(new Error(`training worker ${w}: ${msg.message}`));
+          if (msg.type === 'done') {
+            if (++finished === threads.length) resolve();
+            return;
+          }
+          const entry = pending.get(msg.step) ?? { losses: new Map(), count: 0 };
+          entry.losses.set(w, msg.loss);
+          entry.count++;
+          pending.set(msg.step, entry);
+          if (entry.count < threads.length) return;
+          pending.delete(msg.step);
+          try {
+            lastLoss = Float32Array.from(ranges.flatMap((_, k) => entry.losses.get(k)!));
+            stepsDone = msg.step;
+            history.push({ step: msg.step, loss: Array.from(lastLoss) });
+            if (o.onProgress) {
+              sync();
+              const elapsed = (performance.now() - start) / 1000;
+              await o.onProgress({ step: msg.step, totalSteps: steps, loss: lastLoss, lr: 0, stepsPerSecond: msg.step / elapsed, elapsedSeconds: elapsed });
+            }
+            const go = !o.signal?.aborted;
+            if (!go && msg.step < steps) aborted = true;
+            for (const th of threads) th.postMessage(go ? 'go' : 'stop');
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      if (steps === 0) resolve();
+    });
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+    sync();
+  }
+  return {
+    history,
+    finalLoss: Array.from(lastLoss),
+    steps: stepsDone,
+    aborted,
+    seconds: (performance.now() - start) / 1000,
+    engine: 'fused',
+  };
+}
