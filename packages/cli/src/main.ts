@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError, checkOneOf } from '@tms/data';
+import { availableParallelism } from 'node:os';
+import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField, parseOverrides } from './config.js';
 import { experiments } from './experiments/index.js';
@@ -20,6 +21,8 @@ Run options:
   --config <file>     JSON file with config fields
   --resume            reuse finished parts of an interrupted run in --out
   --backend <name>    auto (default), ${NODE_BACKENDS.join(', ')}
+  --workers <n>       worker threads for linear/ReLU-output models on cpu/wasm
+                      (default: all cores; results are identical for any n)
   --quiet             no progress output
   --<field> <value>   set a config field, e.g. --steps 2000 --sparsities 0,0.9,0.99
 
@@ -97,6 +100,7 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   let resume = false;
   let quiet = false;
   let backend = 'auto';
+  let workers = availableParallelism();
   const pairs: [string, string][] = [];
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
@@ -126,6 +130,9 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
         break;
       case 'backend':
         backend = takeValue();
+        break;
+      case 'workers':
+        workers = checkInt(Number(takeValue()), 'workers', 1, 256);
         break;
       default:
         pairs.push([flag, takeValue()]);
@@ -158,6 +165,7 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       resume,
       progress: bar,
       signal: controller.signal,
+      workers,
       meta: { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped } },
     });
     io.out(`wrote ${summary.files.join(', ')}`);

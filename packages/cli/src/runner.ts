@@ -21,6 +21,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra facts recorded in results.json (e.g. the backend). */
   meta?: Record<string, unknown>;
+  /** Worker threads for linear / ReLU-output training on cpu/wasm (results do not depend on it). Default 1. */
+  workers?: number;
 }
 
 /** What {@link runExperiment} wrote. */
@@ -83,6 +85,7 @@ export async function runExperiment<C extends object>(
   const ctx: RunContext = {
     progress,
     signal: options.signal,
+    workers: options.workers,
     async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
       const path = join(ckptDir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
       if (options.resume) {

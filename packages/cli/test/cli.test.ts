@@ -35,6 +35,7 @@ describe('config validation', () => {
     [['--sparsities', '[]'], /"sparsities".*array of ≥ 1 numbers/],
     [['--learning-rate', '0.1'], /"learningRate".*allowed: a known field: features, hidden, importanceBase, sparsities/],
     [['--variant', 'huge'], /"variant": got "huge"; allowed: one of "quick", "paper"/],
+    [['--workers', '0'], /"workers": got 0; allowed: an integer in \[1, 256\]/],
     [['--backend', 'cuda'], /"backend": got "cuda"; allowed: one of "auto", "tfjs-node-gpu"/],
   ];
   for (const [args, pattern] of cases) {
@@ -95,6 +96,21 @@ describe('list and help', () => {
     expect(c.out.join('\n')).toMatch(/^intro\s+Superposition/m);
     expect(await main(['help', 'intro'], c.io)).toBe(0);
     expect(c.out.join('\n')).toMatch(/--batch-size\s+samples per instance per step; integer in \[1, 1000000\] \(1024\)/);
+  });
+});
+
+describe('worker threads', () => {
+  it('results do not depend on the number of workers', async () => {
+    const args = ['--steps', '60', '--batch-size', '64', '--sparsities', '0,0.9,0.99', '--log-every', '20', '--quiet'];
+    const runs = [];
+    for (const workers of ['1', '2']) {
+      const dir = await freshDir();
+      const c = capture();
+      expect(await main(['run', 'intro', '--out', dir, '--workers', workers, ...args], c.io)).toBe(0);
+      runs.push(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')).models as IntroModelResult[]);
+    }
+    expect(runs[1].map((m) => m.instances.map((i) => i.W))).toEqual(runs[0].map((m) => m.instances.map((i) => i.W)));
+    expect(runs[1][0].history).toEqual(runs[0][0].history);
   });
 });
 

@@ -15,6 +15,8 @@ export interface ProgressSink {
 export interface RunContext {
   progress: ProgressSink;
   signal?: AbortSignal;
+  /** Worker threads for the fused engine (Node); 1 or undefined trains on the calling thread. */
+  workers?: number;
   /**
    * Compute one unit of work (one model, one sweep point) or, when resuming,
    * return the saved result of that unit. Each finished unit is saved atomically.
