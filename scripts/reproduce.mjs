@@ -4,7 +4,7 @@
 // Usage: node scripts/reproduce.mjs [experiment ...] [-- extra tms run flags]
 import { spawnSync } from 'node:child_process';
 
-const HEADLINE = ['intro', 'intro-2d', 'phase'];
+const HEADLINE = ['intro', 'intro-2d', 'phase', 'geometry'];
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
 const names = (dash >= 0 ? argv.slice(0, dash) : argv).filter(Boolean);
