@@ -8,26 +8,15 @@ import {
   type ModelKind,
   type OptimizerConfig,
   type ScheduleConfig,
-  type ToyModel,
-  type TrainProgress,
+  type TrainOptions,
   type TrainResult,
 } from '@tms/core';
-import { ConfigError, checkInt, expandPerFeature, resolveProbability, type PerFeature, type SparseFeaturesConfig } from '@tms/data';
+import { ConfigError, checkInt, expandPerFeature, resolveProbability, type SparseFeaturesConfig } from '@tms/data';
 
-/** Options of {@link trainParallel}: those of `train()` with the data given as a config. */
-export interface ParallelTrainOptions {
-  /** A linear or ReLU-output model (trained in place). */
-  model: ToyModel;
+/** Options of {@link trainParallel}: those of `train()`, with the data given as a config. */
+export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engine' | 'yieldEvery'> {
   /** The sparse-feature distribution (its instances and features must match the model). */
   data: SparseFeaturesConfig;
-  importance?: PerFeature;
-  steps: number;
-  batchSize?: number;
-  optimizer?: OptimizerConfig;
-  schedule?: ScheduleConfig;
-  logEvery?: number;
-  onProgress?: (p: TrainProgress) => void | Promise<void>;
-  signal?: AbortSignal;
   /** Worker threads (default: the machine's available parallelism, at most one per instance). */
   workers?: number;
 }

@@ -16,6 +16,9 @@ export const COLORS = {
 /** Composed panels keep their own scales (each panel has its own colour meaning). */
 const INDEPENDENT = { scale: { color: 'independent', x: 'independent', y: 'independent' } } as const;
 
+/** Colour of WᵀW entries and biases: red negative, blue positive, clamped to [-1, 1]. */
+const DIVERGING = { field: 'v', type: 'quantitative', scale: { scheme: 'redblue', domain: [-1, 1], clamp: true }, legend: null } as const;
+
 /** Options shared by small panels. */
 export interface PanelOptions {
   /** Panel title. */
@@ -43,12 +46,7 @@ export function interferenceHeatmap(wtw: number[][], opts: PanelOptions = {}): V
     encoding: {
       x: { field: 'j', type: 'ordinal', axis: null },
       y: { field: 'i', type: 'ordinal', axis: null },
-      color: {
-        field: 'v',
-        type: 'quantitative',
-        scale: { scheme: 'redblue', domain: [-1, 1], clamp: true },
-        legend: null,
-      },
+      color: DIVERGING,
       tooltip: [
         { field: 'i', title: 'feature i' },
         { field: 'j', title: 'feature j' },
@@ -69,12 +67,7 @@ export function biasColumn(b: number[], opts: PanelOptions = {}): VegaLiteSpec {
     mark: { type: 'rect' },
     encoding: {
       y: { field: 'i', type: 'ordinal', axis: null },
-      color: {
-        field: 'v',
-        type: 'quantitative',
-        scale: { scheme: 'redblue', domain: [-1, 1], clamp: true },
-        legend: null,
-      },
+      color: DIVERGING,
       tooltip: [
         { field: 'i', title: 'feature' },
         { field: 'v', title: 'bᵢ', format: '.3f' },

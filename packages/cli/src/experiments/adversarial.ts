@@ -1,25 +1,13 @@
 import { adversarialVulnerability, dimensionsPerFeature, representedCount } from '@tms/analysis';
-import { geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the adversarial-vulnerability experiment. */
-export interface AdversarialConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  importanceBase: number;
-  sparsities: number[];
-}
+export type AdversarialConfig = SparsitySweepConfig;
 
-const schema: ConfigSchema<AdversarialConfig> = {
-  features: { type: 'int', min: 2, max: 1024, doc: 'features n' },
-  hidden: { type: 'int', min: 1, max: 256, doc: 'hidden dimensions m' },
-  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
-  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
-  ...trainingSchema,
-};
+const schema: ConfigSchema<AdversarialConfig> = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 256] });
 
 /**
  * Adversarial vulnerability vs sparsity (paper: "Superposition and Adversarial
@@ -46,23 +34,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
   variants: { quick: { steps: 2000, lr: 1e-2, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999] }, paper: {} },
   async run(c, ctx) {
     const n = c.features;
-    const sweep = await trainSweep(
-      'relu-output',
-      {
-        kind: 'relu-output',
-        instances: c.sparsities.length,
-        features: n,
-        hidden: c.hidden,
-        sparsity: perInstance(c.sparsities, n),
-        importance: geometricImportance(n, c.importanceBase),
-        steps: c.steps,
-        batchSize: c.batchSize,
-        optimizer: { name: 'adam', lr: c.lr },
-        seed: c.seed,
-        logEvery: c.logEvery,
-      },
-      ctx,
-    );
+    const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
     const W = asWeights(sweep.params.W);
     const vul = adversarialVulnerability(W, (sweep.params.b as number[][]).flat());
     const dpf = dimensionsPerFeature(W);

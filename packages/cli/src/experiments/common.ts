@@ -1,6 +1,6 @@
 import { createModel, resolveEngine, train, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { trainParallel } from '@tms/backend-node';
-import { SparseFeatures, type FeatureSet, type PerFeature } from '@tms/data';
+import { SparseFeatures, geometricImportance, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
 /** Round to 9 significant digits: exact for float32 values, and short in JSON. */
@@ -188,4 +188,46 @@ export async function trainSweep(key: string, o: TrainToyOptions, ctx: RunContex
 export function asWeights(W: number[][][] | number[][]): { data: Float64Array; shape: number[] } {
   const t = tensorFromNested(W);
   return { data: Float64Array.from(t.data), shape: t.shape };
+}
+
+/** Config of experiments that train one model per sparsity (intro-2d, adversarial, computation, privileged). */
+export interface SparsitySweepConfig extends TrainingFields {
+  features: number;
+  hidden: number;
+  importanceBase: number;
+  sparsities: number[];
+}
+
+/** Schema of a {@link SparsitySweepConfig}, with the bounds of n and m for the experiment. */
+export function sparsitySweepSchema(limits: { features: [number, number]; hidden: [number, number]; hiddenDoc?: string }) {
+  return {
+    features: { type: 'int', min: limits.features[0], max: limits.features[1], doc: 'number of features n' },
+    hidden: { type: 'int', min: limits.hidden[0], max: limits.hidden[1], doc: limits.hiddenDoc ?? 'hidden dimensions m' },
+    importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
+    sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
+    ...trainingSchema,
+  } as const;
+}
+
+/** Train one model of `kind` per sparsity of the config (checkpointed under the kind's name). */
+export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext): Promise<SweepResult> {
+  const n = c.features;
+  return trainSweep(
+    kind,
+    {
+      kind,
+      instances: c.sparsities.length,
+      features: n,
+      hidden: c.hidden,
+      sparsity: perInstance(c.sparsities, n),
+      importance: geometricImportance(n, c.importanceBase),
+      signed: kind === 'abs',
+      steps: c.steps,
+      batchSize: c.batchSize,
+      optimizer: { name: 'adam', lr: c.lr },
+      seed: c.seed,
+      logEvery: c.logEvery,
+    },
+    ctx,
+  );
 }

@@ -2,24 +2,17 @@ import { featureNorms, detectPolytopes, representedCount, superposition, type Fe
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the 2D superposition experiment. */
-export interface Intro2dConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  importanceBase: number;
-  sparsities: number[];
-}
+export type Intro2dConfig = SparsitySweepConfig;
 
-const schema: ConfigSchema<Intro2dConfig> = {
-  features: { type: 'int', min: 2, max: 64, doc: 'number of features n' },
-  hidden: { type: 'int', min: 2, max: 2, doc: 'hidden dimensions m (2: the figure is drawn in the plane)' },
-  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
-  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
-  ...trainingSchema,
-};
+const schema: ConfigSchema<Intro2dConfig> = sparsitySweepSchema({
+  features: [2, 64],
+  hidden: [2, 2],
+  hiddenDoc: 'hidden dimensions m (2: the figure is drawn in the plane)',
+});
 
 /**
  * Five features in two dimensions (paper: "Superposition as a phase change" /
@@ -46,23 +39,7 @@ export const intro2d: Experiment<Intro2dConfig> = {
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   async run(c, ctx) {
     const n = c.features;
-    const sweep = await trainSweep(
-      'relu-output',
-      {
-        kind: 'relu-output',
-        instances: c.sparsities.length,
-        features: n,
-        hidden: c.hidden,
-        sparsity: perInstance(c.sparsities, n),
-        importance: geometricImportance(n, c.importanceBase),
-        steps: c.steps,
-        batchSize: c.batchSize,
-        optimizer: { name: 'adam', lr: c.lr },
-        seed: c.seed,
-        logEvery: c.logEvery,
-      },
-      ctx,
-    );
+    const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
     const W = asWeights(sweep.params.W);
     const norms = featureNorms(W);
     const sup = superposition(W);

@@ -1,25 +1,13 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
-import { geometricImportance } from '@tms/data';
 import { neuronWeightsSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config shared by the privileged-basis and computation experiments. */
-export interface NeuronConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  importanceBase: number;
-  sparsities: number[];
-}
+export type NeuronConfig = SparsitySweepConfig;
 
-const schema: ConfigSchema<NeuronConfig> = {
-  features: { type: 'int', min: 2, max: 1024, doc: 'features n' },
-  hidden: { type: 'int', min: 1, max: 1024, doc: 'hidden neurons m' },
-  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
-  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
-  ...trainingSchema,
-};
+const schema: ConfigSchema<NeuronConfig> = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' });
 
 /** Summary of one model's neurons. */
 export interface NeuronModelResult {
@@ -72,25 +60,7 @@ function neuronExperiment(spec: {
     defaults: spec.defaults,
     variants: { quick: spec.quick, paper: {} },
     async run(c, ctx) {
-      const n = c.features;
-      const sweep = await trainSweep(
-        spec.kind,
-        {
-          kind: spec.kind,
-          instances: c.sparsities.length,
-          features: n,
-          hidden: c.hidden,
-          sparsity: perInstance(c.sparsities, n),
-          importance: geometricImportance(n, c.importanceBase),
-          signed: spec.kind === 'abs',
-          steps: c.steps,
-          batchSize: c.batchSize,
-          optimizer: { name: 'adam', lr: c.lr },
-          seed: c.seed,
-          logEvery: c.logEvery,
-        },
-        ctx,
-      );
+      const sweep = await trainSparsitySweep(c, spec.kind, ctx);
       const W = sweep.params[spec.weight] as number[][][];
       const models = summarise(W, sweep.finalLoss, c.sparsities);
       ctx.progress.log(
