@@ -26,25 +26,9 @@ import {
   type VegaLiteSpec,
 } from '@tms/viz';
 
-/** Demo names. */
-export type DemoName = 'intro-2d' | 'intro' | 'phase' | 'geometry';
+import type { DemoName, DemoParams } from './demo-defaults';
 
-/** User-set parameters of a demo. */
-export interface DemoParams {
-  steps: number;
-  sparsity: number;
-  importanceBase: number;
-  batchSize: number;
-  lr: number;
-}
-
-/** Defaults per demo. */
-export const DEMO_DEFAULTS: Record<DemoName, DemoParams> = {
-  'intro-2d': { steps: 1500, sparsity: 0.97, importanceBase: 0.9, batchSize: 512, lr: 1e-2 },
-  intro: { steps: 2000, sparsity: 0, importanceBase: 0.7, batchSize: 512, lr: 1e-2 },
-  phase: { steps: 2000, sparsity: 0, importanceBase: 1, batchSize: 512, lr: 1e-2 },
-  geometry: { steps: 2000, sparsity: 0, importanceBase: 1, batchSize: 256, lr: 1e-2 },
-};
+export type { DemoName, DemoParams };
 
 /** What the demo reports while it trains. */
 export interface DemoProgress {
