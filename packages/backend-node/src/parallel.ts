@@ -43,35 +43,32 @@ export interface WorkerInit {
 export type WorkerReply = { type: 'loss'; step: number; loss: number[] } | { type: 'done' } | { type: 'error'; message: string };
 
 /**
- * Estimated work per sample of the fused engine for one instance with feature
- * density d (probability of a feature being non-zero), n features and m hidden dims:
- * a scan of the input, the sparse hidden accumulation and input gradient, the
- * pre-activation (dense or through the Gram matrix) and the backward pass.
+ * Estimated work per sample of the fused engine (wasm kernel plus data generation)
+ * for one instance with feature density d, n features and m hidden dimensions;
+ * fitted to timings of both on the benchmark configs.
  */
 export function fusedCost(density: number, n: number, m: number): number {
-  const nnz = n * density;
-  return 2 * n + 8 + 3 * nnz * m + Math.min(n * m, nnz * n) + 2 * m * n * Math.min(1, 3 * density);
+  return n * m * (1 + density) + 4 * n * (0.5 + density);
 }
 
-/** Split instances into `parts` contiguous ranges of about equal total `cost`. */
+/** Split instances into `parts` contiguous ranges whose total `cost`s are as equal as a greedy cut makes them. */
 export function balanceRanges(cost: number[], parts: number): [number, number][] {
-  const total = cost.reduce((a, c) => a + c, 0);
-  const ranges: [number, number][] = [];
-  let start = 0;
-  let acc = 0;
-  for (let i = 0; i < cost.length; i++) {
-    acc += cost[i];
-    const remainingParts = parts - ranges.length - 1;
-    const remainingItems = cost.length - i - 1;
-    if ((acc >= (total * (ranges.length + 1)) / parts && remainingParts > 0) || remainingItems === remainingParts) {
-      if (remainingParts > 0) {
-        ranges.push([start, i + 1]);
-        start = i + 1;
-      }
+  const k = Math.max(1, Math.min(parts, cost.length));
+  const prefix = [0];
+  for (const c of cost) prefix.push(prefix[prefix.length - 1] + c);
+  const total = prefix[cost.length];
+  const cuts = [0];
+  for (let j = 1; j < k; j++) {
+    const target = (total * j) / k;
+    // the cut closest to the target that leaves at least one instance for every later part
+    let best = cuts[j - 1] + 1;
+    for (let i = best; i <= cost.length - (k - j); i++) {
+      if (Math.abs(prefix[i] - target) < Math.abs(prefix[best] - target)) best = i;
     }
+    cuts.push(best);
   }
-  ranges.push([start, cost.length]);
-  return ranges.filter(([a, b]) => b > a);
+  cuts.push(cost.length);
+  return cuts.slice(0, -1).map((c, j) => [c, cuts[j + 1]] as [number, number]);
 }
 
 /**

@@ -9,6 +9,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const { start, end, features: n, hidden: m } = init;
 const count = end - start;
+// the main thread's shared weights; the trainer works on its own copy and writes back at every report
 const W = new Float32Array(init.W, start * n * m * 4, count * n * m);
 const b = new Float32Array(init.b, start * n * 4, count * n);
 const trainer = new FusedTiedTrainer({
@@ -22,7 +23,7 @@ const trainer = new FusedTiedTrainer({
   optimizer: init.optimizer,
 });
 const data = new SparseFeatures({ ...init.data, instances: count, features: n, firstInstance: start });
-const buffer = new Float32Array(count * init.batchSize * n);
+const buffer = trainer.batchBuffer(init.batchSize);
 
 let resume: ((go: boolean) => void) | null = null;
 port.on('message', (msg: 'go' | 'stop') => {
@@ -36,6 +37,8 @@ async function run() {
     trainer.train(data.sample(init.batchSize, buffer).data, init.batchSize, lr);
     const done = step + 1;
     if (done % init.logEvery === 0 || done === init.steps) {
+      W.set(trainer.W);
+      b.set(trainer.b);
       const go = new Promise<boolean>((r) => (resume = r));
       const reply: WorkerReply = { type: 'loss', step: done, loss: Array.from(trainer.loss) };
       port.postMessage(reply);

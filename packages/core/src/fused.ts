@@ -1,5 +1,6 @@
 import type { ModelKind } from './models.js';
 import type { OptimizerConfig } from './optim.js';
+import { FUSED_WASM_BASE64 } from './fused-wasm.generated.js';
 
 /** Model kinds the fused CPU engine implements. */
 export const FUSED_KINDS: readonly ModelKind[] = ['linear', 'relu-output'];
@@ -23,7 +24,58 @@ export interface FusedTrainerOptions {
   importance: Float32Array;
   /** A validated optimizer config. */
   optimizer: Required<OptimizerConfig>;
+  /**
+   * Gradient kernel: `wasm` (WebAssembly SIMD, compiled from asm/fused.ts), `js`
+   * (plain JavaScript) or `auto` (default: wasm where WebAssembly SIMD is available).
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
 }
+
+let wasmModule: WebAssembly.Module | null | undefined;
+
+/** The compiled fused kernel, or null where WebAssembly SIMD is unavailable. */
+function fusedWasmModule(): WebAssembly.Module | null {
+  if (wasmModule !== undefined) return wasmModule;
+  try {
+    const bin = atob(FUSED_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    wasmModule = new WebAssembly.Module(bytes);
+  } catch {
+    wasmModule = null;
+  }
+  return wasmModule;
+}
+
+/** Whether the WebAssembly SIMD kernel of the fused engine can run here. */
+export function fusedWasmAvailable(): boolean {
+  return fusedWasmModule() !== null;
+}
+
+type GradientsFn = (
+  W: number, b: number, imp: number, x: number, B: number, n: number, m: number, relu: number,
+  gW: number, gb: number, G: number, h: number, dh: number, pre: number, idx: number, val: number,
+) => number;
+
+/** Byte layout of the wasm kernel's memory. */
+interface WasmLayout {
+  W: number;
+  b: number;
+  imp: number;
+  gW: number;
+  gb: number;
+  G: number;
+  h: number;
+  dh: number;
+  pre: number;
+  idx: number;
+  val: number;
+  x: number;
+  /** Batch size the x region holds. */
+  capacity: number;
+}
+
+const align16 = (v: number) => (v + 15) & ~15;
 
 /**
  * A hand-fused CPU engine for the tied models x′ = act(WᵀW x + b) (`linear`,
@@ -41,16 +93,21 @@ export class FusedTiedTrainer {
   readonly instances: number;
   readonly features: number;
   readonly hidden: number;
-  readonly W: Float32Array;
-  readonly b: Float32Array;
+  /** The gradient kernel in use. */
+  readonly kernel: 'wasm' | 'js';
   private readonly importance: Float32Array;
+  private readonly Wjs: Float32Array | null = null;
+  private readonly bjs: Float32Array | null = null;
+  private memory: WebAssembly.Memory | null = null;
+  private wasmGradients: GradientsFn | null = null;
+  private layout: WasmLayout | null = null;
   private readonly opt: Required<OptimizerConfig>;
   private t = 0;
   private readonly mW: Float32Array;
   private readonly vW: Float32Array;
   private readonly mb: Float32Array;
   private readonly vb: Float32Array;
-  // per-instance scratch
+  // per-instance scratch (JS kernel)
   private readonly gW: Float64Array;
   private readonly gb: Float64Array;
   private readonly G: Float32Array;
@@ -72,9 +129,23 @@ export class FusedTiedTrainer {
     this.instances = I;
     this.features = n;
     this.hidden = m;
-    this.W = o.W;
-    this.b = o.b;
     this.importance = o.importance;
+    const wantWasm = (o.kernel ?? 'auto') !== 'js';
+    const module = wantWasm ? fusedWasmModule() : null;
+    if (o.kernel === 'wasm' && !module) throw new Error('the WebAssembly SIMD kernel is not available in this runtime');
+    this.kernel = module ? 'wasm' : 'js';
+    if (module) {
+      this.memory = new WebAssembly.Memory({ initial: 1 });
+      const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, abort: () => {} } });
+      this.wasmGradients = instance.exports.gradients as GradientsFn;
+      this.reserve(1);
+      this.W.set(o.W);
+      this.b.set(o.b);
+      new Float32Array(this.memory.buffer, this.layout!.imp, I * n).set(o.importance);
+    } else {
+      this.Wjs = o.W;
+      this.bjs = o.b;
+    }
     this.opt = o.optimizer;
     this.mW = new Float32Array(I * n * m);
     this.vW = new Float32Array(I * n * m);
@@ -96,6 +167,60 @@ export class FusedTiedTrainer {
     return this.t;
   }
 
+  /** Weights `[I, n, m]` (a live view: read it, or copy it to keep it). */
+  get W(): Float32Array {
+    return this.Wjs ?? this.wasmViews().W;
+  }
+
+  /** Biases `[I, n]` (a live view). */
+  get b(): Float32Array {
+    return this.bjs ?? this.wasmViews().b;
+  }
+
+  /**
+   * A buffer for a batch of `batchSize` samples `[I, B, n]` that `train` reads
+   * without copying (inside the kernel's memory for the wasm kernel).
+   */
+  batchBuffer(batchSize: number): Float32Array {
+    const len = this.instances * batchSize * this.features;
+    if (this.kernel === 'js') return new Float32Array(len);
+    this.reserve(batchSize);
+    return new Float32Array(this.memory!.buffer, this.layout!.x, len);
+  }
+
+  /** Lay out (and grow) the wasm memory for batches up to `batchSize`. */
+  private reserve(batchSize: number): void {
+    if (this.layout && this.layout.capacity >= batchSize) return;
+    const { instances: I, features: n, hidden: m } = this;
+    let off = 0;
+    const take = (bytes: number) => {
+      const at = off;
+      off = align16(off + bytes);
+      return at;
+    };
+    const layout: WasmLayout = {
+      W: take(I * n * m * 4),
+      b: take(I * n * 4),
+      imp: take(I * n * 4),
+      gW: take(n * m * 4),
+      gb: take(n * 4),
+      G: take(n * n * 4),
+      h: take(m * 4 + 16),
+      dh: take(m * 4 + 16),
+      pre: take(n * 4 + 16),
+      idx: take(n * 4),
+      val: take(n * 4),
+      x: 0,
+      capacity: batchSize,
+    };
+    layout.x = take(I * batchSize * n * 4);
+    const mem = this.memory!;
+    const need = Math.ceil(off / 65536) - mem.buffer.byteLength / 65536;
+    if (need > 0) mem.grow(need);
+    // the fixed regions keep their offsets; only x moves to the end as capacity grows
+    this.layout = layout;
+  }
+
   /**
    * One optimisation step on a batch `x` of shape `[I, B, n]`: gradients of the
    * importance-weighted MSE (mean over batch and features, summed over instances),
@@ -103,10 +228,64 @@ export class FusedTiedTrainer {
    */
   train(x: Float32Array, batchSize: number, lr: number): void {
     this.t += 1;
+    if (this.kernel === 'wasm') {
+      const xv = this.stageBatch(x, batchSize);
+      for (let k = 0; k < this.instances; k++) {
+        this.wasmInstanceGradients(k, xv, batchSize);
+        const { gW, gb } = this.wasmScratch();
+        this.adam(k, lr, gW, gb);
+      }
+      return;
+    }
     for (let k = 0; k < this.instances; k++) {
       this.instanceGradients(k, x, batchSize);
-      this.adam(k, lr);
+      this.adam(k, lr, this.gW, this.gb);
     }
+  }
+
+  /** Put a batch into the kernel's memory (no copy when it came from batchBuffer). */
+  private stageBatch(x: Float32Array, batchSize: number): number {
+    const len = this.instances * batchSize * this.features;
+    if (x.length < len) throw new Error(`batch needs ${len} values, got ${x.length}`);
+    this.reserve(batchSize);
+    const L = this.layout!;
+    if (!(x.buffer === this.memory!.buffer && x.byteOffset === L.x)) {
+      new Float32Array(this.memory!.buffer, L.x, len).set(x.subarray(0, len));
+    }
+    return L.x;
+  }
+
+  private scratchViews: { buffer: ArrayBuffer; gW: Float32Array; gb: Float32Array; W: Float32Array; b: Float32Array } | null = null;
+
+  /** Views of the kernel's memory, rebuilt only when the memory grows. */
+  private wasmViews() {
+    const buf = this.memory!.buffer;
+    if (this.scratchViews?.buffer !== buf) {
+      const L = this.layout!;
+      const { instances: I, features: n, hidden: m } = this;
+      this.scratchViews = {
+        buffer: buf,
+        gW: new Float32Array(buf, L.gW, n * m),
+        gb: new Float32Array(buf, L.gb, n),
+        W: new Float32Array(buf, L.W, I * n * m),
+        b: new Float32Array(buf, L.b, I * n),
+      };
+    }
+    return this.scratchViews;
+  }
+
+  private wasmScratch(): { gW: Float32Array; gb: Float32Array } {
+    return this.wasmViews();
+  }
+
+  private wasmInstanceGradients(k: number, xPtr: number, B: number): void {
+    const { features: n, hidden: m } = this;
+    const L = this.layout!;
+    const sum = this.wasmGradients!(
+      L.W + k * n * m * 4, L.b + k * n * 4, L.imp + k * n * 4, xPtr + k * B * n * 4, B, n, m, this.kind === 'relu-output' ? 1 : 0,
+      L.gW, L.gb, L.G, L.h, L.dh, L.pre, L.idx, L.val,
+    );
+    this.loss[k] = sum / (B * n);
   }
 
   /**
@@ -114,6 +293,11 @@ export class FusedTiedTrainer {
    * @returns copies of `dL/dW` `[n, m]` and `dL/db` `[n]` and the instance's loss
    */
   gradients(instance: number, x: Float32Array, batchSize: number): { gW: Float64Array; gb: Float64Array; loss: number } {
+    if (this.kernel === 'wasm') {
+      this.wasmInstanceGradients(instance, this.stageBatch(x, batchSize), batchSize);
+      const { gW, gb } = this.wasmScratch();
+      return { gW: Float64Array.from(gW), gb: Float64Array.from(gb), loss: this.loss[instance] };
+    }
     this.instanceGradients(instance, x, batchSize);
     return { gW: this.gW.slice(), gb: this.gb.slice(), loss: this.loss[instance] };
   }
@@ -121,8 +305,8 @@ export class FusedTiedTrainer {
   private instanceGradients(k: number, x: Float32Array, B: number): void {
     const n = this.features;
     const m = this.hidden;
-    const W = this.W;
-    const b = this.b;
+    const W = this.Wjs!;
+    const b = this.bjs!;
     const imp = this.importance;
     const relu = this.kind === 'relu-output';
     const { gW, gb, G, h, dh, pre, idx, val } = this;
@@ -232,7 +416,7 @@ export class FusedTiedTrainer {
   private gram(wOff: number): void {
     const n = this.features;
     const m = this.hidden;
-    const W = this.W;
+    const W = this.Wjs!;
     const G = this.G;
     for (let i = 0; i < n; i++) {
       const oi = wOff + i * m;
@@ -246,14 +430,22 @@ export class FusedTiedTrainer {
     }
   }
 
-  private adam(k: number, lr: number): void {
+  private adam(k: number, lr: number, gW: Float64Array | Float32Array, gb: Float64Array | Float32Array): void {
     const n = this.features;
     const m = this.hidden;
-    this.update(this.W, this.mW, this.vW, this.gW, k * n * m, n * m, lr);
-    this.update(this.b, this.mb, this.vb, this.gb, k * n, n, lr);
+    this.update(this.W, this.mW, this.vW, gW, k * n * m, n * m, lr);
+    this.update(this.b, this.mb, this.vb, gb, k * n, n, lr);
   }
 
-  private update(p: Float32Array, mS: Float32Array, vS: Float32Array, g: Float64Array, off: number, len: number, lr: number): void {
+  private update(
+    p: Float32Array,
+    mS: Float32Array,
+    vS: Float32Array,
+    g: Float64Array | Float32Array,
+    off: number,
+    len: number,
+    lr: number,
+  ): void {
     const { beta1, beta2, epsilon, weightDecay, name } = this.opt;
     const bc1 = 1 - Math.pow(beta1, this.t);
     const bc2 = 1 - Math.pow(beta2, this.t);

@@ -129,14 +129,20 @@ export interface ScheduleConfig {
   finalFraction?: number;
 }
 
+/** Schedules returned by validateScheduleConfig (no need to check them again on every step). */
+const validated = new WeakSet<object>();
+
 /** Validate a schedule config and fill defaults. */
 export function validateScheduleConfig(c: ScheduleConfig, prefix = 'schedule'): Required<ScheduleConfig> {
   if (c == null || typeof c !== 'object') throw new ConfigError(prefix, 'an object like {"name": "constant"}', c);
-  return {
+  if (validated.has(c)) return c as Required<ScheduleConfig>;
+  const out: Required<ScheduleConfig> = {
     name: checkOneOf(c.name, `${prefix}.name`, SCHEDULES),
     warmupSteps: c.warmupSteps === undefined ? 0 : checkInt(c.warmupSteps, `${prefix}.warmupSteps`, 0),
     finalFraction: c.finalFraction === undefined ? 0 : checkNumber(c.finalFraction, `${prefix}.finalFraction`, 0, 1),
   };
+  validated.add(out);
+  return out;
 }
 
 /**
@@ -148,7 +154,7 @@ export function validateScheduleConfig(c: ScheduleConfig, prefix = 'schedule'): 
  * ```
  */
 export function learningRateAt(schedule: ScheduleConfig, lr: number, step: number, totalSteps: number): number {
-  const s = validateScheduleConfig(schedule);
+  const s = validated.has(schedule) ? (schedule as Required<ScheduleConfig>) : validateScheduleConfig(schedule);
   if (s.warmupSteps > 0 && step < s.warmupSteps) return (lr * (step + 1)) / s.warmupSteps;
   const span = Math.max(1, totalSteps - s.warmupSteps - 1);
   const frac = Math.min(1, Math.max(0, (step - s.warmupSteps) / span));

@@ -79,6 +79,8 @@ interface Engine {
   step(batch: FeatureBatch, lr: number, record: boolean): Promise<Float32Array | null>;
   /** Make the model's variables reflect the current weights. */
   sync(): void;
+  /** A batch buffer the engine reads without copying, when it has one. */
+  batchBuffer?(batchSize: number): Float32Array;
   dispose(): void;
 }
 
@@ -124,8 +126,9 @@ async function fusedEngine(model: ToyModel, importance: Float32Array, opt: Requi
       return record ? Float32Array.from(trainer.loss) : null;
     },
     sync() {
-      model.setParams({ W: trainer.W, b: trainer.b });
+      model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
     },
+    batchBuffer: (batchSize) => trainer.batchBuffer(batchSize),
     dispose() {},
   };
 }
@@ -188,7 +191,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const importance = expandPerFeature(options.importance ?? 1, I, n, 'importance', 0);
   const engineName = resolveEngine(options.engine ?? 'auto', model);
   const engine = engineName === 'fused' ? await fusedEngine(model, importance, optConfig) : autodiffEngine(model, importance, optConfig);
-  const buffer = new Float32Array(I * batchSize * n);
+  const buffer = engine.batchBuffer?.(batchSize) ?? new Float32Array(I * batchSize * n);
 
   const history: LossRecord[] = [];
   let lastLoss: Float32Array = new Float32Array(I);

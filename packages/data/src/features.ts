@@ -87,6 +87,8 @@ export class SparseFeatures implements BatchSource {
   /** For each feature, the index of its set or -1. */
   private readonly setOf: Int32Array;
   private readonly rngs: Rng[];
+  /** Per instance: the probability shared by all its features, or NaN when they differ. */
+  private readonly commonP: Float64Array;
   /** Global index of the first instance. */
   readonly firstInstance: number;
 
@@ -100,6 +102,10 @@ export class SparseFeatures implements BatchSource {
     this.sets = validateSets(config.sets ?? [], this.features, this.setOf);
     this.firstInstance = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
     this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.seed, 1 + this.firstInstance + i));
+    this.commonP = new Float64Array(this.instances).map((_, i) => {
+      const row = this.probability.subarray(i * this.features, (i + 1) * this.features);
+      return row.every((v) => v === row[0]) ? row[0] : NaN;
+    });
   }
 
   sample(batchSize: number, out?: Float32Array): FeatureBatch {
@@ -113,17 +119,46 @@ export class SparseFeatures implements BatchSource {
       this.sampleWithSets(batchSize, data);
       return { data, shape: [I, batchSize, n] };
     }
-    let k = 0;
     for (let i = 0; i < I; i++) {
       const rng = this.rngs[i];
-      const pOff = i * n;
-      for (let b = 0; b < batchSize; b++) {
-        for (let f = 0; f < n; f++, k++) {
-          if (rng.float() < p[pOff + f]) {
-            const u = rng.float();
-            data[k] = signed ? 2 * u - 1 : u;
-          } else {
-            data[k] = 0;
+      const start = i * batchSize * n;
+      const len = batchSize * n;
+      const q = this.commonP[i];
+      if (q >= 1) {
+        // every feature present: just values
+        for (let k = start; k < start + len; k++) data[k] = signed ? 2 * rng.float() - 1 : rng.float();
+      } else if (q < 0.6) {
+        // sparse with one probability: jump from one non-zero to the next (geometric gaps)
+        data.fill(0, start, start + len);
+        if (q <= 0) continue;
+        const logq = Math.log1p(-q);
+        let pos = -1;
+        for (;;) {
+          pos += 1 + Math.floor(Math.log(1 - rng.float()) / logq);
+          if (pos >= len) break;
+          const u = rng.float();
+          data[start + pos] = signed ? 2 * u - 1 : u;
+        }
+      } else if (q === q) {
+        // dense with one probability: values everywhere, then zeros at geometric gaps
+        for (let k = start; k < start + len; k++) data[k] = signed ? 2 * rng.float() - 1 : rng.float();
+        const logz = Math.log(q);
+        let pos = -1;
+        for (;;) {
+          pos += 1 + Math.floor(Math.log(1 - rng.float()) / logz);
+          if (pos >= len) break;
+          data[start + pos] = 0;
+        }
+      } else {
+        let k = start;
+        for (let b = 0; b < batchSize; b++) {
+          for (let f = 0; f < n; f++, k++) {
+            if (rng.float() < p[i * n + f]) {
+              const u = rng.float();
+              data[k] = signed ? 2 * u - 1 : u;
+            } else {
+              data[k] = 0;
+            }
           }
         }
       }

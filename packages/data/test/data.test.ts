@@ -52,9 +52,10 @@ describe('Rng', () => {
 });
 
 describe('SparseFeatures', () => {
-  const I = 3;
+  // one sparsity per sampling path: all present, dense (zeros at geometric gaps), sparse (geometric jumps)
+  const S = [0, 0.3, 0.55, 0.9, 0.99];
+  const I = S.length;
   const n = 10;
-  const S = [0, 0.9, 0.99];
 
   it('has the requested sparsity and mean within statistical bounds for every instance', () => {
     const gen = new SparseFeatures({ instances: I, features: n, sparsity: S.map((s) => Array(n).fill(s)), seed: 5 });
