@@ -18,5 +18,13 @@ export {
 export { spectralNorm, symmetricEigen } from './linalg.js';
 export { STICKY_POINTS, detectPolytopes, stickyPlateaus, type FeatureGroup, type PolytopeOptions } from './geometry.js';
 export { PHASES, classifyFeature, logspace, theoreticalPhaseN2M1, type Phase, type TheoreticalPhase } from './phase.js';
+export {
+  expectedReluOutputLoss,
+  nelderMead,
+  theoreticalPhaseN3M2,
+  type CandidateSolution,
+  type ExpectedLossOptions,
+  type TheoreticalPhaseDetail,
+} from './theory.js';
 export { neuronPolysemanticity, type NeuronStats } from './neurons.js';
 export { adversarialVulnerability, type Vulnerability } from './adversarial.js';

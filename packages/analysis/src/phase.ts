@@ -9,8 +9,10 @@ export const PHASES: readonly Phase[] = ['not-represented', 'dedicated', 'superp
 
 /**
  * Classify how each instance represents `feature`: `not-represented` when
- * ‖W_f‖ ≤ normThreshold, `superposition` when other features project onto it
- * (superposition > superpositionThreshold), else `dedicated`.
+ * ‖W_f‖ ≤ normThreshold (default 0.5), `superposition` when other features
+ * project onto it, Σ_{j≠f} (Ŵ_f·W_j)² > superpositionThreshold (default 1/4,
+ * between an orthogonal feature's 0 and a triangle vertex's 1/2; an antipodal
+ * pair gives 1), else `dedicated`.
  */
 export function classifyFeature(
   W: BatchedWeights,
@@ -18,7 +20,7 @@ export function classifyFeature(
   options: { normThreshold?: number; superpositionThreshold?: number } = {},
 ): Phase[] {
   const normT = options.normThreshold ?? REPRESENTED_THRESHOLD;
-  const supT = options.superpositionThreshold ?? 0.5;
+  const supT = options.superpositionThreshold ?? 0.25;
   const norms = featureNorms(W);
   const sup = superposition(W);
   return norms.map((row, k) => {

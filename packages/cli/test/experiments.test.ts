@@ -90,6 +90,32 @@ describe('phase: n=2, m=1 phase diagram', () => {
   });
 });
 
+describe('phase: n=3, m=2 phase diagram', () => {
+  it('matches the theoretical diagram from optimised candidate solutions', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-phase-n3m2-')), 'out');
+    const summary = await runExperiment(experiments.phase, {}, { out: dir, variant: 'n3m2-quick' });
+    const r = summary.results as { cells: PhaseCellResult[]; agreement: number };
+    const cells = r.cells;
+    expect(cells[0].W).toHaveLength(3);
+    expect(cells[0].W[0]).toHaveLength(2);
+    const dens = cells.map((c) => c.density);
+    const imps = cells.map((c) => c.relativeImportance);
+    const at = (d: number, i: number) => cells.find((c) => c.density === d && c.relativeImportance === i)!;
+    const [dMin, dMax, iMin, iMax] = [Math.min(...dens), Math.max(...dens), Math.min(...imps), Math.max(...imps)];
+    for (const key of ['empirical', 'theoretical'] as const) {
+      // dense: a weak extra feature is dropped, a strong one takes a dimension from a weaker feature
+      expect(at(dMin, iMin)[key]).toBe('not-represented');
+      expect(at(dMin, iMax)[key]).toBe('dedicated');
+      // sparse: a weak extra feature joins an antipodal pair; a strong one keeps its dimension while the others pair up
+      expect(at(dMax, iMin)[key]).toBe('superposition');
+      expect(at(dMax, iMax)[key]).toBe('dedicated');
+    }
+    expect(at(dMax, iMax).theoreticalLosses!.dedicated).toBeCloseTo((2 * (1 / dMax) ** 2) / 6, 8);
+    expect(r.agreement).toBeGreaterThanOrEqual(0.75);
+    expect(await svgOf(dir, 'phase')).toContain('theoretical');
+  });
+});
+
 describe('geometry: dimensions per feature and polytopes', () => {
   it('dims per feature is 1 when dense and falls to 1/2 or below when sparse; polytopes appear', async () => {
     const { r, dir } = await quick('geometry');

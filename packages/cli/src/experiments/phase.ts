@@ -1,4 +1,4 @@
-import { classifyFeature, logspace, theoreticalPhaseN2M1, type Phase } from '@tms/analysis';
+import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
 import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
@@ -18,7 +18,10 @@ export interface PhaseConfig extends TrainingFields {
   densityPoints: number;
   /** Largest 1/(1−S) (the smallest is 1: dense features). */
   densityMax: number;
-  /** Independent restarts per cell; the lowest-loss one is classified. */
+  /**
+   * Independent restarts per cell; the lowest-loss one is classified (exact
+   * expected loss for n ≤ 3, final training loss otherwise).
+   */
   restarts: number;
 }
 
@@ -41,9 +44,14 @@ export interface PhaseCellResult {
   sparsity: number;
   relativeImportance: number;
   empirical: Phase;
-  /** Only for n = 2, m = 1. */
+  /** From the analytic losses of candidate solutions; only for n = 2, m = 1 and n = 3, m = 2. */
   theoretical: Phase | null;
+  /** Expected loss of the best candidate of each phase (when `theoretical` is set). */
+  theoreticalLosses: Record<Phase, number> | null;
+  /** Final training loss (minibatch estimate) of the kept restart. */
   loss: number;
+  /** Exact expected loss (mean over features, as `loss`) of the kept restart; n ≤ 3 only. */
+  expectedLoss: number | null;
   W: number[][];
   b: number[];
 }
@@ -53,12 +61,14 @@ export interface PhaseCellResult {
  * (or n = 3, m = 2) ReLU-output models, sweep the extra feature's relative
  * importance and the feature density, and classify how the trained model
  * stores the extra feature: not at all, in a dedicated dimension, or in
- * superposition. For n = 2, m = 1 the theoretical diagram from the analytic
- * losses of the three solutions is drawn beside it.
+ * superposition. Beside it the theoretical diagram: the phase of the
+ * lowest-loss candidate solution, from closed-form expected losses (n = 2,
+ * m = 1: {@link theoreticalPhaseN2M1}) or closed forms plus an optimised
+ * triangle family (n = 3, m = 2: {@link theoreticalPhaseN3M2}).
  */
 export const phase: Experiment<PhaseConfig> = {
   name: 'phase',
-  title: 'Phase diagram: not represented / dedicated dimension / superposition (n=2, m=1)',
+  title: 'Phase diagram: not represented / dedicated dimension / superposition (n=2, m=1; n=3, m=2)',
   paperSection: 'Superposition as a Phase Change',
   schema,
   defaults: {
@@ -79,8 +89,8 @@ export const phase: Experiment<PhaseConfig> = {
   variants: {
     quick: { importancePoints: 7, densityPoints: 7, restarts: 2, steps: 3000, lr: 1e-2 },
     paper: { importancePoints: 20, densityPoints: 20, restarts: 3, steps: 10_000, lr: 3e-3 },
-    n3m2: { features: 3, hidden: 2 },
-    'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 2, steps: 3000, lr: 1e-2 },
+    n3m2: { features: 3, hidden: 2, restarts: 4 },
+    'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2 },
   },
   async run(c, ctx) {
     if (c.hidden >= c.features) throw new Error(`phase: hidden (${c.hidden}) must be below features (${c.features})`);
@@ -111,17 +121,33 @@ export const phase: Experiment<PhaseConfig> = {
       `${grid.length} cells × ${R} restarts`,
     );
     const classes = classifyFeature(asWeights(sweep.params.W), n - 1);
-    const theoryAvailable = n === 2 && c.hidden === 1;
+    // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3): with sparse
+    // features the minibatch loss hardly sees co-occurring features, so it cannot tell the
+    // solutions apart.
+    const exact = n <= 3;
+    const Ws = sweep.params.W as number[][][];
+    const bs = sweep.params.b as number[][];
+    const selectionLoss = exact
+      ? Ws.map((W, k) => expectedReluOutputLoss(W, bs[k], importance[k], 1 - sparsity[k][0]) / n)
+      : sweep.finalLoss;
+    const theoryKind = n === 2 && c.hidden === 1 ? 'n2m1' : n === 3 && c.hidden === 2 ? 'n3m2' : null;
+    const theoryAvailable = theoryKind !== null;
+    if (theoryKind === 'n3m2') ctx.progress.log(`phase: optimising candidate solutions for the theoretical diagram (${grid.length} cells)`);
+    const theory = grid.map(({ r, d }) =>
+      theoryKind === 'n2m1' ? theoreticalPhaseN2M1(r, 1 / d) : theoryKind === 'n3m2' ? theoreticalPhaseN3M2(r, 1 / d) : null,
+    );
     const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
       let best = cell * R;
-      for (let k = cell * R; k < (cell + 1) * R; k++) if (sweep.finalLoss[k] < sweep.finalLoss[best]) best = k;
+      for (let k = cell * R; k < (cell + 1) * R; k++) if (selectionLoss[k] < selectionLoss[best]) best = k;
       return {
         density: round9(d),
         sparsity: round9(1 - 1 / d),
         relativeImportance: round9(r),
         empirical: classes[best],
-        theoretical: theoryAvailable ? theoreticalPhaseN2M1(r, 1 / d).phase : null,
+        theoretical: theory[cell]?.phase ?? null,
+        theoreticalLosses: theory[cell]?.losses ?? null,
         loss: sweep.finalLoss[best],
+        expectedLoss: exact ? selectionLoss[best] : null,
         W: (sweep.params.W as number[][][])[best],
         b: (sweep.params.b as number[][])[best],
       };

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { expectedReluOutputLoss, nelderMead, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
+
+/** Small seeded generator (mulberry32) so the Monte Carlo check is reproducible. */
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('expectedReluOutputLoss', () => {
+  it('matches the closed forms of the n = 2, m = 1 solutions', () => {
+    for (const [r, p] of [
+      [2, 0.3],
+      [0.5, 0.05],
+      [1, 1],
+    ]) {
+      const theory = theoreticalPhaseN2M1(r, p).losses;
+      const I = [1, r];
+      // the kink of the ReLU along x₁ = x₂ limits the quadrature: error falls with the panel count
+      const coarse = Math.abs(expectedReluOutputLoss([[1], [-1]], [0, 0], I, p) / theory.superposition - 1);
+      const fine = Math.abs(expectedReluOutputLoss([[1], [-1]], [0, 0], I, p, { panels: 24 }) / theory.superposition - 1);
+      expect(coarse).toBeLessThan(2e-3);
+      expect(fine).toBeLessThan(coarse / 4);
+      expect(expectedReluOutputLoss([[1], [0]], [0, p / 2], I, p) / theory['not-represented']).toBeCloseTo(1, 6);
+      expect(expectedReluOutputLoss([[0], [1]], [p / 2, 0], I, p) / theory.dedicated).toBeCloseTo(1, 6);
+    }
+  });
+
+  it('agrees with a Monte Carlo estimate for arbitrary weights, biases and per-feature densities', () => {
+    const W = [
+      [0.9, -0.3],
+      [-0.2, 1.1],
+      [-0.7, -0.6],
+    ];
+    const b = [-0.05, 0.1, -0.2];
+    const I = [1, 0.7, 0.49];
+    const p = [0.8, 0.3, 0.5];
+    const exact = expectedReluOutputLoss(W, b, I, p, { panels: 12 });
+    const rand = mulberry32(7);
+    const N = 400_000;
+    let sum = 0;
+    let sumSq = 0;
+    const x = [0, 0, 0];
+    for (let s = 0; s < N; s++) {
+      for (let i = 0; i < 3; i++) x[i] = rand() < p[i] ? rand() : 0;
+      let err = 0;
+      for (let i = 0; i < 3; i++) {
+        let h = b[i];
+        for (let j = 0; j < 3; j++) h += (W[i][0] * W[j][0] + W[i][1] * W[j][1]) * x[j];
+        const d = x[i] - Math.max(0, h);
+        err += I[i] * d * d;
+      }
+      sum += err;
+      sumSq += err * err;
+    }
+    const mean = sum / N;
+    const se = Math.sqrt((sumSq / N - mean * mean) / N);
+    expect(Math.abs(exact - mean)).toBeLessThan(4 * se);
+    expect(se / mean).toBeLessThan(0.01);
+  });
+
+  it('refuses too many features', () => {
+    const W = Array.from({ length: 6 }, () => [1]);
+    expect(() => expectedReluOutputLoss(W, new Array(6).fill(0), new Array(6).fill(1), 0.5)).toThrow(/at most 5/);
+  });
+});
+
+describe('nelderMead', () => {
+  it('finds the minimum of a shifted quadratic bowl and of the Rosenbrock function', () => {
+    const bowl = nelderMead((x) => (x[0] - 1) ** 2 + 3 * (x[1] + 2) ** 2 + (x[2] - 0.5) ** 2, [0, 0, 0], { iterations: 2000 });
+    expect(bowl.x[0]).toBeCloseTo(1, 4);
+    expect(bowl.x[1]).toBeCloseTo(-2, 4);
+    expect(bowl.x[2]).toBeCloseTo(0.5, 4);
+    const rosen = nelderMead((x) => 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2, [-1.2, 1], { iterations: 5000, tolerance: 1e-16 });
+    expect(rosen.x[0]).toBeCloseTo(1, 3);
+    expect(rosen.x[1]).toBeCloseTo(1, 3);
+  });
+});
+
+describe('theoreticalPhaseN3M2', () => {
+  it('has the three regions: dense drops the weaker feature, sparse puts the extra one in superposition unless it is important', () => {
+    expect(theoreticalPhaseN3M2(0.1, 1).phase).toBe('not-represented');
+    expect(theoreticalPhaseN3M2(10, 1).phase).toBe('dedicated');
+    expect(theoreticalPhaseN3M2(0.2, 0.01).phase).toBe('superposition');
+    expect(theoreticalPhaseN3M2(0.5, 0.05).phase).toBe('superposition');
+    // sparse and important: the two others share a dimension as an antipodal pair
+    const important = theoreticalPhaseN3M2(5, 0.01);
+    expect(important.phase).toBe('dedicated');
+    const best = important.candidates.reduce((a, c) => (c.loss < a.loss ? c : a));
+    expect(best.loss).toBeCloseTo((2 * 0.01 * 0.01) / 6, 6);
+  });
+
+  it('closed-form candidate losses equal the quadrature of their weights', () => {
+    for (const [r, p] of [
+      [0.3, 0.2],
+      [3, 0.6],
+    ]) {
+      const t = theoreticalPhaseN3M2(r, p);
+      expect(t.candidates.map((c) => c.name)).toEqual(['orthogonal', 'drop-one', 'pair-others', 'pair-extra', 'triangle']);
+      for (const c of t.candidates) {
+        expect(expectedReluOutputLoss(c.W, c.b, [1, 1, r], p, { panels: 10 }) / c.loss).toBeCloseTo(1, 3);
+      }
+      // the reported phase is the phase of the lowest-loss candidate
+      const best = t.candidates.reduce((a, c) => (c.loss < a.loss ? c : a));
+      expect(t.phase).toBe(best.phase);
+      expect(t.losses[t.phase]).toBe(best.loss);
+    }
+  });
+
+  it('the optimised triangle beats dropping a feature for three equally important dense features', () => {
+    const t = theoreticalPhaseN3M2(1, 1);
+    const tri = t.candidates.find((c) => c.name === 'triangle')!;
+    const drop = t.candidates.find((c) => c.name === 'drop-one')!;
+    expect(tri.loss).toBeLessThan(drop.loss);
+    // all three features have non-zero norm and the biases are positive
+    for (const w of tri.W) expect(Math.hypot(...w)).toBeGreaterThan(0.5);
+    for (const v of tri.b) expect(v).toBeGreaterThan(0.2);
+  });
+});
