@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
-import { createModel, tf, train } from '@tms/core';
+import { createModel, fusedWasmAvailable, tf, train } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
 import { trainParallel, useNodeBackend } from '@tms/backend-node';
 
@@ -88,10 +88,11 @@ function torchReference() {
 const backendInfo = await useNodeBackend({ prefer: 'wasm' });
 tf.enableProdMode();
 const rows = [];
+const kernel = fusedWasmAvailable() ? 'wasm' : 'JS';
 for (const c of spec.configs) {
   for (const [label, backend, engine] of [
-    ['fused JS', 'wasm', 'fused'],
-    [`fused JS ×${cpus().length} workers`, 'wasm', 'parallel'],
+    [`fused ${kernel}`, 'wasm', 'fused'],
+    [`fused ${kernel} ×${cpus().length} workers`, 'wasm', 'parallel'],
     ['tfjs-wasm autodiff', 'wasm', 'autodiff'],
     ['tfjs-cpu autodiff', 'cpu', 'autodiff'],
   ]) {
@@ -120,12 +121,12 @@ if (torch.results) {
   for (const r of torch.results) lines.push(`  torch ${pad(r.name, 6)} ${pad(r.variant, 16)} ${r.ms_per_step.toFixed(2)} ms/step`);
 } else lines.push(`torch: ${torch.missing}`);
 lines.push('');
-lines.push(`${pad('config', 7)} ${pad('engine', 20)} ${pad('ms/step', 9)} ${pad('steps/s', 9)} ${pad('torch ms', 9)} ratio (ours/torch; ≤ 1 is faster)`);
+lines.push(`${pad('config', 7)} ${pad('engine', 22)} ${pad('ms/step', 9)} ${pad('steps/s', 9)} ${pad('torch ms', 9)} ratio (ours/torch; ≤ 1 is faster)`);
 for (const r of rows) {
   const t = torchBest[r.config];
   const ratio = t ? (r.msPerStep / t).toFixed(2) + (fair ? '' : ' (vs reference BLAS!)') : '–';
   lines.push(
-    `${pad(r.config, 7)} ${pad(r.engine, 20)} ${pad(r.msPerStep.toFixed(2), 9)} ${pad((1000 / r.msPerStep).toFixed(0), 9)} ${pad(t ? t.toFixed(2) : '–', 9)} ${ratio}`,
+    `${pad(r.config, 7)} ${pad(r.engine, 22)} ${pad(r.msPerStep.toFixed(2), 9)} ${pad((1000 / r.msPerStep).toFixed(0), 9)} ${pad(t ? t.toFixed(2) : '–', 9)} ${ratio}`,
   );
 }
 console.log(lines.join('\n'));

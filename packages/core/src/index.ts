@@ -34,6 +34,6 @@ export {
   type ScheduleConfig,
 } from './optim.js';
 export { resolveEngine, train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
-export { FUSED_KINDS, FusedTiedTrainer, fusedSupported, type FusedTrainerOptions } from './fused.js';
+export { FUSED_KINDS, FusedTiedTrainer, fusedSupported, fusedWasmAvailable, type FusedTrainerOptions } from './fused.js';
 export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
