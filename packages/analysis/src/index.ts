@@ -26,5 +26,13 @@ export {
   type ExpectedLossOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
+export {
+  featureRecovery,
+  principalAxes,
+  trainSparseAutoencoder,
+  type FeatureRecovery,
+  type SparseAutoencoder,
+  type SparseAutoencoderOptions,
+} from './sae.js';
 export { neuronPolysemanticity, type NeuronStats } from './neurons.js';
 export { adversarialVulnerability, type Vulnerability } from './adversarial.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type PhaseCellResult } from '../src/index.js';
+import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type PhaseCellResult, type SaePoint } from '../src/index.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
 async function quick(name: string): Promise<{ r: any; dir: string }> {
@@ -30,6 +30,7 @@ describe('catalogue', () => {
       'adversarial',
       'computation',
       'privileged',
+      'sae',
     ]);
     for (const exp of Object.values(experiments)) {
       expect(() => resolveConfig(exp, {})).not.toThrow();
@@ -225,5 +226,25 @@ describe('privileged: ReLU hidden layer', () => {
     expect(sparse.polysemanticNeurons).toBeGreaterThanOrEqual(3);
     expect(sparse.monosemanticity).toBeLessThan(dense.monosemanticity - 0.2);
     await svgOf(dir, 'privileged');
+  });
+});
+
+describe('sae: sparse-autoencoder feature recovery', () => {
+  it('recovers more features than dimensions from models in superposition; principal axes cannot', async () => {
+    const { r, dir } = await quick('sae');
+    const pts = r.points as SaePoint[];
+    const m = experiments.sae.defaults.hidden as number;
+    const sparsest = pts.at(-1)!;
+    expect(sparsest.represented).toBeGreaterThanOrEqual(15);
+    expect(sparsest.recoveredBySae).toBeGreaterThanOrEqual(sparsest.represented - 1);
+    expect(sparsest.saeMmcs).toBeGreaterThan(0.95);
+    for (const p of pts) {
+      expect(p.recoveredByPca).toBeLessThanOrEqual(m);
+      expect(p.recoveredBySae).toBeLessThanOrEqual(p.represented);
+      if (p.sparsity >= 0.9) expect(p.recoveredBySae).toBeGreaterThan(m);
+    }
+    const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
+    expect(st.tensors['sae.decoder'].shape).toEqual([pts.length, experiments.sae.defaults.dictionarySize, m]);
+    expect(await svgOf(dir, 'sae')).toContain('sparse autoencoder');
   });
 });

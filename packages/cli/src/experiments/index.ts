@@ -6,14 +6,15 @@ import { intro2d } from './intro2d.js';
 import { computation, privileged } from './neurons.js';
 import { nonuniform } from './nonuniform.js';
 import { phase } from './phase.js';
+import { sae } from './sae.js';
 import type { Experiment } from './types.js';
 
 /** Every experiment of the catalogue, by CLI name, in the paper's order. */
 export const experiments: Record<string, Experiment<any>> = Object.fromEntries(
-  [intro, intro2d, phase, geometry, nonuniform, dynamics, adversarial, computation, privileged].map((e) => [e.name, e]),
+  [intro, intro2d, phase, geometry, nonuniform, dynamics, adversarial, computation, privileged, sae].map((e) => [e.name, e]),
 );
 
-export { adversarial, computation, dynamics, geometry, intro2d, nonuniform, phase, privileged };
+export { adversarial, computation, dynamics, geometry, intro2d, nonuniform, phase, privileged, sae };
 export type { AdversarialConfig } from './adversarial.js';
 export type { DynamicsConfig } from './dynamics.js';
 export type { GeometryConfig } from './geometry.js';
@@ -21,6 +22,7 @@ export type { Intro2dConfig } from './intro2d.js';
 export type { NeuronConfig, NeuronModelResult } from './neurons.js';
 export type { NonuniformConfig } from './nonuniform.js';
 export type { PhaseCellResult, PhaseConfig } from './phase.js';
+export type { SaeConfig, SaePoint } from './sae.js';
 
 export { intro, type IntroConfig, type IntroInstanceResult, type IntroModelResult } from './intro.js';
 export {
