@@ -35,4 +35,4 @@ export {
   type SparseAutoencoderOptions,
 } from './sae.js';
 export { neuronPolysemanticity, type NeuronStats } from './neurons.js';
-export { adversarialVulnerability, type Vulnerability } from './adversarial.js';
+export { adversarialVulnerability, featureAttack, type FeatureAttack, type Vulnerability } from './adversarial.js';

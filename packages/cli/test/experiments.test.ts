@@ -185,7 +185,21 @@ describe('adversarial: vulnerability vs sparsity', () => {
     expect(pts[0].vulnerability).toBeCloseTo(1, 1);
     expect(pts.at(-1)!.vulnerability).toBeGreaterThan(2 * pts[0].vulnerability);
     expect(Math.max(...pts.map((p) => p.vulnerability))).toBe(Math.max(...pts.slice(-2).map((p) => p.vulnerability)));
-    await svgOf(dir, 'adversarial');
+    // the paper's attack: loss increase / ε² is 1 when dense, rises > 3× as superposition forms,
+    // and tracks features per dimension
+    const att = r.points as { attackVulnerability: number; dimsPerFeature: number; attackSamples: number }[];
+    expect(att[0].attackVulnerability).toBeGreaterThan(0.9);
+    expect(att[0].attackVulnerability).toBeLessThan(1.1);
+    expect(att.at(-1)!.attackVulnerability).toBeGreaterThan(3 * att[0].attackVulnerability);
+    expect(att.at(-1)!.attackSamples).toBeGreaterThan(100);
+    const a = att.map((p) => p.attackVulnerability);
+    const f = att.map((p) => 1 / p.dimsPerFeature);
+    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const [ma, mf] = [mean(a), mean(f)];
+    const cov = mean(a.map((x, i) => (x - ma) * (f[i] - mf)));
+    const corr = cov / Math.sqrt(mean(a.map((x) => (x - ma) ** 2)) * mean(f.map((x) => (x - mf) ** 2)));
+    expect(corr).toBeGreaterThan(0.8);
+    expect(await svgOf(dir, 'adversarial')).toContain("paper's attack");
   });
 });
 
