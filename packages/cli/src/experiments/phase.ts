@@ -132,10 +132,16 @@ export const phase: Experiment<PhaseConfig> = {
       : sweep.finalLoss;
     const theoryKind = n === 2 && c.hidden === 1 ? 'n2m1' : n === 3 && c.hidden === 2 ? 'n3m2' : null;
     const theoryAvailable = theoryKind !== null;
-    if (theoryKind === 'n3m2') ctx.progress.log(`phase: optimising candidate solutions for the theoretical diagram (${grid.length} cells)`);
-    const theory = grid.map(({ r, d }) =>
-      theoryKind === 'n2m1' ? theoreticalPhaseN2M1(r, 1 / d) : theoryKind === 'n3m2' ? theoreticalPhaseN3M2(r, 1 / d) : null,
-    );
+    if (theoryKind === 'n3m2') ctx.progress.reset('theory: optimising candidate solutions');
+    const t0 = performance.now();
+    const theory = grid.map(({ r, d }, cell) => {
+      if (theoryKind === 'n2m1') return theoreticalPhaseN2M1(r, 1 / d);
+      if (theoryKind !== 'n3m2') return null;
+      if (ctx.signal?.aborted) throw new Error('phase: aborted while computing the theoretical diagram');
+      const t = theoreticalPhaseN3M2(r, 1 / d);
+      ctx.progress.update(cell + 1, grid.length, 'cells', (performance.now() - t0) / 1000);
+      return t;
+    });
     const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
       let best = cell * R;
       for (let k = cell * R; k < (cell + 1) * R; k++) if (selectionLoss[k] < selectionLoss[best]) best = k;

@@ -11,8 +11,11 @@ export interface SaeConfig extends SparsitySweepConfig {
   dictionarySize: number;
   /** L1 coefficient of the autoencoder. */
   l1: number;
+  /** Adam steps of each autoencoder. */
   saeSteps: number;
+  /** Activation vectors per autoencoder step. */
   saeBatchSize: number;
+  /** Adam learning rate of the autoencoders. */
   saeLr: number;
   /** A feature counts as recovered when a direction has cosine above this with it. */
   threshold: number;
@@ -30,7 +33,9 @@ const schema: ConfigSchema<SaeConfig> = {
 
 /** One sparsity of the experiment. */
 export interface SaePoint {
+  /** Sparsity S of the toy model and of the activations the autoencoder saw. */
   sparsity: number;
+  /** 1/(1−S). */
   density: number;
   /** Features with ‖Wᵢ‖ > 0.5. */
   represented: number;
@@ -38,12 +43,15 @@ export interface SaePoint {
   recoveredBySae: number;
   /** Represented features matched by one of the m principal axes of the activations. */
   recoveredByPca: number;
+  /** Mean over represented features of the best cosine with an autoencoder direction. */
   saeMmcs: number;
+  /** The same for the principal axes (sign ignored). */
   pcaMmcs: number;
   /** Per represented feature (ascending index): best cosine with an autoencoder direction. */
   saeCosine: number[];
   /** Latents that never fire on a fresh batch. */
   deadLatents: number;
+  /** Mean squared reconstruction error ‖h − ĥ‖² at the end of training. */
   finalReconstruction: number;
 }
 
