@@ -14,7 +14,7 @@ import {
 import { ConfigError, checkInt, expandPerFeature, resolveProbability, type SparseFeaturesConfig } from '@tms/data';
 
 /** Options of {@link trainParallel}: those of `train()`, with the data given as a config. */
-export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engine' | 'yieldEvery'> {
+export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engine' | 'yieldEvery' | 'activationL1'> {
   /** The sparse-feature distribution (its instances and features must match the model). */
   data: SparseFeaturesConfig;
   /** Worker threads (default: the machine's available parallelism, at most one per instance). */
@@ -88,6 +88,8 @@ export async function trainParallel(o: ParallelTrainOptions): Promise<TrainResul
   const { model } = o;
   const { kind, instances: I, features: n, hidden: m } = model.config;
   if (!fusedSupported(kind)) throw new ConfigError('model.kind', '"linear" or "relu-output" (the fused engine)', kind);
+  const l1 = (o as { activationL1?: unknown }).activationL1;
+  if (l1 !== undefined && l1 !== 0) throw new ConfigError('activationL1', 'unset: the fused engine of trainParallel has no activation penalty (use train())', l1);
   if (o.data.instances !== I || o.data.features !== n) {
     throw new ConfigError('data', `a config with ${I} instances and ${n} features (matching the model)`, `${o.data.instances} × ${o.data.features}`);
   }

@@ -66,6 +66,9 @@ describe('trainParallel', () => {
     expect(r.steps).toBe(20);
     const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 4, hidden: 2 });
     await expect(trainParallel({ model: hidden, data: { instances: 1, features: 4 }, steps: 1 })).rejects.toThrow(/"model\.kind"/);
+    // the fused engine has no activation penalty: refuse rather than ignore it
+    const opts = { model, data: { instances: model.config.instances, features: model.config.features }, steps: 1, activationL1: 0.1 };
+    await expect(trainParallel(opts as Parameters<typeof trainParallel>[0])).rejects.toThrow(/"activationL1"/);
     model.dispose();
     hidden.dispose();
   });

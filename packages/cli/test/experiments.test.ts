@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type PhaseCellResult, type SaePoint } from '../src/index.js';
+import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint } from '../src/index.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
 async function quick(name: string): Promise<{ r: any; dir: string }> {
@@ -31,6 +31,7 @@ describe('catalogue', () => {
       'computation',
       'privileged',
       'sae',
+      'l1',
     ]);
     for (const exp of Object.values(experiments)) {
       expect(() => resolveConfig(exp, {})).not.toThrow();
@@ -260,5 +261,27 @@ describe('sae: sparse-autoencoder feature recovery', () => {
     const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
     expect(st.tensors['sae.decoder'].shape).toEqual([pts.length, experiments.sae.defaults.dictionarySize, m]);
     expect(await svgOf(dir, 'sae')).toContain('sparse autoencoder');
+  });
+});
+
+describe('l1: an activation penalty removes superposition', () => {
+  it('fewer features and features per dimension below 1 as λ grows, at a rising loss', async () => {
+    const { r, dir } = await quick('l1');
+    const pts = r.points as L1Point[];
+    expect(pts[0].lambda).toBe(0);
+    expect(pts[0].represented).toBeGreaterThanOrEqual(15);
+    expect(pts[0].featuresPerDimension).toBeGreaterThan(3);
+    for (let i = 1; i < pts.length; i++) {
+      expect(pts[i].featuresPerDimension).toBeLessThan(pts[i - 1].featuresPerDimension);
+      expect(pts[i].represented).toBeLessThanOrEqual(pts[i - 1].represented);
+      expect(pts[i].reconstructionLoss).toBeGreaterThan(pts[i - 1].reconstructionLoss);
+    }
+    const last = pts.at(-1)!;
+    expect(last.featuresPerDimension).toBeLessThan(1);
+    expect(last.represented).toBeLessThanOrEqual(experiments.l1.defaults.hidden as number);
+    expect(last.meanSuperposition).toBeLessThan(0.1 * pts[0].meanSuperposition);
+    expect(last.reconstructionLoss).toBeGreaterThan(3 * pts[0].reconstructionLoss);
+    await svgOf(dir, 'l1');
+    await svgOf(dir, 'l1-loss');
   });
 });

@@ -59,16 +59,30 @@ export interface TrainOptions {
    * `cpu` or `wasm`, autodiff otherwise, e.g. on GPU backends).
    */
   engine?: 'auto' | 'fused' | 'autodiff';
+  /**
+   * L1 penalty on the hidden activations, λ·mean_batch ‖h‖₁ added to each
+   * instance's loss (the paper's way to train models without superposition,
+   * "Approach 1"): one λ for all instances or one per instance, ≥ 0. Default 0.
+   * Needs the autodiff engine (`auto` picks it); the recorded loss includes the
+   * penalty.
+   */
+  activationL1?: number | number[];
 }
 
-/** Which engine {@link train} uses for a model on the current backend. */
-export function resolveEngine(engine: 'auto' | 'fused' | 'autodiff', model: ToyModel): 'fused' | 'autodiff' {
+/**
+ * Which engine {@link train} uses for a model on the current backend.
+ *
+ * @param needsAutodiff - the training options need autodiff (e.g. an activation L1 penalty)
+ */
+export function resolveEngine(engine: 'auto' | 'fused' | 'autodiff', model: ToyModel, needsAutodiff = false): 'fused' | 'autodiff' {
   const e = checkOneOf(engine, 'engine', ['auto', 'fused', 'autodiff'] as const);
   const supported = fusedSupported(model.config.kind);
   if (e === 'fused') {
     if (!supported) throw new ConfigError('engine', `"autodiff" or "auto" for model kind "${model.config.kind}" (fused supports ${FUSED_KINDS.join(', ')})`, e);
+    if (needsAutodiff) throw new ConfigError('engine', '"autodiff" or "auto" when activationL1 is set (the fused engine has no activation penalty)', e);
     return 'fused';
   }
+  if (needsAutodiff) return 'autodiff';
   if (e === 'autodiff') return 'autodiff';
   return supported && ['cpu', 'wasm'].includes(tf.getBackend()) ? 'fused' : 'autodiff';
 }
@@ -84,9 +98,20 @@ interface Engine {
   dispose(): void;
 }
 
-function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>): Engine {
+/** Validate `activationL1` into one λ per instance, or null when all are 0. */
+function resolveActivationL1(value: number | number[] | undefined, instances: number): Float32Array | null {
+  if (value === undefined) return null;
+  const arr = typeof value === 'number' ? new Array<number>(instances).fill(value) : value;
+  if (!Array.isArray(arr) || arr.length !== instances || arr.some((v) => typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
+    throw new ConfigError('activationL1', `a number ≥ 0 or an array of ${instances} numbers ≥ 0 (one per instance)`, value);
+  }
+  return arr.some((v) => v > 0) ? Float32Array.from(arr) : null;
+}
+
+function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>, l1: Float32Array | null): Engine {
   const { instances: I, features: n } = model.config;
   const imp = tf.tensor3d(importance, [I, 1, n]);
+  const lambda = l1 ? tf.tensor1d(l1) : null;
   const optimizer = new AdamOptimizer(opt);
   const vars = Object.values(model.params);
   return {
@@ -95,7 +120,13 @@ function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required
       tf.tidy(() => {
         const x = tf.tensor3d(batch.data, batch.shape);
         const { grads } = tf.variableGrads(() => {
-          const per = lossPerInstance(model, x, imp);
+          let per = lossPerInstance(model, x, imp);
+          if (lambda) {
+            // λ_k · mean over the batch of ‖h‖₁
+            const h = model.hiddenActivations(x);
+            const l1norm = tf.mean(tf.sum(tf.abs(h), 2), 1) as tf.Tensor1D;
+            per = tf.add(per, tf.mul(lambda, l1norm)) as tf.Tensor1D;
+          }
           if (record) kept = tf.keep(per);
           return tf.sum(per) as tf.Scalar;
         }, vars);
@@ -110,6 +141,7 @@ function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required
     sync() {},
     dispose() {
       imp.dispose();
+      lambda?.dispose();
       optimizer.dispose();
     },
   };
@@ -189,8 +221,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const optConfig = validateOptimizerConfig(options.optimizer ?? { name: 'adam' });
   const schedule = validateScheduleConfig(options.schedule ?? { name: 'constant' });
   const importance = expandPerFeature(options.importance ?? 1, I, n, 'importance', 0);
-  const engineName = resolveEngine(options.engine ?? 'auto', model);
-  const engine = engineName === 'fused' ? await fusedEngine(model, importance, optConfig) : autodiffEngine(model, importance, optConfig);
+  const l1 = resolveActivationL1(options.activationL1, I);
+  const engineName = resolveEngine(options.engine ?? 'auto', model, l1 !== null);
+  const engine = engineName === 'fused' ? await fusedEngine(model, importance, optConfig) : autodiffEngine(model, importance, optConfig, l1);
   const buffer = engine.batchBuffer?.(batchSize) ?? new Float32Array(I * batchSize * n);
 
   const history: LossRecord[] = [];

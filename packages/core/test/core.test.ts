@@ -262,6 +262,48 @@ describe('training loop', () => {
   });
 });
 
+describe('activation L1 penalty', () => {
+  it('adds λ·mean‖h‖₁ to the loss, uses autodiff, and shrinks the model as λ grows', async () => {
+    const n = 20;
+    const lambdas = [0, 0.03, 0.3];
+    const model = createModel({ kind: 'relu-output', instances: 3, features: n, hidden: 5, seed: 0 });
+    const data = new SparseFeatures({ instances: 3, features: n, sparsity: 0.9, seed: 1 });
+    // the first recorded loss equals reconstruction + λ·mean‖h‖₁ on the batch it was computed from
+    const probe = new SparseFeatures({ instances: 3, features: n, sparsity: 0.9, seed: 1 });
+    const batch = probe.sample(256);
+    const x = tf.tensor3d(batch.data, batch.shape);
+    const recon = (await lossPerInstance(model, x, tf.ones([3, n])).data()) as Float32Array;
+    const h1 = (await tf.mean(tf.sum(tf.abs(model.hiddenActivations(x)), 2), 1).data()) as Float32Array;
+    x.dispose();
+    const first = await train({ model, data, steps: 1, batchSize: 256, logEvery: 1, activationL1: lambdas, optimizer: { name: 'adam', lr: 0 } });
+    expect(first.engine).toBe('autodiff');
+    for (let k = 0; k < 3; k++) expect(first.finalLoss[k]).toBeCloseTo(recon[k] + lambdas[k] * h1[k], 5);
+    const r = await train({ model, data, steps: 1500, batchSize: 512, activationL1: lambdas, optimizer: { name: 'adam', lr: 1e-2 } });
+    const W = await model.params.W.data();
+    const frob = lambdas.map((_, k) => {
+      let s = 0;
+      for (let i = k * n * 5; i < (k + 1) * n * 5; i++) s += W[i] ** 2;
+      return s;
+    });
+    // a larger penalty keeps fewer, shorter feature directions
+    expect(frob[1]).toBeLessThan(frob[0]);
+    expect(frob[2]).toBeLessThan(frob[1]);
+    expect(r.steps).toBe(1500);
+    model.dispose();
+  });
+
+  it('validates λ and refuses the fused engine', async () => {
+    const model = createModel({ kind: 'relu-output', instances: 2, features: 5, hidden: 2 });
+    const data = new SparseFeatures({ instances: 2, features: 5 });
+    await expect(train({ model, data, steps: 1, activationL1: -1 })).rejects.toThrow(/"activationL1".*2 numbers/);
+    await expect(train({ model, data, steps: 1, activationL1: [0.1] })).rejects.toThrow(/"activationL1"/);
+    await expect(train({ model, data, steps: 1, activationL1: 0.1, engine: 'fused' })).rejects.toThrow(/"engine".*activationL1/);
+    // λ = 0 everywhere keeps the fast engine
+    expect((await train({ model, data, steps: 1, activationL1: 0 })).engine).toBe(tf.getBackend() === 'cpu' || tf.getBackend() === 'wasm' ? 'fused' : 'autodiff');
+    model.dispose();
+  });
+});
+
 describe('safetensors', () => {
   it('round-trips tensors and metadata with an 8-byte aligned header', async () => {
     const { encodeSafetensors, decodeSafetensors } = await import('../src/index.js');

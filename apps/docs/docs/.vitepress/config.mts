@@ -26,7 +26,7 @@ export default defineConfig({
         text: 'Experiments',
         items: [
           { text: 'Catalogue', link: '/experiments/' },
-          ...['intro', 'intro-2d', 'phase', 'geometry', 'nonuniform', 'dynamics', 'adversarial', 'computation', 'privileged', 'sae'].map((e) => ({
+          ...['intro', 'intro-2d', 'phase', 'geometry', 'nonuniform', 'dynamics', 'adversarial', 'computation', 'privileged', 'sae', 'l1'].map((e) => ({
             text: e,
             link: `/experiments/${e}`,
           })),

@@ -40,6 +40,8 @@ export interface TrainToyOptions {
   sets?: FeatureSet[];
   /** Steps (ascending) at which to copy the parameters; they must be multiples of `logEvery`. */
   snapshotSteps?: number[];
+  /** L1 penalty on hidden activations, one λ per instance (trains with autodiff). */
+  activationL1?: number[];
 }
 
 /** A trained batch of models as plain data. */
@@ -78,6 +80,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       schedule: { name: o.schedule ?? 'constant', warmupSteps: o.warmupSteps ?? 0 },
       logEvery: o.logEvery,
       signal: ctx.signal,
+      activationL1: o.activationL1,
       onProgress: async (p: TrainProgress) => {
         if (wanted.has(p.step)) snapshots.push({ step: p.step, params: await model.getParams() });
         const mean = p.loss.reduce((a, b) => a + b, 0) / p.loss.length;
@@ -87,7 +90,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
     // The fused engine on worker threads gives the same result as on one thread, faster.
     const workers = ctx.workers ?? 1;
     const result =
-      workers > 1 && o.instances > 1 && resolveEngine('auto', model) === 'fused'
+      workers > 1 && o.instances > 1 && resolveEngine('auto', model, (o.activationL1 ?? []).some((v) => v > 0)) === 'fused'
         ? await trainParallel({ ...common, data: dataConfig, workers })
         : await train({ ...common, data });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
