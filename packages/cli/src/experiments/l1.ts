@@ -135,9 +135,9 @@ export const l1: Experiment<L1Config> = {
       figures: {
         l1: lineChartSpec(
           [
-            { name: 'represented features', x: xs, y: points.map((p) => p.represented) },
-            { name: 'features per dimension', x: xs, y: points.map((p) => p.featuresPerDimension) },
-            { name: 'mean superposition', x: xs, y: points.map((p) => p.meanSuperposition) },
+            { name: 'represented', x: xs, y: points.map((p) => p.represented) },
+            { name: 'features / dim', x: xs, y: points.map((p) => p.featuresPerDimension) },
+            { name: 'superposition', x: xs, y: points.map((p) => p.meanSuperposition) },
           ],
           {
             title: `L1 on hidden activations (n=${n}, m=${c.hidden}, S=${c.sparsity}; λ=0 drawn at ${floor})`,
