@@ -2,7 +2,7 @@ import { dimensionsPerFeature, featureNorms, REPRESENTED_THRESHOLD, representedC
 import { SparseFeatures, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the activation-L1 experiment. */
@@ -19,13 +19,12 @@ export interface L1Config extends TrainingFields {
   lambdas: number[];
 }
 
+// the sparsity-sweep fields (n, m, importance, training) with one sparsity instead of a sweep
+const { sparsities: _sweep, ...sweepFields } = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 256] });
 const schema: ConfigSchema<L1Config> = {
-  features: { type: 'int', min: 2, max: 1024, doc: 'number of features n' },
-  hidden: { type: 'int', min: 1, max: 256, doc: 'hidden dimensions m' },
-  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
+  ...sweepFields,
   sparsity: { type: 'number', min: 0, max: 0.99999, doc: 'sparsity S of every feature' },
   lambdas: { type: 'numbers', min: 0, max: 100, doc: 'one model per L1 coefficient λ on the hidden activations' },
-  ...trainingSchema,
 };
 
 /** One λ of the experiment. */
