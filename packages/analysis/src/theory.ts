@@ -63,18 +63,14 @@ export function expectedReluOutputLoss(
   if (b.length !== n || importance.length !== n) throw new RangeError('expectedReluOutputLoss: W, b and importance must have n rows');
   const p = typeof density === 'number' ? new Array<number>(n).fill(density) : density;
   const m = W[0]?.length ?? 0;
-  const G: number[][] = W.map((wi) => W.map((wj) => {
-    let s = 0;
-    for (let k = 0; k < m; k++) s += wi[k] * wj[k];
-    return s;
-  }));
   const quad = unitQuadrature(options.panels ?? 6);
   const nodes = Float64Array.from(quad.nodes);
   const weights = Float64Array.from(quad.weights);
   const q = nodes.length;
   const imp = Float64Array.from(importance);
+  // Gf[i * n + j] = Wᵢ·Wⱼ (the paper's WᵀW)
   const Gf = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Gf[i * n + j] = G[i][j];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < m; k++) Gf[i * n + j] += W[i][k] * W[j][k];
   // partial[a * n + i]: bᵢ + Σ_{a' < a} G[i][present[a']]·x_{present[a']} (pre-activations built up axis by axis)
   const partial = new Float64Array((n + 1) * n);
   const xs = new Float64Array(n);

@@ -2,7 +2,7 @@ import { adversarialVulnerability, dimensionsPerFeature, featureAttack, represen
 import { SparseFeatures, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
+import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the adversarial-vulnerability experiment. */
@@ -51,7 +51,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
     const inputs = new SparseFeatures({
       instances: c.sparsities.length,
       features: n,
-      sparsity: c.sparsities.map((s) => new Array<number>(n).fill(s)),
+      sparsity: perInstance(c.sparsities, n),
       seed: c.seed + 7919,
     }).sample(20_000).data;
     const attacks = featureAttack(W, bFlat, geometricImportance(n, c.importanceBase), inputs, 0.1);

@@ -121,6 +121,11 @@ export interface TrainingFields {
   logEvery: number;
 }
 
+/** An experiment's {@link TrainingFields} as {@link TrainToyOptions} fields: Adam at `lr`. */
+export function trainingOptions(c: TrainingFields): Pick<TrainToyOptions, 'steps' | 'batchSize' | 'optimizer' | 'seed' | 'logEvery'> {
+  return { steps: c.steps, batchSize: c.batchSize, optimizer: { name: 'adam', lr: c.lr }, seed: c.seed, logEvery: c.logEvery };
+}
+
 /** Schema entries for {@link TrainingFields}. */
 export const trainingSchema = {
   steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps' },
@@ -225,11 +230,7 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
       sparsity: perInstance(c.sparsities, n),
       importance: geometricImportance(n, c.importanceBase),
       signed: kind === 'abs',
-      steps: c.steps,
-      batchSize: c.batchSize,
-      optimizer: { name: 'adam', lr: c.lr },
-      seed: c.seed,
-      logEvery: c.logEvery,
+      ...trainingOptions(c),
     },
     ctx,
   );

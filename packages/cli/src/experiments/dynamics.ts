@@ -1,7 +1,7 @@
 import { STICKY_POINTS, featureDimensionality, featureNorms, stickyPlateaus } from '@tms/analysis';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the learning-dynamics experiment. */
@@ -50,11 +50,7 @@ export const dynamics: Experiment<DynamicsConfig> = {
         hidden: c.hidden,
         sparsity: c.sparsity,
         importance: 1,
-        steps: c.steps,
-        batchSize: c.batchSize,
-        optimizer: { name: 'adam', lr: c.lr },
-        seed: c.seed,
-        logEvery: c.logEvery,
+        ...trainingOptions(c),
         snapshotSteps,
       },
       ctx,

@@ -1,7 +1,7 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the geometry experiment. */
@@ -75,11 +75,8 @@ export const geometry: Experiment<GeometryConfig> = {
           hidden: c.hidden,
           sparsity: perInstance(chunk.map((d) => 1 - 1 / d), n),
           importance: 1,
-          steps: c.steps,
-          batchSize: c.batchSize,
-          optimizer: { name: 'adam', lr: c.lr },
+          ...trainingOptions(c),
           seed: c.seed + start,
-          logEvery: c.logEvery,
         },
         ctx,
         `densities ${start + 1}-${start + chunk.length}/${dens.length}`,

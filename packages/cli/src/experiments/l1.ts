@@ -1,8 +1,8 @@
-import { dimensionsPerFeature, featureNorms, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
+import { dimensionsPerFeature, featureNorms, interference, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
 import { SparseFeatures, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the activation-L1 experiment. */
@@ -84,15 +84,11 @@ export const l1: Experiment<L1Config> = {
       hidden: c.hidden,
       sparsity: c.sparsity,
       importance,
-      steps: c.steps,
-      batchSize: c.batchSize,
-      optimizer: { name: 'adam', lr: c.lr },
-      seed: c.seed,
-      logEvery: c.logEvery,
+      ...trainingOptions(c),
       activationL1: c.lambdas,
     }, ctx, `${I} models, λ ∈ [${c.lambdas.join(', ')}]`);
     const W = asWeights(sweep.params.W);
-    const Ws = sweep.params.W as number[][][];
+    const grams = interference(W);
     const bs = sweep.params.b as number[][];
     const norms = featureNorms(W);
     const sup = superposition(W);
@@ -102,7 +98,7 @@ export const l1: Experiment<L1Config> = {
     const B = 8192;
     const x = new SparseFeatures({ instances: I, features: n, sparsity: c.sparsity, seed: c.seed + 4099 }).sample(B).data;
     const points: L1Point[] = c.lambdas.map((lambda, k) => {
-      const G = Ws[k].map((wi) => Ws[k].map((wj) => wi.reduce((a, v, t) => a + v * wj[t], 0)));
+      const G = grams[k];
       let total = 0;
       for (let s = 0; s < B; s++) {
         const row = (k * B + s) * n;

@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the non-uniform superposition experiment. */
@@ -61,7 +61,7 @@ export const nonuniform: Experiment<NonuniformConfig> = {
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   async run(c, ctx) {
     const p = 1 - c.sparsity;
-    const common = { kind: 'relu-output' as const, hidden: 2, steps: c.steps, batchSize: c.batchSize, optimizer: { name: 'adam' as const, lr: c.lr }, seed: c.seed, logEvery: c.logEvery };
+    const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
     // part 1: one denser feature
     const dense = await trainSweep(
       'denser-feature',

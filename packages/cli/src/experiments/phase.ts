@@ -1,7 +1,7 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
-import { asWeights, round9, tensorFromNested, trainingSchema, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config of the phase-diagram experiment. */
@@ -111,11 +111,7 @@ export const phase: Experiment<PhaseConfig> = {
         hidden: c.hidden,
         sparsity,
         importance,
-        steps: c.steps,
-        batchSize: c.batchSize,
-        optimizer: { name: 'adam', lr: c.lr },
-        seed: c.seed,
-        logEvery: c.logEvery,
+        ...trainingOptions(c),
       },
       ctx,
       `${grid.length} cells × ${R} restarts`,
