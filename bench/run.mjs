@@ -6,9 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
-import { createModel, fusedWasmAvailable, tf, train } from '@tms/core';
+import { autodiffEngine, createModel, tf, train } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
-import { trainParallel, useNodeBackend } from '@tms/backend-node';
+import { useNodeBackend } from '@tms/backend-node';
+import { fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
+import { trainParallel } from '@tms/engine-fused/node';
 
 const here = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -52,7 +54,8 @@ async function ours(c, engine) {
     model.dispose();
     return { msPerStep: (1000 * r.seconds) / timed, steps: timed, finalLoss: r.finalLoss.reduce((a, b) => a + b, 0) / I };
   } else {
-    const opts = { model, data, importance, batchSize: spec.batchSize, engine, logEvery: 1_000_000 };
+    const engines = [engine === 'fused' ? fusedEngine : autodiffEngine];
+    const opts = { model, data, importance, batchSize: spec.batchSize, engines, logEvery: 1_000_000 };
     await train({ ...opts, steps: c.warmup });
     r = await train({ ...opts, steps });
   }

@@ -46,6 +46,8 @@ describe('live demos train in the browser', () => {
     const res = await page.goto(`${site.url}/api/core`);
     expect(res?.status()).toBe(200);
     expect(await page.textContent('h1')).toContain('@tms/core');
+    expect(await page.content()).toContain('autodiffEngine');
+    await page.goto(`${site.url}/api/engine-fused`);
     expect(await page.content()).toContain('FusedTiedTrainer');
     // one guide page per experiment, with its config fields
     await page.goto(`${site.url}/experiments/phase`);

@@ -134,4 +134,3 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
   options.log?.(choice.message);
   return choice;
 }
-export { balanceRanges, fusedCost, trainParallel, type ParallelTrainOptions } from './parallel.js';

@@ -1,6 +1,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeSafetensors } from '@tms/core';
+import { autodiffEngine, encodeSafetensors, type Engine } from '@tms/core';
+import { fusedEngine } from '@tms/engine-fused';
+import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
 import { renderSvg } from '@tms/viz';
 import { configHash, validateConfig } from './config.js';
@@ -21,8 +23,18 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra facts recorded in results.json (e.g. the backend). */
   meta?: Record<string, unknown>;
-  /** Worker threads for linear / ReLU-output training on cpu/wasm (results do not depend on it). Default 1. */
+  /** Worker threads for linear / ReLU-output training (results do not depend on it). Default 1. */
   workers?: number;
+  /** Training engines in order of preference. Default {@link nodeEngines}`(workers)`. */
+  engines?: readonly Engine[];
+}
+
+/**
+ * The engines the CLI trains with: the fused CPU engine on `workers` threads,
+ * on the calling thread, then autodiff for every other model.
+ */
+export function nodeEngines(workers = 1): Engine[] {
+  return [parallelFusedEngine({ workers }), fusedEngine, autodiffEngine];
 }
 
 /** What {@link runExperiment} wrote. */
@@ -85,7 +97,7 @@ export async function runExperiment<C extends object>(
   const ctx: RunContext = {
     progress,
     signal: options.signal,
-    workers: options.workers,
+    engines: options.engines ?? nodeEngines(options.workers ?? 1),
     async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
       const path = join(ckptDir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
       if (options.resume) {

@@ -15,11 +15,14 @@ export {
   ReluHiddenModel,
   ReluOutputModel,
   createModel,
+  tiedLayout,
   validateModelConfig,
   xavierNormal,
   type ModelConfig,
   type ModelKind,
+  type ModelShape,
   type ParamArray,
+  type TiedLayout,
   type ToyModel,
 } from './models.js';
 export { lossPerInstance, totalLoss } from './loss.js';
@@ -33,7 +36,16 @@ export {
   type OptimizerConfig,
   type ScheduleConfig,
 } from './optim.js';
-export { resolveEngine, train, type LossRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train.js';
-export { FUSED_KINDS, FusedTiedTrainer, fusedSupported, fusedWasmAvailable, type FusedTrainerOptions } from './fused.js';
+export {
+  autodiffEngine,
+  resolveTrainPlan,
+  train,
+  type Divergence,
+  type LossRecord,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from './train.js';
+export { chooseEngine, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';

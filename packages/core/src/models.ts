@@ -1,4 +1,4 @@
-import { Rng, checkInt, checkOneOf } from '@tms/data';
+import { ConfigError, Rng, WEIGHT_STREAM, checkInt, checkOneOf } from '@tms/data';
 import { tf } from './tf.js';
 
 /** The model families of the paper. */
@@ -24,6 +24,13 @@ export interface ModelConfig {
   hidden: number;
   /** Seed of the weight initialisation. Default 0. */
   seed?: number;
+  /**
+   * Global index of this batch's first instance (default 0). Instance `i` draws
+   * its initial weights from its own stream `(seed, WEIGHT_STREAM + firstInstance + i)`,
+   * so a sweep cut into chunks, shards or worker ranges starts every instance
+   * from the same weights as one batch of all of them.
+   */
+  firstInstance?: number;
 }
 
 /** Plain-array copy of a parameter: row-major data and its shape. */
@@ -33,11 +40,30 @@ export interface ParamArray {
 }
 
 /**
+ * The size of a batched model, as every {@link ToyModel} declares it. `kind` is
+ * a label: one of {@link MODEL_KINDS} for the built-in models, any string for
+ * yours (engines never route a model by its kind).
+ */
+export interface ModelShape {
+  /** A label of the model family, e.g. `"relu-output"` or `"tanh-output"`. */
+  kind: ModelKind | (string & {});
+  /** Number of independent models trained together in one batched tensor. */
+  instances: number;
+  /** Number of features n. */
+  features: number;
+  /** Number of hidden dimensions (or neurons) m. */
+  hidden: number;
+}
+
+/**
  * A batch of independent toy models ("instances") sharing one set of batched
- * tensors. Inputs are `[instances, batch, features]`.
+ * tensors. Inputs are `[instances, batch, features]`. Implement it to train
+ * your own model with `train()`: the autodiff engine differentiates your
+ * `forward()`.
  */
 export interface ToyModel {
-  readonly config: Readonly<Required<ModelConfig>>;
+  /** Size and family label. */
+  readonly config: Readonly<ModelShape>;
   /** Trainable variables by name, e.g. `W` `[I, n, m]` and `b` `[I, n]`. */
   readonly params: Readonly<Record<string, tf.Variable>>;
   /** Forward pass: `[I, B, n]` → `[I, B, n]`. */
@@ -57,7 +83,7 @@ export interface ToyModel {
 /** Validate a model config, filling defaults. Throws `ConfigError` naming the bad field. */
 export function validateModelConfig(config: ModelConfig, prefix = 'model'): Required<ModelConfig> {
   if (config == null || typeof config !== 'object') {
-    throw new TypeError(`${prefix} must be an object`);
+    throw new ConfigError(prefix, 'an object like {"kind": "relu-output", "instances": 1, "features": 20, "hidden": 5}', config);
   }
   return {
     kind: checkOneOf(config.kind, `${prefix}.kind`, MODEL_KINDS),
@@ -65,18 +91,29 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
     features: checkInt(config.features, `${prefix}.features`, 1),
     hidden: checkInt(config.hidden, `${prefix}.hidden`, 1),
     seed: config.seed === undefined ? 0 : checkInt(config.seed, `${prefix}.seed`, 0, 0xffffffff),
+    firstInstance: config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, `${prefix}.firstInstance`, 0, WEIGHT_STREAM - 1),
   };
 }
 
 /**
  * Xavier-normal initialisation of `instances` matrices of shape `[rows, cols]`,
- * std = sqrt(2 / (rows + cols)), seeded.
+ * std = sqrt(2 / (rows + cols)). Matrix `i` is drawn from `rngs[i]` (one
+ * generator per instance), or every matrix from one generator in turn.
  */
-export function xavierNormal(instances: number, rows: number, cols: number, rng: Rng): Float32Array {
+export function xavierNormal(instances: number, rows: number, cols: number, rng: Rng | readonly Rng[]): Float32Array {
   const std = Math.sqrt(2 / (rows + cols));
-  const out = new Float32Array(instances * rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = rng.normal() * std;
+  const size = rows * cols;
+  const out = new Float32Array(instances * size);
+  for (let k = 0; k < instances; k++) {
+    const r = Array.isArray(rng) ? (rng as readonly Rng[])[k] : (rng as Rng);
+    for (let i = k * size; i < (k + 1) * size; i++) out[i] = r.normal() * std;
+  }
   return out;
+}
+
+/** One weight-initialisation generator per instance, keyed by (seed, global instance index). */
+function instanceRngs(config: Required<ModelConfig>): Rng[] {
+  return Array.from({ length: config.instances }, (_, i) => new Rng(config.seed, WEIGHT_STREAM + config.firstInstance + i));
 }
 
 abstract class BaseModel implements ToyModel {
@@ -85,10 +122,11 @@ abstract class BaseModel implements ToyModel {
 
   constructor(config: ModelConfig) {
     this.config = Object.freeze(validateModelConfig(config));
-    this.params = this.init(new Rng(this.config.seed, 0));
+    this.params = this.init(instanceRngs(this.config));
   }
 
-  protected abstract init(rng: Rng): Record<string, tf.Variable>;
+  /** Create the variables; `rngs[i]` initialises instance `i`. */
+  protected abstract init(rngs: Rng[]): Record<string, tf.Variable>;
   abstract forward(x: tf.Tensor3D): tf.Tensor3D;
   abstract hiddenActivations(x: tf.Tensor3D): tf.Tensor3D;
 
@@ -128,18 +166,48 @@ abstract class BaseModel implements ToyModel {
   }
 
   protected variable(name: string, data: Float32Array, shape: number[]): tf.Variable {
-    return tf.variable(tf.tensor(data, shape), true, `${name}_${uid++}`);
+    // the variable copies its initial value; free that tensor so dispose() leaves nothing behind
+    const init = tf.tensor(data, shape);
+    const v = tf.variable(init, true, `${name}_${uid++}`);
+    init.dispose();
+    return v;
   }
 }
 
 let uid = 0;
 
+/**
+ * What the library's tied-weight models declare about themselves, so that an
+ * engine can train them without calling `forward()`: x′ = act(WᵀW x + b) with
+ * `W` `[I, n, m]` and `b` `[I, n]`.
+ */
+export interface TiedLayout {
+  /** The output nonlinearity: `identity` (LinearModel) or `relu` (ReluOutputModel). */
+  activation: 'identity' | 'relu';
+  /** Weights `[I, n, m]`. */
+  W: tf.Variable;
+  /** Biases `[I, n]`. */
+  b: tf.Variable;
+}
+
+const tiedLayouts = new WeakMap<object, TiedLayout>();
+
+/**
+ * The tied layout a model declares, or undefined. Only instances of exactly
+ * {@link LinearModel} or {@link ReluOutputModel} declare one: a subclass (which
+ * may override `forward`) or a look-alike object never does, so engines that
+ * rely on the layout never train a model that computes something else.
+ */
+export function tiedLayout(model: ToyModel): TiedLayout | undefined {
+  return model != null && typeof model === 'object' ? tiedLayouts.get(model) : undefined;
+}
+
 /** Tied-weight autoencoder x' = act(WᵀW x + b), with W stored as `[I, n, m]`. */
 abstract class TiedModel extends BaseModel {
-  protected init(rng: Rng): Record<string, tf.Variable> {
+  protected init(rngs: Rng[]): Record<string, tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     return {
-      W: this.variable('W', xavierNormal(I, n, m, rng), [I, n, m]),
+      W: this.variable('W', xavierNormal(I, n, m, rngs), [I, n, m]),
       b: this.variable('b', new Float32Array(I * n), [I, n]),
     };
   }
@@ -156,6 +224,11 @@ abstract class TiedModel extends BaseModel {
 
 /** Linear model x' = WᵀW x + b. Learns the top principal components (no superposition). */
 export class LinearModel extends TiedModel {
+  constructor(config: ModelConfig) {
+    super(config);
+    if (new.target === LinearModel) tiedLayouts.set(this, { activation: 'identity', W: this.params.W, b: this.params.b });
+  }
+
   forward(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => this.preActivation(this.hiddenActivations(x)));
   }
@@ -163,6 +236,11 @@ export class LinearModel extends TiedModel {
 
 /** ReLU-output model x' = ReLU(WᵀW x + b): the paper's main toy model. */
 export class ReluOutputModel extends TiedModel {
+  constructor(config: ModelConfig) {
+    super(config);
+    if (new.target === ReluOutputModel) tiedLayouts.set(this, { activation: 'relu', W: this.params.W, b: this.params.b });
+  }
+
   forward(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => tf.relu(this.preActivation(this.hiddenActivations(x))) as tf.Tensor3D);
   }
@@ -184,11 +262,14 @@ export class ReluHiddenModel extends TiedModel {
  * trained on signed sparse inputs to output |x|. `W1` is `[I, n, m]`, `W2` is `[I, m, n]`.
  */
 export class AbsModel extends BaseModel {
-  protected init(rng: Rng): Record<string, tf.Variable> {
+  protected init(rngs: Rng[]): Record<string, tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
+    // each instance's generator draws its W1, then its W2
+    const W1 = xavierNormal(I, n, m, rngs);
+    const W2 = xavierNormal(I, m, n, rngs);
     return {
-      W1: this.variable('W1', xavierNormal(I, n, m, rng), [I, n, m]),
-      W2: this.variable('W2', xavierNormal(I, m, n, rng), [I, m, n]),
+      W1: this.variable('W1', W1, [I, n, m]),
+      W2: this.variable('W2', W2, [I, m, n]),
       b: this.variable('b', new Float32Array(I * n), [I, n]),
     };
   }

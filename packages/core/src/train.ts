@@ -1,5 +1,5 @@
-import { ConfigError, checkInt, checkOneOf, expandPerFeature, type BatchSource, type FeatureBatch, type PerFeature } from '@tms/data';
-import { FUSED_KINDS, FusedTiedTrainer, fusedSupported } from './fused.js';
+import { ConfigError, checkInt, expandPerFeature, type BatchSource, type PerFeature } from '@tms/data';
+import { chooseEngine, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 import { tf } from './tf.js';
 import type { ToyModel } from './models.js';
 import { lossPerInstance } from './loss.js';
@@ -53,50 +53,82 @@ export interface TrainOptions {
   /** Yield to the event loop every this many steps so pages stay responsive. Default: every logged step. */
   yieldEvery?: number;
   /**
-   * How gradients are computed: `autodiff` (tfjs ops on the active backend, any
-   * model), `fused` (the hand-fused CPU engine, linear and ReLU-output models
-   * only) or `auto` (default: fused when the model supports it and the backend is
-   * `cpu` or `wasm`, autodiff otherwise, e.g. on GPU backends).
+   * Engines to try, in order of preference: the first whose `unsupported(plan)`
+   * is null trains the model. When none applies, {@link autodiffEngine} trains
+   * it through the model's own `forward()`. Default `[autodiffEngine]`.
+   *
+   * @example
+   * ```ts
+   * import { fusedEngine } from '@tms/engine-fused';
+   * await train({ model, data, steps: 1000, engines: [fusedEngine] });
+   * ```
    */
-  engine?: 'auto' | 'fused' | 'autodiff';
+  engines?: readonly Engine[];
   /**
    * L1 penalty on the hidden activations, λ·mean_batch ‖h‖₁ added to each
    * instance's loss (the paper's way to train models without superposition,
    * "Approach 1"): one λ for all instances or one per instance, ≥ 0. Default 0.
-   * Needs the autodiff engine (`auto` picks it); the recorded loss includes the
-   * penalty.
+   * Engines that have no such penalty decline the plan; the recorded loss
+   * includes the penalty.
    */
   activationL1?: number | number[];
 }
 
-/**
- * Which engine {@link train} uses for a model on the current backend.
- *
- * @param needsAutodiff - the training options need autodiff (e.g. an activation L1 penalty)
- */
-export function resolveEngine(engine: 'auto' | 'fused' | 'autodiff', model: ToyModel, needsAutodiff = false): 'fused' | 'autodiff' {
-  const e = checkOneOf(engine, 'engine', ['auto', 'fused', 'autodiff'] as const);
-  const supported = fusedSupported(model.config.kind);
-  if (e === 'fused') {
-    if (!supported) throw new ConfigError('engine', `"autodiff" or "auto" for model kind "${model.config.kind}" (fused supports ${FUSED_KINDS.join(', ')})`, e);
-    if (needsAutodiff) throw new ConfigError('engine', '"autodiff" or "auto" when activationL1 is set (the fused engine has no activation penalty)', e);
-    return 'fused';
-  }
-  if (needsAutodiff) return 'autodiff';
-  if (e === 'autodiff') return 'autodiff';
-  return supported && ['cpu', 'wasm'].includes(tf.getBackend()) ? 'fused' : 'autodiff';
+/** One recorded point of the loss history. */
+export interface LossRecord {
+  step: number;
+  /** Per-instance loss, one number per instance. */
+  loss: number[];
 }
 
-/** One way of taking training steps. */
-interface Engine {
-  /** Apply one step; return the per-instance loss when `record`. */
-  step(batch: FeatureBatch, lr: number, record: boolean): Promise<Float32Array | null>;
-  /** Make the model's variables reflect the current weights. */
-  sync(): void;
-  /** A batch buffer the engine reads without copying, when it has one. */
-  batchBuffer?(batchSize: number): Float32Array;
-  dispose(): void;
+/** An instance whose loss or parameters stopped being finite. */
+export interface Divergence {
+  /** Index of the instance in the batch. */
+  instance: number;
+  /**
+   * The logged step at which a NaN or ±Infinity was first seen: in its loss
+   * (checked at every logged step) or its parameters (checked whenever they
+   * are copied into the model: at each progress report and at the end).
+   */
+  step: number;
 }
+
+/** Instances (of `instances`) with a non-finite value in any parameter, each parameter laid out `[instances, …]`. */
+async function nonFiniteInstances(model: ToyModel, instances: number): Promise<Set<number>> {
+  const bad = new Set<number>();
+  for (const v of Object.values(model.params)) {
+    const data = (await v.data()) as Float32Array;
+    const size = data.length / instances;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad.add(Math.floor(i / size));
+  }
+  return bad;
+}
+
+/** Result of {@link train}. */
+export interface TrainResult {
+  /** Loss per instance recorded every `logEvery` steps (and at the last step). */
+  history: LossRecord[];
+  /** Per-instance loss at the last step run; empty when no step ran. */
+  finalLoss: number[];
+  /** Steps actually run. */
+  steps: number;
+  /** True when stopped by the abort signal. */
+  aborted: boolean;
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** Name of the engine that trained the model (e.g. `"autodiff"`, `"fused"`). */
+  engine: string;
+  /** Engines passed over before it, with their reasons. */
+  skipped: EngineSkip[];
+  /**
+   * Instances whose loss became non-finite, at the first logged step where it
+   * did (empty when training stayed finite). Other instances train on: they
+   * are independent.
+   */
+  diverged: Divergence[];
+}
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Validate `activationL1` into one λ per instance, or null when all are 0. */
 function resolveActivationL1(value: number | number[] | undefined, instances: number): Float32Array | null {
@@ -108,16 +140,63 @@ function resolveActivationL1(value: number | number[] | undefined, instances: nu
   return arr.some((v) => v > 0) ? Float32Array.from(arr) : null;
 }
 
-function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>, l1: Float32Array | null): Engine {
+/**
+ * Validate the options of {@link train} into a {@link TrainPlan}: the one place
+ * where training options are checked, for every engine.
+ *
+ * @throws ConfigError naming the bad option and the allowed values
+ */
+export function resolveTrainPlan(options: Omit<TrainOptions, 'onProgress' | 'signal' | 'yieldEvery' | 'engines'>): TrainPlan {
+  const { model, data } = options;
+  if (model == null || typeof model !== 'object' || typeof model.forward !== 'function' || model.config == null) {
+    throw new ConfigError('model', 'a ToyModel (createModel(...) or an object with config, params and forward)', model);
+  }
+  if (data == null || typeof data !== 'object' || typeof data.sample !== 'function') {
+    throw new ConfigError('data', 'a BatchSource (an object with instances, features and sample())', data);
+  }
   const { instances: I, features: n } = model.config;
-  const imp = tf.tensor3d(importance, [I, 1, n]);
-  const lambda = l1 ? tf.tensor1d(l1) : null;
-  const optimizer = new AdamOptimizer(opt);
-  const vars = Object.values(model.params);
+  if (data.instances !== I || data.features !== n) {
+    throw new ConfigError(
+      'data',
+      `a source with ${I} instances and ${n} features (matching the model)`,
+      `${data.instances} instances × ${data.features} features`,
+    );
+  }
   return {
-    async step(batch, lr, record) {
+    model,
+    data,
+    steps: checkInt(options.steps, 'steps', 0),
+    batchSize: options.batchSize === undefined ? 1024 : checkInt(options.batchSize, 'batchSize', 1),
+    logEvery: options.logEvery === undefined ? 100 : checkInt(options.logEvery, 'logEvery', 1),
+    optimizer: validateOptimizerConfig(options.optimizer ?? { name: 'adam' }),
+    schedule: validateScheduleConfig(options.schedule ?? { name: 'constant' }),
+    importance: expandPerFeature(options.importance ?? 1, I, n, 'importance', 0),
+    activationL1: resolveActivationL1(options.activationL1, I),
+  };
+}
+
+/**
+ * The autodiff engine: tfjs gradients of the importance-weighted MSE through
+ * the model's own `forward()`, on the active tfjs backend. It trains any
+ * {@link ToyModel} (built-in or user-written), with Adam/AdamW and the
+ * activation-L1 penalty, in Node and in browsers.
+ */
+export const autodiffEngine: Engine = {
+  name: 'autodiff',
+  unsupported: () => null,
+  async start(plan: TrainPlan): Promise<EngineSession> {
+    const { model, data, batchSize, optimizer: opt } = plan;
+    const { instances: I, features: n } = model.config;
+    const imp = tf.tensor3d(plan.importance, [I, 1, n]);
+    const lambda = plan.activationL1 ? tf.tensor1d(plan.activationL1) : null;
+    const optimizer = new AdamOptimizer(opt);
+    const vars = Object.values(model.params);
+    const buffer = new Float32Array(I * batchSize * n);
+    const step = (t: number, record: boolean): tf.Tensor1D | null => {
+      const lr = learningRateAt(plan.schedule, opt.lr, t, plan.steps);
       let kept: tf.Tensor1D | null = null;
       tf.tidy(() => {
+        const batch = data.sample(batchSize, buffer);
         const x = tf.tensor3d(batch.data, batch.shape);
         const { grads } = tf.variableGrads(() => {
           let per = lossPerInstance(model, x, imp);
@@ -132,143 +211,117 @@ function autodiffEngine(model: ToyModel, importance: Float32Array, opt: Required
         }, vars);
         optimizer.apply(grads, vars, lr);
       });
-      if (!kept) return null;
-      const k = kept as tf.Tensor1D;
-      const out = (await k.data()) as Float32Array;
-      k.dispose();
-      return out;
-    },
-    sync() {},
-    dispose() {
-      imp.dispose();
-      lambda?.dispose();
-      optimizer.dispose();
-    },
-  };
-}
-
-async function fusedEngine(model: ToyModel, importance: Float32Array, opt: Required<OptimizerConfig>): Promise<Engine> {
-  const { kind, instances, features, hidden } = model.config;
-  const W = (await model.params.W.data()) as Float32Array;
-  const b = (await model.params.b.data()) as Float32Array;
-  const trainer = new FusedTiedTrainer({ kind, instances, features, hidden, W: W.slice(), b: b.slice(), importance, optimizer: opt });
-  return {
-    async step(batch, lr, record) {
-      trainer.train(batch.data, batch.shape[1], lr);
-      return record ? Float32Array.from(trainer.loss) : null;
-    },
-    sync() {
-      model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
-    },
-    batchBuffer: (batchSize) => trainer.batchBuffer(batchSize),
-    dispose() {},
-  };
-}
-
-/** One recorded point of the loss history. */
-export interface LossRecord {
-  step: number;
-  /** Per-instance loss, one number per instance. */
-  loss: number[];
-}
-
-/** Result of {@link train}. */
-export interface TrainResult {
-  /** Loss per instance recorded every `logEvery` steps (and at the last step). */
-  history: LossRecord[];
-  /** Per-instance loss at the last step. */
-  finalLoss: number[];
-  /** Steps actually run. */
-  steps: number;
-  /** True when stopped by the abort signal. */
-  aborted: boolean;
-  /** Wall-clock seconds. */
-  seconds: number;
-  /** The engine that computed the gradients. */
-  engine: 'fused' | 'autodiff';
-}
-
-const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+      return kept;
+    };
+    return {
+      async run(from, to) {
+        for (let t = from; t < to - 1; t++) step(t, false);
+        const kept = step(to - 1, true)!;
+        const out = (await kept.data()) as Float32Array;
+        kept.dispose();
+        return out;
+      },
+      async sync() {},
+      dispose() {
+        imp.dispose();
+        lambda?.dispose();
+        optimizer.dispose();
+      },
+    };
+  },
+};
 
 /**
  * Train a batch of toy-model instances with importance-weighted MSE.
  *
- * Every step draws a fresh batch from `data`, computes gradients by autodiff and
- * applies Adam/AdamW. Runs inside `tf.tidy` so the tensor count stays flat; works
- * on any tfjs backend, in Node and in browsers.
+ * Each step draws a fresh batch from `data` and applies Adam/AdamW. The first of
+ * `engines` that supports the model computes the steps; by default (and for any
+ * model no engine recognises) {@link autodiffEngine} does, through the model's
+ * own `forward()`, on the active tfjs backend. Non-finite losses are reported
+ * per instance in `diverged`.
  *
  * @example
  * ```ts
  * const model = createModel({ kind: 'relu-output', instances: 2, features: 20, hidden: 5 });
- * const data = new SparseFeatures({ instances: 2, features: 20, sparsity: [[...]], seed: 1 });
+ * const data = new SparseFeatures({ instances: 2, features: 20, sparsity: [0, 0.9], seed: 1 });
  * const result = await train({ model, data, importance: geometricImportance(20, 0.7), steps: 10_000 });
  * ```
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, data, signal, onProgress } = options;
-  const { instances: I, features: n } = model.config;
-  if (data.instances !== I || data.features !== n) {
-    throw new ConfigError(
-      'data',
-      `a source with ${I} instances and ${n} features (matching the model)`,
-      `${data.instances} instances × ${data.features} features`,
-    );
-  }
-  const steps = checkInt(options.steps, 'steps', 0);
-  const batchSize = options.batchSize === undefined ? 1024 : checkInt(options.batchSize, 'batchSize', 1);
-  const logEvery = options.logEvery === undefined ? 100 : checkInt(options.logEvery, 'logEvery', 1);
+  const plan = resolveTrainPlan(options);
+  const { signal, onProgress } = options;
+  const { steps, logEvery, model } = plan;
   const yieldEvery = options.yieldEvery === undefined ? logEvery : checkInt(options.yieldEvery, 'yieldEvery', 1);
-  const optConfig = validateOptimizerConfig(options.optimizer ?? { name: 'adam' });
-  const schedule = validateScheduleConfig(options.schedule ?? { name: 'constant' });
-  const importance = expandPerFeature(options.importance ?? 1, I, n, 'importance', 0);
-  const l1 = resolveActivationL1(options.activationL1, I);
-  const engineName = resolveEngine(options.engine ?? 'auto', model, l1 !== null);
-  const engine = engineName === 'fused' ? await fusedEngine(model, importance, optConfig) : autodiffEngine(model, importance, optConfig, l1);
-  const buffer = engine.batchBuffer?.(batchSize) ?? new Float32Array(I * batchSize * n);
-
+  const engines = options.engines ?? [autodiffEngine];
+  if (!Array.isArray(engines) || engines.some((e) => e == null || typeof e.unsupported !== 'function' || typeof e.start !== 'function')) {
+    throw new ConfigError('engines', 'an array of Engine objects (e.g. [fusedEngine, autodiffEngine])', engines);
+  }
+  const { engine, skipped } = chooseEngine(engines, plan, autodiffEngine);
+  const I = model.config.instances;
   const history: LossRecord[] = [];
-  let lastLoss: Float32Array = new Float32Array(I);
+  const diverged: Divergence[] = [];
+  const isDiverged = new Uint8Array(I);
+  const markDiverged = (k: number, at: number) => {
+    if (isDiverged[k]) return;
+    isDiverged[k] = 1;
+    diverged.push({ instance: k, step: at });
+  };
+  let lastLoss: number[] = [];
   const start = now();
   let step = 0;
   let aborted = false;
+  if (signal?.aborted) aborted = true;
+  const session = aborted || steps === 0 ? null : await engine.start(plan);
+  const next = (t: number, every: number) => (Math.floor(t / every) + 1) * every;
   try {
-    while (step < steps) {
-      if (signal?.aborted) {
-        aborted = true;
-        break;
-      }
-      const lr = learningRateAt(schedule, optConfig.lr, step, steps);
-      const record = (step + 1) % logEvery === 0 || step + 1 === steps;
-      const loss = await engine.step(data.sample(batchSize, buffer), lr, record);
-      step += 1;
-      if (loss) {
-        lastLoss = loss;
-        history.push({ step, loss: Array.from(lastLoss) });
+    while (session && step < steps) {
+      // a segment ends at the next logged step or the next yield, whichever comes first
+      const to = Math.min(steps, next(step, logEvery), next(step, yieldEvery));
+      const loss = await session.run(step, to);
+      step = to;
+      const record = step % logEvery === 0 || step === steps;
+      if (record) {
+        lastLoss = Array.from(loss);
+        history.push({ step, loss: lastLoss });
+        for (let k = 0; k < I; k++) if (!Number.isFinite(loss[k])) markDiverged(k, step);
         if (onProgress) {
-          engine.sync();
+          await session.sync();
+          for (const k of await nonFiniteInstances(model, I)) markDiverged(k, step);
           const elapsed = (now() - start) / 1000;
           await onProgress({
             step,
             totalSteps: steps,
-            loss: lastLoss,
-            lr,
+            loss,
+            lr: learningRateAt(plan.schedule, plan.optimizer.lr, step - 1, steps),
             stepsPerSecond: step / Math.max(elapsed, 1e-9),
             elapsedSeconds: elapsed,
           });
         }
       }
       if (step % yieldEvery === 0) await new Promise<void>((r) => setTimeout(r, 0));
+      if (step < steps && signal?.aborted) {
+        aborted = true;
+        break;
+      }
     }
   } finally {
-    engine.sync();
-    engine.dispose();
+    if (session) {
+      await session.sync();
+      await session.dispose();
+    }
+  }
+  if (session) {
+    for (const k of await nonFiniteInstances(model, I)) markDiverged(k, step);
+    diverged.sort((a, b) => a.step - b.step || a.instance - b.instance);
   }
   return {
     history,
-    finalLoss: Array.from(lastLoss),
+    finalLoss: lastLoss,
     steps: step,
     aborted,
     seconds: (now() - start) / 1000,
-    engine: engineName,
+    engine: engine.name,
+    skipped,
+    diverged,
   };
 }

@@ -32,6 +32,22 @@ describe('models', () => {
     }
   });
 
+  it('each instance is initialised from its own stream keyed by (seed, global instance index)', async () => {
+    for (const kind of MODEL_KINDS) {
+      const wholeModel = createModel({ kind, instances: 5, features: 6, hidden: 3, seed: 7 });
+      const whole = await wholeModel.getParams();
+      wholeModel.dispose();
+      // instances 2..4 trained as a chunk of their own start from the same weights
+      const part = createModel({ kind, instances: 3, features: 6, hidden: 3, seed: 7, firstInstance: 2 });
+      for (const [name, p] of Object.entries(await part.getParams())) {
+        const size = p.data.length / 3;
+        expect(Array.from(p.data), `${kind}.${name}`).toEqual(Array.from(whole[name].data.subarray(2 * size)));
+      }
+      part.dispose();
+    }
+    expect(() => validateModelConfig({ kind: 'linear', instances: 1, features: 2, hidden: 1, firstInstance: -1 })).toThrow(/"model\.firstInstance"/);
+  });
+
   it('xavier-normal init has std sqrt(2/(n+m)) and zero bias', async () => {
     const model = createModel({ kind: 'relu-output', instances: 50, features: 40, hidden: 10, seed: 1 });
     const { W, b } = await model.getParams();
@@ -202,11 +218,11 @@ describe('schedules', () => {
 });
 
 describe('training loop', () => {
-  it.each(['autodiff', 'fused'] as const)('lowers the loss, keeps the tensor count flat, and reports progress (%s)', async (engine) => {
+  it('lowers the loss, keeps the tensor count flat, and reports progress', async () => {
     const model = createModel({ kind: 'relu-output', instances: 2, features: 10, hidden: 3, seed: 0 });
     const data = new SparseFeatures({ instances: 2, features: 10, sparsity: [Array(10).fill(0), Array(10).fill(0.9)], seed: 1 });
     // warm up once so lazily created kernels/optimizer state don't count
-    await train({ model, data, steps: 2, batchSize: 64, engine });
+    await train({ model, data, steps: 2, batchSize: 64 });
     const before = tf.memory().numTensors;
     const progress: number[] = [];
     const r = await train({
@@ -214,7 +230,6 @@ describe('training loop', () => {
       data,
       steps: 300,
       batchSize: 256,
-      engine,
       optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 1e-4 },
       schedule: { name: 'cosine', warmupSteps: 20 },
       logEvery: 50,
@@ -292,14 +307,11 @@ describe('activation L1 penalty', () => {
     model.dispose();
   });
 
-  it('validates λ and refuses the fused engine', async () => {
+  it('validates λ', async () => {
     const model = createModel({ kind: 'relu-output', instances: 2, features: 5, hidden: 2 });
     const data = new SparseFeatures({ instances: 2, features: 5 });
     await expect(train({ model, data, steps: 1, activationL1: -1 })).rejects.toThrow(/"activationL1".*2 numbers/);
     await expect(train({ model, data, steps: 1, activationL1: [0.1] })).rejects.toThrow(/"activationL1"/);
-    await expect(train({ model, data, steps: 1, activationL1: 0.1, engine: 'fused' })).rejects.toThrow(/"engine".*activationL1/);
-    // λ = 0 everywhere keeps the fast engine
-    expect((await train({ model, data, steps: 1, activationL1: 0 })).engine).toBe(tf.getBackend() === 'cpu' || tf.getBackend() === 'wasm' ? 'fused' : 'autodiff');
     model.dispose();
   });
 });

@@ -6,10 +6,12 @@
  *
  * @packageDocumentation
  */
-export { Rng } from './rng.js';
+export { Rng, WEIGHT_STREAM, deriveSeed } from './rng.js';
 export {
   ConfigError,
+  ShapeError,
   checkBoolean,
+  checkLength,
   checkInt,
   checkNumber,
   checkOneOf,

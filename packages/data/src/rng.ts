@@ -91,3 +91,39 @@ export class Rng {
     return out;
   }
 }
+
+/**
+ * First stream of the weight initialisation: instance `g` of a model (global
+ * index, whatever chunk, worker or shard it is trained in) draws its initial
+ * weights from `new Rng(seed, WEIGHT_STREAM + g)`. Data streams use `1 + g`, so
+ * the two never share a stream for instance indices below 2³⁰.
+ */
+export const WEIGHT_STREAM = 0x40000000;
+
+/**
+ * A 32-bit seed derived from a run's seed, a purpose and optional indices, e.g.
+ * `deriveSeed(seed, 'sae-init', k)` for the k-th sweep point's autoencoder.
+ *
+ * Use it instead of offsetting a seed by a position (`seed + k`): with offsets,
+ * sweep point 1 of seed 0 reuses sweep point 0 of seed 1, so replicate seeds are
+ * not independent. Here every (seed, purpose, indices) gets its own value
+ * (FNV-1a over the purpose, then a splitmix32 round per key).
+ *
+ * @example
+ * ```ts
+ * const evalData = new SparseFeatures({ instances: 4, features: 20, sparsity: 0.9, seed: deriveSeed(seed, 'eval') });
+ * ```
+ */
+export function deriveSeed(seed: number, purpose: string, ...indices: number[]): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0;
+  const mix = (x: number): number => {
+    x = (x + 0x9e3779b9) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+    return (x ^ (x >>> 16)) >>> 0;
+  };
+  h = mix(h ^ (Math.trunc(seed) >>> 0));
+  for (const k of indices) h = mix(h ^ (Math.trunc(k) >>> 0));
+  return h;
+}

@@ -23,9 +23,43 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Error raised for an array or tensor of the wrong size or shape; names the
+ * argument, what was expected and what was given.
+ */
+export class ShapeError extends Error {
+  /** Name of the offending argument or parameter, e.g. `"W"`. */
+  readonly argument: string;
+  /** What was expected, e.g. `"12 values"` or `"shape [2, 3]"`. */
+  readonly expected: string;
+  /** What was given (a length, a shape). */
+  readonly actual: unknown;
+
+  constructor(argument: string, expected: string, actual: unknown) {
+    super(`invalid shape of "${argument}": expected ${expected}, got ${typeof actual === 'number' ? `${actual} values` : describe(actual)}`);
+    this.name = 'ShapeError';
+    this.argument = argument;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * Check that `array` holds exactly `expected` values.
+ *
+ * @throws ShapeError naming `name`, the expected and the actual length
+ */
+export function checkLength<T extends ArrayLike<unknown>>(array: T, expected: number, name: string): T {
+  const length = array != null && typeof array === 'object' ? array.length : undefined;
+  if (length !== expected) throw new ShapeError(name, `${expected} values`, length === undefined ? array : length);
+  return array;
+}
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === undefined) return 'undefined';
+  // JSON would print NaN and ±Infinity as null
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   try {
     const s = JSON.stringify(v);
     return s.length > 80 ? s.slice(0, 77) + '...' : s;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FiniteDataset, Rng, SparseFeatures, expandPerFeature, geometricImportance } from '../src/index.js';
+import { ConfigError, FiniteDataset, Rng, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
 
 describe('Rng', () => {
   it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
@@ -48,6 +48,19 @@ describe('Rng', () => {
     }
     expect(Math.abs(s / N)).toBeLessThan(5 / Math.sqrt(N));
     expect(s2 / N).toBeCloseTo(1, 1);
+  });
+});
+
+describe('deriveSeed', () => {
+  it('is deterministic and never reuses a seed across (seed, purpose, index), unlike seed + index', () => {
+    expect(deriveSeed(3, 'sae-init', 1)).toBe(deriveSeed(3, 'sae-init', 1));
+    // the collision an offset makes: point 1 of seed 0 is point 0 of seed 1
+    expect(deriveSeed(0, 'sae-init', 1)).not.toBe(deriveSeed(1, 'sae-init', 0));
+    expect(deriveSeed(0, 'sae-init', 0)).not.toBe(deriveSeed(0, 'sae-data', 0));
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) for (let k = 0; k < 50; k++) seen.add(deriveSeed(seed, 'p', k));
+    expect(seen.size).toBe(1000);
+    for (const v of seen) expect(Number.isInteger(v) && v >= 0 && v <= 0xffffffff).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { adversarialVulnerability, dimensionsPerFeature, featureAttack, representedCount } from '@tms/analysis';
-import { SparseFeatures, geometricImportance } from '@tms/data';
+import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
 import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
@@ -52,7 +52,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
       instances: c.sparsities.length,
       features: n,
       sparsity: perInstance(c.sparsities, n),
-      seed: c.seed + 7919,
+      seed: deriveSeed(c.seed, 'attack-inputs'),
     }).sample(20_000).data;
     const attacks = featureAttack(W, bFlat, geometricImportance(n, c.importanceBase), inputs, 0.1);
     const dpf = dimensionsPerFeature(W);

@@ -1,5 +1,4 @@
-import { createModel, resolveEngine, train, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { trainParallel } from '@tms/backend-node';
+import { createModel, train, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { SparseFeatures, geometricImportance, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
@@ -35,6 +34,12 @@ export interface TrainToyOptions {
   schedule?: 'constant' | 'linear' | 'cosine';
   warmupSteps?: number;
   seed: number;
+  /**
+   * Global index of the first instance (default 0): a sweep trained in chunks
+   * passes each chunk's start, so every instance's weights and data come from
+   * streams keyed by (seed, global index) and the chunk size changes nothing.
+   */
+  firstInstance?: number;
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
   sets?: FeatureSet[];
@@ -54,10 +59,12 @@ export interface TrainedToyModels {
 
 /**
  * Create, train and read back a batch of toy models, reporting progress to the
- * run context. The model seed is `seed`, the data seed `seed + 1`.
+ * run context. The model seed is `seed`, the data seed `seed + 1`; instance `i`
+ * uses the streams of global instance `firstInstance + i` of both.
  */
 export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label: string): Promise<TrainedToyModels> {
-  const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed });
+  const firstInstance = o.firstInstance ?? 0;
+  const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance });
   try {
     const dataConfig = {
       instances: o.instances,
@@ -66,13 +73,16 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       signed: o.signed,
       sets: o.sets,
       seed: o.seed + 1,
+      firstInstance,
     };
     const data = new SparseFeatures(dataConfig);
     const snapshots: TrainedToyModels['snapshots'] = [];
     const wanted = new Set(o.snapshotSteps ?? []);
     ctx.progress.reset(label);
-    const common = {
+    const result = await train({
       model,
+      data,
+      engines: ctx.engines,
       importance: o.importance,
       steps: o.steps,
       batchSize: o.batchSize,
@@ -86,13 +96,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
         const mean = p.loss.reduce((a, b) => a + b, 0) / p.loss.length;
         ctx.progress.update(p.step, p.totalSteps, `loss ${mean.toExponential(3)} | ${p.stepsPerSecond.toFixed(0)} steps/s`, p.elapsedSeconds);
       },
-    };
-    // The fused engine on worker threads gives the same result as on one thread, faster.
-    const workers = ctx.workers ?? 1;
-    const result =
-      workers > 1 && o.instances > 1 && resolveEngine('auto', model, (o.activationL1 ?? []).some((v) => v > 0)) === 'fused'
-        ? await trainParallel({ ...common, data: dataConfig, workers })
-        : await train({ ...common, data });
+    });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
     return { params: await model.getParams(), result, snapshots };
   } finally {

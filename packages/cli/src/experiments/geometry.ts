@@ -76,7 +76,8 @@ export const geometry: Experiment<GeometryConfig> = {
           sparsity: perInstance(chunk.map((d) => 1 - 1 / d), n),
           importance: 1,
           ...trainingOptions(c),
-          seed: c.seed + start,
+          // streams keyed by the global instance index: the chunk size changes nothing
+          firstInstance: start,
         },
         ctx,
         `densities ${start + 1}-${start + chunk.length}/${dens.length}`,

@@ -1,5 +1,5 @@
 import { dimensionsPerFeature, featureNorms, interference, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
-import { SparseFeatures, geometricImportance } from '@tms/data';
+import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type TrainingFields } from './common.js';
@@ -96,7 +96,7 @@ export const l1: Experiment<L1Config> = {
     const counts = representedCount(W);
     // reconstruction loss without the penalty, on fresh data
     const B = 8192;
-    const x = new SparseFeatures({ instances: I, features: n, sparsity: c.sparsity, seed: c.seed + 4099 }).sample(B).data;
+    const x = new SparseFeatures({ instances: I, features: n, sparsity: c.sparsity, seed: deriveSeed(c.seed, 'held-out') }).sample(B).data;
     const points: L1Point[] = c.lambdas.map((lambda, k) => {
       const G = grams[k];
       let total = 0;

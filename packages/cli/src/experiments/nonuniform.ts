@@ -11,14 +11,14 @@ export interface NonuniformConfig extends TrainingFields {
   sparsity: number;
   /** Part 1: feature 0 is this many times denser than the other four (one model each). */
   densityFactors: number[];
-  /** Restarts per correlated / anticorrelated model (lowest loss kept). */
+  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
   restarts: number;
 }
 
 const schema: ConfigSchema<NonuniformConfig> = {
   sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S of the features' },
   densityFactors: { type: 'numbers', min: 1, max: 1000, doc: 'part 1: how many times denser feature 0 is, one model each' },
-  restarts: { type: 'int', min: 1, max: 20, doc: 'restarts for the correlated/anticorrelated models' },
+  restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept' },
   ...trainingSchema,
 };
 
@@ -62,19 +62,32 @@ export const nonuniform: Experiment<NonuniformConfig> = {
   async run(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
-    // part 1: one denser feature
-    const dense = await trainSweep(
+    // part 1: one denser feature; `restarts` models per density factor (instance f·R + r), the lowest loss kept
+    const R = c.restarts;
+    const denseSweep = await trainSweep(
       'denser-feature',
       {
         ...common,
-        instances: c.densityFactors.length,
+        instances: c.densityFactors.length * R,
         features: 5,
-        sparsity: c.densityFactors.map((f) => [1 - Math.min(1, f * p), 1 - p, 1 - p, 1 - p, 1 - p]),
+        sparsity: c.densityFactors.flatMap((f) => new Array<number[]>(R).fill([1 - Math.min(1, f * p), 1 - p, 1 - p, 1 - p, 1 - p])),
         importance: 1,
       },
       ctx,
       'denser feature',
     );
+    const keep = c.densityFactors.map((_, f) => {
+      let best = f * R;
+      for (let r = 1; r < R; r++) if (denseSweep.finalLoss[f * R + r] < denseSweep.finalLoss[best]) best = f * R + r;
+      return best;
+    });
+    const dense = {
+      params: {
+        W: keep.map((i) => (denseSweep.params.W as number[][][])[i]),
+        b: keep.map((i) => (denseSweep.params.b as number[][])[i]),
+      },
+      finalLoss: keep.map((i) => denseSweep.finalLoss[i]),
+    };
     // parts 2 and 3: pairs
     const pairs = async (mode: FeatureSet['mode']) => {
       const sets: FeatureSet[] = [
@@ -139,6 +152,7 @@ export const nonuniform: Experiment<NonuniformConfig> = {
       },
       tensors: {
         'denser.W': tensorFromNested(denseW),
+        'denser.b': tensorFromNested(dense.params.b),
         'correlated.W': tensorFromNested(correlated.sweep.params.W),
         'anticorrelated.W': tensorFromNested(anticorrelated.sweep.params.W),
       },

@@ -1,5 +1,5 @@
 import { featureNorms, featureRecovery, principalAxes, REPRESENTED_THRESHOLD, trainSparseAutoencoder } from '@tms/analysis';
-import { SparseFeatures } from '@tms/data';
+import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
@@ -103,7 +103,8 @@ export const sae: Experiment<SaeConfig> = {
       const S = c.sparsities[k];
       const W = Ws[k];
       const represented = W.filter((_, i) => norms[k][i] > REPRESENTED_THRESHOLD);
-      const source = new SparseFeatures({ instances: 1, features: n, sparsity: S, seed: c.seed + 1000 + k });
+      // keyed by (seed, sweep point): no stream is shared with another point or seed
+      const source = new SparseFeatures({ instances: 1, features: n, sparsity: S, seed: deriveSeed(c.seed, 'sae-data'), firstInstance: k });
       let xs = new Float32Array(0);
       const hidden = (B: number, out: Float32Array) => {
         if (xs.length < B * n) xs = new Float32Array(B * n);
@@ -126,7 +127,7 @@ export const sae: Experiment<SaeConfig> = {
           steps: c.saeSteps,
           batchSize: c.saeBatchSize,
           lr: c.saeLr,
-          seed: c.seed + k,
+          seed: deriveSeed(c.seed, 'sae-init', k),
           signal: ctx.signal,
           onProgress: (p) =>
             ctx.progress.update(p.step, p.steps, `recon ${p.reconstruction.toExponential(2)} L1 ${p.l1.toFixed(3)}`, (performance.now() - t0) / 1000),

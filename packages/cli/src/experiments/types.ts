@@ -1,3 +1,4 @@
+import type { Engine } from '@tms/core';
 import type { VegaLiteSpec } from '@tms/viz';
 import type { ConfigSchema } from '../config.js';
 
@@ -15,8 +16,12 @@ export interface ProgressSink {
 export interface RunContext {
   progress: ProgressSink;
   signal?: AbortSignal;
-  /** Worker threads for the fused engine (Node); 1 or undefined trains on the calling thread. */
-  workers?: number;
+  /**
+   * Training engines in order of preference, handed to `train()` (default: its
+   * default, autodiff). The CLI passes worker threads, the fused engine and
+   * autodiff; a page passes the fused engine and autodiff.
+   */
+  engines?: readonly Engine[];
   /**
    * Compute one unit of work (one model, one sweep point) or, when resuming,
    * return the saved result of that unit. Each finished unit is saved atomically.

@@ -3,7 +3,8 @@
  * @tms/core on the backend chosen by @tms/backend-web and redraws its figure
  * (a @tms/viz spec) while training.
  */
-import { createModel, train, type ToyModel } from '@tms/core';
+import { createModel, tf, train, type ToyModel } from '@tms/core';
+import { fusedEngine } from '@tms/engine-fused';
 import { SparseFeatures, geometricImportance, type PerFeature } from '@tms/data';
 import {
   PHASES,
@@ -170,6 +171,8 @@ export async function runDemo(
       steps: p.steps,
       batchSize: p.batchSize,
       optimizer: { name: 'adam', lr: p.lr },
+      // on CPU backends the fused engine is the fast path; on WebGL/WebGPU the page trains by autodiff there
+      engines: ['wasm', 'cpu'].includes(tf.getBackend()) ? [fusedEngine] : [],
       logEvery,
       signal,
       onProgress: async (pr) => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SparseFeatures } from '@tms/data';
-import { FusedTiedTrainer, createModel, lossPerInstance, resolveEngine, tf, train, validateOptimizerConfig } from '../src/index.js';
+import { autodiffEngine, createModel, lossPerInstance, tf, train, validateOptimizerConfig, type ParamArray, type ToyModel, ReluOutputModel } from '@tms/core';
+import { FusedTiedTrainer, createFusedEngine, fusedEngine } from '../src/index.js';
+import { engineConformance } from '../../core/test/conformance.js';
+
+engineConformance({ label: 'fused (wasm kernel)', engines: [createFusedEngine({ kernel: 'wasm' })], name: 'fused' });
+engineConformance({ label: 'fused (JS kernel)', engines: [createFusedEngine({ kernel: 'js' })], name: 'fused' });
 
 const I = 4;
 const n = 12;
@@ -27,7 +32,7 @@ for (const kind of ['linear', 'relu-output'] as const) {
       const gb = await grads[model.params.b.name].data();
       const params = await model.getParams();
       const fused = new FusedTiedTrainer({
-        kind,
+        activation: kind === 'linear' ? 'identity' : 'relu',
         instances: I,
         features: n,
         hidden: m,
@@ -58,7 +63,7 @@ for (const kind of ['linear', 'relu-output'] as const) {
     });
 
     it('training with either engine gives the same trajectory', async () => {
-      const run = async (engine: 'fused' | 'autodiff') => {
+      const run = async (engine: typeof fusedEngine) => {
         const model = createModel({ kind, instances: I, features: n, hidden: m, seed: 1 });
         const data = new SparseFeatures({ instances: I, features: n, sparsity, seed: 2 });
         const r = await train({
@@ -68,7 +73,7 @@ for (const kind of ['linear', 'relu-output'] as const) {
           steps: 60,
           batchSize: 128,
           logEvery: 20,
-          engine,
+          engines: [engine],
           optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 1e-3 },
           schedule: { name: 'cosine', warmupSteps: 5 },
         });
@@ -76,8 +81,8 @@ for (const kind of ['linear', 'relu-output'] as const) {
         model.dispose();
         return { r, W };
       };
-      const a = await run('fused');
-      const b = await run('autodiff');
+      const a = await run(fusedEngine);
+      const b = await run(autodiffEngine);
       expect(a.r.engine).toBe('fused');
       expect(b.r.engine).toBe('autodiff');
       let err = 0;
@@ -89,15 +94,61 @@ for (const kind of ['linear', 'relu-output'] as const) {
 }
 
 describe('engine selection', () => {
-  it('auto picks fused for tied models on cpu/wasm and autodiff otherwise', () => {
+  it('trains the tied built-in models and declines everything else, which then trains by autodiff', async () => {
+    const opts = { steps: 3, batchSize: 8, logEvery: 1, engines: [fusedEngine] };
+    const data = () => new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 1 });
     const relu = createModel({ kind: 'relu-output', instances: 1, features: 3, hidden: 2 });
     const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 3, hidden: 2 });
-    expect(resolveEngine('auto', relu)).toBe('fused');
-    expect(resolveEngine('auto', hidden)).toBe('autodiff');
-    expect(resolveEngine('autodiff', relu)).toBe('autodiff');
-    expect(() => resolveEngine('fused', hidden)).toThrow(/"engine".*fused supports linear, relu-output/);
-    expect(() => resolveEngine('gpu' as never, relu)).toThrow(/"engine": got "gpu"/);
+    expect((await train({ ...opts, model: relu, data: data() })).engine).toBe('fused');
+    const r = await train({ ...opts, model: hidden, data: data() });
+    expect(r.engine).toBe('autodiff');
+    expect(r.skipped[0]).toMatchObject({ engine: 'fused', reason: expect.stringMatching(/tied layout/) });
+    // an activation penalty needs autodiff; λ = 0 everywhere keeps the fused engine
+    expect((await train({ ...opts, model: relu, data: data(), activationL1: 0.1 })).engine).toBe('autodiff');
+    expect((await train({ ...opts, model: relu, data: data(), activationL1: 0 })).engine).toBe('fused');
     relu.dispose();
     hidden.dispose();
+  });
+
+  it('never routes a user subclass or a look-alike object to the fused engine', async () => {
+    // a subclass that changes the output nonlinearity: the fused engine would train the wrong model
+    const leaky = (W: tf.Variable, b: tf.Variable, x: tf.Tensor3D) =>
+      tf.tidy(() => tf.leakyRelu(tf.add(tf.matMul(tf.matMul(x, W as tf.Tensor3D), W as tf.Tensor3D, false, true), tf.reshape(b, [1, 1, 3])), 0.5) as tf.Tensor3D);
+    class Leaky extends ReluOutputModel {
+      forward(x: tf.Tensor3D): tf.Tensor3D {
+        return leaky(this.params.W, this.params.b, x);
+      }
+    }
+    const sub = new Leaky({ kind: 'relu-output', instances: 1, features: 3, hidden: 2, seed: 3 });
+    const twin = createModel({ kind: 'relu-output', instances: 1, features: 3, hidden: 2, seed: 3 });
+    // a plain object that claims the kind and names its weights W and b
+    const lookalike: ToyModel = {
+      config: { kind: 'relu-output', instances: 1, features: 3, hidden: 2 },
+      params: twin.params,
+      forward: (x) => leaky(twin.params.W, twin.params.b, x),
+      hiddenActivations: (x) => twin.hiddenActivations(x),
+      target: (x) => x,
+      getParams: () => twin.getParams(),
+      setParams: (v: Record<string, ParamArray | Float32Array>) => twin.setParams(v),
+      dispose: () => {},
+    };
+    const data = () => new SparseFeatures({ instances: 1, features: 3, sparsity: 0, signed: true, seed: 2 });
+    const opts = { steps: 5, batchSize: 16, logEvery: 5, engines: [fusedEngine, autodiffEngine] };
+    const a = await train({ ...opts, model: sub, data: data() });
+    const b = await train({ ...opts, model: lookalike, data: data() });
+    expect(a.engine).toBe('autodiff');
+    expect(b.engine).toBe('autodiff');
+    // both trained the leaky model they compute, from the same start: the same result
+    expect(b.finalLoss[0]).toBeCloseTo(a.finalLoss[0], 6);
+    sub.dispose();
+    twin.dispose();
+  });
+});
+
+describe('the committed wasm module', () => {
+  it('is what asm/fused.ts compiles to', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, [new URL('../scripts/build-wasm.mjs', import.meta.url).pathname, '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/matches asm\/fused\.ts/);
   });
 });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createModel, train } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
-// the built package: trainParallel starts dist/worker.js as its worker threads
-import { balanceRanges, fusedCost, trainParallel, useNodeBackend } from '../dist/index.js';
+import { fusedEngine } from '../src/index.js';
+// from source, parallelFusedEngine starts the built dist/node/worker.js as its worker threads
+import { balanceRanges, fusedCost, parallelFusedEngine, trainParallel } from '../src/node/index.js';
+import { engineConformance } from '../../core/test/conformance.js';
+
+engineConformance({ label: 'fused on 2 worker threads', engines: [parallelFusedEngine({ workers: 2 })], name: 'fused-threads' });
 
 describe('trainParallel', () => {
   it('balances instance ranges by estimated cost', () => {
@@ -22,7 +26,6 @@ describe('trainParallel', () => {
   });
 
   it('gives exactly the single-thread fused result for any number of workers', async () => {
-    await useNodeBackend({ prefer: 'cpu' });
     const I = 5;
     const n = 12;
     const data = {
@@ -33,7 +36,7 @@ describe('trainParallel', () => {
     };
     const common = { steps: 40, batchSize: 64, logEvery: 10, importance: 0.9, optimizer: { name: 'adamw' as const, lr: 1e-2 } };
     const ref = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
-    const r0 = await train({ ...common, model: ref, data: new SparseFeatures(data), engine: 'fused' });
+    const r0 = await train({ ...common, model: ref, data: new SparseFeatures(data), engines: [fusedEngine] });
     const W0 = (await ref.getParams()).W.data;
     for (const workers of [1, 2, 3]) {
       const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
@@ -45,6 +48,22 @@ describe('trainParallel', () => {
       model.dispose();
     }
     ref.dispose();
+  });
+
+  it("keys each worker's data streams by the global instance index (data.firstInstance + range start)", async () => {
+    const n = 10;
+    const common = { steps: 30, batchSize: 32, logEvery: 10, optimizer: { name: 'adam' as const, lr: 1e-2 } };
+    const sparsity = (k: number) => new Array(n).fill(1 - 1 / (k + 2));
+    // the whole sweep of 6 instances on one thread
+    const whole = createModel({ kind: 'relu-output', instances: 6, features: n, hidden: 3, seed: 1 });
+    await train({ ...common, model: whole, engines: [fusedEngine], data: new SparseFeatures({ instances: 6, features: n, sparsity: [0, 1, 2, 3, 4, 5].map(sparsity), seed: 9 }) });
+    const Wwhole = (await whole.getParams()).W.data;
+    // instances 3..5 as a chunk, on 2 workers
+    const chunk = createModel({ kind: 'relu-output', instances: 3, features: n, hidden: 3, seed: 1, firstInstance: 3 });
+    await trainParallel({ ...common, model: chunk, workers: 2, data: { instances: 3, features: n, sparsity: [3, 4, 5].map(sparsity), seed: 9, firstInstance: 3 } });
+    expect(Array.from((await chunk.getParams()).W.data)).toEqual(Array.from(Wwhole.subarray(3 * n * 3)));
+    whole.dispose();
+    chunk.dispose();
   });
 
   it('stops on abort and rejects unsupported models', async () => {
@@ -65,7 +84,7 @@ describe('trainParallel', () => {
     expect(r.aborted).toBe(true);
     expect(r.steps).toBe(20);
     const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 4, hidden: 2 });
-    await expect(trainParallel({ model: hidden, data: { instances: 1, features: 4 }, steps: 1 })).rejects.toThrow(/"model\.kind"/);
+    await expect(trainParallel({ model: hidden, data: { instances: 1, features: 4 }, steps: 1 })).rejects.toThrow(/"model"/);
     // the fused engine has no activation penalty: refuse rather than ignore it
     const opts = { model, data: { instances: model.config.instances, features: model.config.features }, steps: 1, activationL1: 0.1 };
     await expect(trainParallel(opts as Parameters<typeof trainParallel>[0])).rejects.toThrow(/"activationL1"/);

@@ -1,21 +1,11 @@
-import type { ModelKind } from './models.js';
-import type { OptimizerConfig } from './optim.js';
+import { ShapeError, checkLength, checkOneOf } from '@tms/data';
+import type { ModelShape, OptimizerConfig, TiedLayout } from '@tms/core';
 import { FUSED_WASM_BASE64 } from './fused-wasm.generated.js';
 
-/** Model kinds the fused CPU engine implements. */
-export const FUSED_KINDS: readonly ModelKind[] = ['linear', 'relu-output'];
-
-/** Whether the fused CPU engine can train this model kind. */
-export function fusedSupported(kind: ModelKind): boolean {
-  return FUSED_KINDS.includes(kind);
-}
-
 /** Shapes and settings of a {@link FusedTiedTrainer}. */
-export interface FusedTrainerOptions {
-  kind: ModelKind;
-  instances: number;
-  features: number;
-  hidden: number;
+export interface FusedTrainerOptions extends Pick<ModelShape, 'instances' | 'features' | 'hidden'> {
+  /** Output nonlinearity of x′ = act(WᵀW x + b), as the model's `TiedLayout` declares it. */
+  activation: TiedLayout['activation'];
   /** Weights `[I, n, m]`, updated in place. */
   W: Float32Array;
   /** Biases `[I, n]`, updated in place. */
@@ -89,7 +79,7 @@ const align16 = (v: number) => (v + 15) & ~15;
  * active. Gradients equal those of the autodiff path (see the tests).
  */
 export class FusedTiedTrainer {
-  readonly kind: ModelKind;
+  readonly activation: TiedLayout['activation'];
   readonly instances: number;
   readonly features: number;
   readonly hidden: number;
@@ -120,12 +110,11 @@ export class FusedTiedTrainer {
   readonly loss: Float64Array;
 
   constructor(o: FusedTrainerOptions) {
-    if (!fusedSupported(o.kind)) throw new Error(`the fused engine does not support model kind "${o.kind}"`);
+    this.activation = checkOneOf(o.activation, 'activation', ['identity', 'relu'] as const);
     const { instances: I, features: n, hidden: m } = o;
-    if (o.W.length !== I * n * m) throw new Error(`W needs ${I * n * m} values, got ${o.W.length}`);
-    if (o.b.length !== I * n) throw new Error(`b needs ${I * n} values, got ${o.b.length}`);
-    if (o.importance.length !== I * n) throw new Error(`importance needs ${I * n} values, got ${o.importance.length}`);
-    this.kind = o.kind;
+    checkLength(o.W, I * n * m, 'W');
+    checkLength(o.b, I * n, 'b');
+    checkLength(o.importance, I * n, 'importance');
     this.instances = I;
     this.features = n;
     this.hidden = m;
@@ -246,7 +235,7 @@ export class FusedTiedTrainer {
   /** Put a batch into the kernel's memory (no copy when it came from batchBuffer). */
   private stageBatch(x: Float32Array, batchSize: number): number {
     const len = this.instances * batchSize * this.features;
-    if (x.length < len) throw new Error(`batch needs ${len} values, got ${x.length}`);
+    if (x.length < len) throw new ShapeError('batch', `${len} values`, x.length);
     this.reserve(batchSize);
     const L = this.layout!;
     if (!(x.buffer === this.memory!.buffer && x.byteOffset === L.x)) {
@@ -282,7 +271,7 @@ export class FusedTiedTrainer {
     const { features: n, hidden: m } = this;
     const L = this.layout!;
     const sum = this.wasmGradients!(
-      L.W + k * n * m * 4, L.b + k * n * 4, L.imp + k * n * 4, xPtr + k * B * n * 4, B, n, m, this.kind === 'relu-output' ? 1 : 0,
+      L.W + k * n * m * 4, L.b + k * n * 4, L.imp + k * n * 4, xPtr + k * B * n * 4, B, n, m, this.activation === 'relu' ? 1 : 0,
       L.gW, L.gb, L.G, L.h, L.dh, L.pre, L.idx, L.val,
     );
     this.loss[k] = sum / (B * n);
@@ -308,7 +297,7 @@ export class FusedTiedTrainer {
     const W = this.Wjs!;
     const b = this.bjs!;
     const imp = this.importance;
-    const relu = this.kind === 'relu-output';
+    const relu = this.activation === 'relu';
     const { gW, gb, G, h, dh, pre, idx, val } = this;
     const wOff = k * n * m;
     const bOff = k * n;

@@ -1,0 +1,77 @@
+import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { FusedTiedTrainer } from './trainer.js';
+
+/** Options of {@link createFusedEngine}. */
+export interface FusedEngineOptions {
+  /**
+   * Gradient kernel: `wasm` (WebAssembly SIMD), `js` (plain JavaScript) or
+   * `auto` (default: wasm where WebAssembly SIMD is available).
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
+}
+
+/**
+ * Why the fused engine cannot train a plan, or null when it can: it needs a
+ * model that declares a tied layout (exactly `LinearModel` or `ReluOutputModel`,
+ * never a subclass or a look-alike) and no activation penalty.
+ */
+export function fusedUnsupported(plan: TrainPlan): string | null {
+  if (!tiedLayout(plan.model)) {
+    return 'the model declares no tied layout (only LinearModel and ReluOutputModel instances do; subclasses and custom models train by autodiff)';
+  }
+  if (plan.activationL1) return 'it has no activation-L1 penalty';
+  return null;
+}
+
+/**
+ * The fused CPU engine: forward pass, analytic backward pass and Adam/AdamW in
+ * one loop over typed arrays (WebAssembly SIMD or JS), on the calling thread.
+ * Trains the library's tied models (x′ = act(WᵀW x + b)); `train()` falls back
+ * to autodiff for anything else.
+ *
+ * @example
+ * ```ts
+ * import { train } from '@tms/core';
+ * import { createFusedEngine } from '@tms/engine-fused';
+ * await train({ model, data, steps: 5000, engines: [createFusedEngine({ kernel: 'js' })] });
+ * ```
+ */
+export function createFusedEngine(options: FusedEngineOptions = {}): Engine {
+  const kernel = options.kernel ?? 'auto';
+  return {
+    name: 'fused',
+    unsupported: fusedUnsupported,
+    async start(plan: TrainPlan): Promise<EngineSession> {
+      const layout = tiedLayout(plan.model)!;
+      const { instances, features, hidden } = plan.model.config;
+      const trainer = new FusedTiedTrainer({
+        activation: layout.activation,
+        instances,
+        features,
+        hidden,
+        W: ((await layout.W.data()) as Float32Array).slice(),
+        b: ((await layout.b.data()) as Float32Array).slice(),
+        importance: plan.importance,
+        optimizer: plan.optimizer,
+        kernel,
+      });
+      const B = plan.batchSize;
+      const buffer = trainer.batchBuffer(B);
+      return {
+        async run(from, to) {
+          for (let t = from; t < to; t++) {
+            trainer.train(plan.data.sample(B, buffer).data, B, learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
+          }
+          return Float32Array.from(trainer.loss);
+        },
+        async sync() {
+          plan.model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
+        },
+        dispose() {},
+      };
+    },
+  };
+}
+
+/** The fused CPU engine with the best kernel available (see {@link createFusedEngine}). */
+export const fusedEngine: Engine = createFusedEngine();

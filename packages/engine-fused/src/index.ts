@@ -1,0 +1,18 @@
+/**
+ * `@tms/engine-fused`: the fused CPU training engine for `@tms/core`'s
+ * `train()`. Forward, analytic backward and Adam/AdamW for the tied toy models
+ * run in one WebAssembly SIMD (or JS) loop over typed arrays, in Node and in
+ * browsers. `@tms/engine-fused/node` adds worker threads.
+ *
+ * @example
+ * ```ts
+ * import { autodiffEngine, createModel, train } from '@tms/core';
+ * import { fusedEngine } from '@tms/engine-fused';
+ * const result = await train({ model, data, steps: 10_000, engines: [fusedEngine, autodiffEngine] });
+ * result.engine; // "fused" for LinearModel / ReluOutputModel, "autodiff" for anything else
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions } from './engine.js';
+export { FusedTiedTrainer, fusedWasmAvailable, type FusedTrainerOptions } from './trainer.js';
