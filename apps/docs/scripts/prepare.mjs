@@ -16,7 +16,7 @@ for (const f of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wa
   copyFileSync(join(wasmDir, 'dist', f), join(docs, 'public', 'wasm', f));
 }
 
-const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'cli'];
+const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'experiments', 'cli'];
 mkdirSync(join(docs, 'api'), { recursive: true });
 const index = ['# API reference', '', 'Generated from the TSDoc comments of each package.', ''];
 for (const name of PACKAGES) {
@@ -51,10 +51,10 @@ writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
 
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
 //    documented config fields with defaults, variants).
-const cli = await import(new URL('../../../packages/cli/dist/index.js', import.meta.url).href);
-const { describeField } = cli;
+const { experiments } = await import('@tms/experiments');
+const { describeField } = await import('@tms/data');
 mkdirSync(join(docs, 'experiments'), { recursive: true });
-for (const exp of Object.values(cli.experiments)) {
+for (const exp of Object.values(experiments)) {
   const kebab = (f) => f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
   const rows = Object.entries(exp.schema).map(
     ([f, spec]) => `| \`--${kebab(f)}\` | ${spec.doc} | ${describeField(spec)} | \`${JSON.stringify(exp.defaults[f])}\` |`,

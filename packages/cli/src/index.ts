@@ -1,10 +1,13 @@
 /**
- * `@tms/cli`: the `tms` command and the experiment catalogue, usable from code.
+ * `@tms/cli`: the `tms` command, and `runExperiment`, which runs an experiment of
+ * `@tms/experiments` into an output folder (validated config, checkpoints per unit
+ * for `--resume`, atomic results.json, weights.safetensors and figures).
  *
  * @example
  * ```ts
  * import { useNodeBackend } from '@tms/backend-node';
- * import { experiments, runExperiment } from '@tms/cli';
+ * import { experiments } from '@tms/experiments';
+ * import { runExperiment } from '@tms/cli';
  * await useNodeBackend();
  * const summary = await runExperiment(experiments.intro, { steps: 2000 }, { out: 'results/intro' });
  * ```
@@ -12,8 +15,7 @@
  * @packageDocumentation
  */
 export { main, type CliIO } from './main.js';
-export { resolveConfig, runExperiment, type RunOptions, type RunSummary } from './runner.js';
-export { configHash, describeField, parseOverrides, validateConfig, type ConfigSchema, type FieldSpec } from './config.js';
+export { nodeEngines, runExperiment, type RunOptions, type RunSummary } from './runner.js';
+export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';
 export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
-export * from './experiments/index.js';

@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
-import { describeField, parseOverrides } from './config.js';
-import { experiments } from './experiments/index.js';
+import { describeField } from '@tms/data';
+import { experiments, getExperiment, resolveConfig } from '@tms/experiments';
+import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { resolveConfig, runExperiment } from './runner.js';
+import { runExperiment } from './runner.js';
 
 const USAGE = `tms — Toy Models of Superposition
 
@@ -78,11 +79,11 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
 class UsageError extends Error {}
 
 function help(name: string, io: CliIO): number {
-  const exp = experiments[name];
+  const exp = getExperiment(name);
   if (!exp) throw new ConfigError('experiment', `one of ${Object.keys(experiments).join(', ')}`, name);
   io.out(`${exp.name}: ${exp.title}\nPaper: ${exp.paperSection}\n\nFields (default):`);
   for (const [field, spec] of Object.entries(exp.schema)) {
-    io.out(`  --${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}  ${spec.doc}; ${describeField(spec)} (${JSON.stringify(exp.defaults[field])})`);
+    io.out(`  --${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}  ${spec.doc}; ${describeField(spec)} (${JSON.stringify((exp.defaults as Record<string, unknown>)[field])})`);
   }
   io.out(`\nVariants: ${Object.entries(exp.variants).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('; ')}`);
   return 0;
@@ -91,7 +92,7 @@ function help(name: string, io: CliIO): number {
 async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
   const name = args[0];
   if (!name || name.startsWith('--')) throw new UsageError(`run needs an experiment name: ${Object.keys(experiments).join(', ')}`);
-  const exp = experiments[name];
+  const exp = getExperiment(name);
   if (!exp) throw new ConfigError('experiment', `one of ${Object.keys(experiments).join(', ')}`, name);
 
   let out = `results/${name}`;

@@ -4,10 +4,10 @@ import { autodiffEngine, encodeSafetensors, type Engine } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
+import { resolveConfig, type Experiment, type ProgressSink, type RunContext } from '@tms/experiments';
 import { renderSvg } from '@tms/viz';
-import { configHash, validateConfig } from './config.js';
+import { configHash } from './config.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
-import type { Experiment, ProgressSink, RunContext } from './experiments/types.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -49,20 +49,6 @@ export interface RunSummary {
 }
 
 const silent: ProgressSink = { reset() {}, update() {}, log() {} };
-
-/**
- * Resolve an experiment's config: defaults, then the variant, then `input`,
- * validated. Throws `ConfigError` naming the bad field and the allowed values.
- */
-export function resolveConfig<C extends object>(exp: Experiment<C>, input: Partial<C> = {}, variant?: string): C {
-  let base: Partial<C> = {};
-  if (variant !== undefined) {
-    const v = exp.variants[variant];
-    if (!v) throw new ConfigError('variant', `one of ${Object.keys(exp.variants).map((k) => JSON.stringify(k)).join(', ')}`, variant);
-    base = v;
-  }
-  return validateConfig(exp.schema, exp.defaults, { ...base, ...input });
-}
 
 /**
  * Run an experiment end to end: validate its config (before touching the disk),

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, runExperiment } from '../src/index.js';
+import { getExperiment } from '@tms/experiments';
+import { runExperiment } from '../src/index.js';
 
 async function weights(name: string, input: Record<string, unknown>, workers = 1) {
   const dir = join(await mkdtemp(join(tmpdir(), `tms-chunk-${name}-`)), 'out');
-  await runExperiment(experiments[name], input as never, { out: dir, variant: 'quick', workers });
+  await runExperiment(getExperiment(name)!, input as never, { out: dir, variant: 'quick', workers });
   const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
   return Object.fromEntries(Object.entries(st.tensors).map(([k, t]) => [k, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]));
 }

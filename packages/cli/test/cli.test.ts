@@ -3,17 +3,9 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tms/data';
-import {
-  configHash,
-  experiments,
-  main,
-  parseOverrides,
-  runExperiment,
-  validateConfig,
-  writeJsonAtomic,
-  type IntroModelResult,
-} from '../src/index.js';
+import { ConfigError, validateConfig } from '@tms/data';
+import { experiments, type IntroModelResult } from '@tms/experiments';
+import { configHash, main, parseOverrides, runExperiment, writeJsonAtomic } from '../src/index.js';
 
 function capture() {
   const out: string[] = [];
@@ -48,6 +40,19 @@ describe('config validation', () => {
       expect(existsSync(dir)).toBe(false);
     });
   }
+
+  it('checks rules across fields before writing anything: phase --hidden 3 (hidden ≥ features) exits 2', async () => {
+    for (const [args, pattern] of [
+      [['--hidden', '3'], /"hidden": got 3; allowed: an integer below features \(2\)/],
+      [['--importance-min', '5', '--importance-max', '2'], /"importanceMin": got 5; allowed: at most importanceMax \(2\)/],
+    ] as const) {
+      const dir = await freshDir();
+      const c = capture();
+      expect(await main(['run', 'phase', '--out', dir, ...args], c.io)).toBe(2);
+      expect(c.err.join('\n')).toMatch(pattern);
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
 
   it('rejects unknown experiments and commands', async () => {
     const c = capture();

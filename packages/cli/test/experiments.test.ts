@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, resolveConfig, runExperiment, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint } from '../src/index.js';
+import { experiments, getExperiment, resolveConfig, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint } from '@tms/experiments';
+import { runExperiment } from '../src/index.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
 async function quick(name: string): Promise<{ r: any; dir: string }> {
   const dir = join(await mkdtemp(join(tmpdir(), `tms-${name}-`)), 'out');
-  const summary = await runExperiment(experiments[name], {}, { out: dir, variant: 'quick' });
+  const summary = await runExperiment(getExperiment(name)!, {}, { out: dir, variant: 'quick' });
   return { r: summary.results, dir };
 }
 
@@ -33,7 +34,7 @@ describe('catalogue', () => {
       'sae',
       'l1',
     ]);
-    for (const exp of Object.values(experiments)) {
+    for (const exp of Object.keys(experiments).map((k) => getExperiment(k)!)) {
       expect(() => resolveConfig(exp, {})).not.toThrow();
       expect(Object.keys(exp.variants)).toEqual(expect.arrayContaining(['quick', 'paper']));
       for (const v of Object.keys(exp.variants)) expect(() => resolveConfig(exp, {}, v)).not.toThrow();

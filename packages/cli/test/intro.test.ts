@@ -3,7 +3,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main, type IntroModelResult } from '../src/index.js';
+import type { IntroModelResult } from '@tms/experiments';
+import { main } from '../src/index.js';
 
 function capture() {
   const out: string[] = [];

@@ -28,3 +28,4 @@ export {
   type FeatureSet,
   type SparseFeaturesConfig,
 } from './features.js';
+export { describeField, validateConfig, type ConfigSchema, type FieldSpec } from './schema.js';

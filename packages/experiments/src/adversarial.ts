@@ -1,7 +1,7 @@
 import { adversarialVulnerability, dimensionsPerFeature, featureAttack, representedCount } from '@tms/analysis';
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,6 +1,6 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import { ConfigError, type ConfigSchema } from '@tms/data';
 import { asWeights, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
@@ -93,8 +93,11 @@ export const phase: Experiment<PhaseConfig> = {
     n3m2: { features: 3, hidden: 2, restarts: 4 },
     'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2 },
   },
+  check(c) {
+    if (c.hidden >= c.features) throw new ConfigError('hidden', `an integer below features (${c.features}): a phase diagram needs more features than dimensions`, c.hidden);
+    if (c.importanceMin > c.importanceMax) throw new ConfigError('importanceMin', `at most importanceMax (${c.importanceMax})`, c.importanceMin);
+  },
   async run(c, ctx) {
-    if (c.hidden >= c.features) throw new Error(`phase: hidden (${c.hidden}) must be below features (${c.features})`);
     const n = c.features;
     const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);
     const dens = logspace(1, c.densityMax, c.densityPoints);

@@ -1,6 +1,6 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,7 +1,7 @@
 import { dimensionsPerFeature, featureNorms, interference, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,6 +1,6 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,7 +1,7 @@
 import { featureNorms, detectPolytopes, representedCount, superposition, type FeatureGroup } from '@tms/analysis';
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -8,7 +8,7 @@ import {
   superposition,
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { paramInstance, round9, tensorFromNested, trainToyModels } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Engine } from '@tms/core';
 import type { VegaLiteSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 
 /** Progress sink given to experiments (the CLI draws a bar; code can pass its own). */
 export interface ProgressSink {
@@ -53,6 +53,12 @@ export interface Experiment<C extends object = Record<string, unknown>> {
   defaults: C;
   /** Named overrides: `quick` (CPU-sized, used by tests) and `paper` (the paper's sizes). */
   variants: Record<string, Partial<C>>;
+  /**
+   * Rules across fields (e.g. fewer hidden dimensions than features), run by
+   * `resolveConfig` after each field is validated and before anything is
+   * trained or written. Throws `ConfigError` naming the field to change.
+   */
+  check?(config: C): void;
   /** Run it. */
   run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
 }

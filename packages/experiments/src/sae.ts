@@ -1,7 +1,7 @@
 import { featureNorms, featureRecovery, principalAxes, REPRESENTED_THRESHOLD, trainSparseAutoencoder } from '@tms/analysis';
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '../config.js';
+import type { ConfigSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 

@@ -1,0 +1,135 @@
+/**
+ * `@tms/experiments`: the experiments of "Toy Models of Superposition" as typed
+ * data. Each has a schema with bounds and docs, defaults, named variants
+ * (`quick`, `paper`, …), a `check()` for rules across fields, and a `run()` that
+ * trains through whatever engines the host hands in. No Node imports: the CLI,
+ * the docs site and your own code run the same experiments.
+ *
+ * @example
+ * ```ts
+ * import { autodiffEngine } from '@tms/core';
+ * import { fusedEngine } from '@tms/engine-fused';
+ * import { createRunContext, experiments, resolveConfig } from '@tms/experiments';
+ *
+ * const config = resolveConfig(experiments.intro, { steps: 2000 }, 'quick');
+ * const { results } = await experiments.intro.run(config, createRunContext({ engines: [fusedEngine, autodiffEngine] }));
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { ConfigError, validateConfig } from '@tms/data';
+import type { Engine } from '@tms/core';
+import { adversarial } from './adversarial.js';
+import { dynamics } from './dynamics.js';
+import { geometry } from './geometry.js';
+import { intro } from './intro.js';
+import { intro2d } from './intro-2d.js';
+import { l1 } from './l1.js';
+import { computation, privileged } from './neurons.js';
+import { nonuniform } from './nonuniform.js';
+import { phase } from './phase.js';
+import { sae } from './sae.js';
+import type { Experiment, ProgressSink, RunContext } from './types.js';
+
+/**
+ * Every experiment of the catalogue, by CLI name, in the paper's order. Keys
+ * and configs are typed: `experiments.phase.defaults.restarts` is a number and
+ * `experiments.phaze` does not compile.
+ */
+export const experiments = {
+  intro,
+  'intro-2d': intro2d,
+  phase,
+  geometry,
+  nonuniform,
+  dynamics,
+  adversarial,
+  computation,
+  privileged,
+  sae,
+  l1,
+} as const;
+
+/** A name of the catalogue. */
+export type ExperimentName = keyof typeof experiments;
+
+/** The config type of the experiment called `N`. */
+export type ConfigOf<N extends ExperimentName> = (typeof experiments)[N] extends Experiment<infer C> ? C : never;
+
+/** The experiment called `name`, or undefined (for names that come from user input). */
+export function getExperiment(name: string): Experiment<object> | undefined {
+  return Object.prototype.hasOwnProperty.call(experiments, name) ? (experiments[name as ExperimentName] as unknown as Experiment<object>) : undefined;
+}
+
+/**
+ * Resolve an experiment's config: defaults, then the variant, then `input`,
+ * each field validated, then the experiment's cross-field `check()`. Nothing
+ * has been trained or written when it throws.
+ *
+ * @throws ConfigError naming the bad field and the allowed values
+ */
+export function resolveConfig<C extends object>(exp: Experiment<C>, input: Partial<C> = {}, variant?: string): C {
+  let base: Partial<C> = {};
+  if (variant !== undefined) {
+    const v = exp.variants[variant];
+    if (!v) throw new ConfigError('variant', `one of ${Object.keys(exp.variants).map((k) => JSON.stringify(k)).join(', ')}`, variant);
+    base = v;
+  }
+  const config = validateConfig(exp.schema, exp.defaults, { ...base, ...input });
+  exp.check?.(config);
+  return config;
+}
+
+/** Options of {@link createRunContext}. */
+export interface RunContextOptions {
+  /** Training engines in order of preference (default: `train()`'s default, autodiff). */
+  engines?: readonly Engine[];
+  /** Stop early. */
+  signal?: AbortSignal;
+  /** Where progress goes (default: nowhere). */
+  progress?: ProgressSink;
+}
+
+/**
+ * A run context that keeps checkpoints in memory: for running an experiment
+ * from code or in a browser, where there is no output folder to resume from.
+ */
+export function createRunContext(options: RunContextOptions = {}): RunContext {
+  const units = new Map<string, unknown>();
+  return {
+    progress: options.progress ?? { reset() {}, update() {}, log() {} },
+    signal: options.signal,
+    engines: options.engines,
+    async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
+      if (units.has(key)) return units.get(key) as T;
+      const value = await compute();
+      units.set(key, value);
+      return value;
+    },
+  };
+}
+
+export { adversarial, computation, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
+export type { AdversarialConfig } from './adversarial.js';
+export type { DynamicsConfig } from './dynamics.js';
+export type { GeometryConfig } from './geometry.js';
+export type { Intro2dConfig } from './intro-2d.js';
+export type { IntroConfig, IntroInstanceResult, IntroModelResult } from './intro.js';
+export type { L1Config, L1Point } from './l1.js';
+export type { NeuronConfig, NeuronModelResult } from './neurons.js';
+export type { NonuniformConfig } from './nonuniform.js';
+export type { PhaseCellResult, PhaseConfig } from './phase.js';
+export type { SaeConfig, SaePoint } from './sae.js';
+export {
+  asWeights,
+  paramInstance,
+  round9,
+  tailMeanLoss,
+  tensorFromNested,
+  trainSweep,
+  trainToyModels,
+  type SweepResult,
+  type TrainToyOptions,
+  type TrainedToyModels,
+} from './common.js';
+export type { Experiment, ExperimentOutput, ProgressSink, RunContext } from './types.js';
