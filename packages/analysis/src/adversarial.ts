@@ -1,3 +1,5 @@
+import { checkLength } from '@tms/data';
+import { checkBatchArguments } from './reconstruction.js';
 import { spectralNorm } from './linalg.js';
 import { REPRESENTED_THRESHOLD, featureNorms, interference } from './metrics.js';
 import { dims, type BatchedWeights } from './weights.js';
@@ -28,7 +30,7 @@ export function adversarialVulnerability(
   normThreshold = REPRESENTED_THRESHOLD,
 ): Vulnerability[] {
   const [I, n] = dims(W);
-  if (b.length !== I * n) throw new Error(`bias needs ${I * n} values, got ${b.length}`);
+  checkLength(b, I * n, 'b');
   const G = interference(W);
   const norms = featureNorms(W);
   return G.map((g, k) => {
@@ -83,11 +85,7 @@ export function featureAttack(
   inputs: ArrayLike<number>,
   relativeNorm = 0.1,
 ): FeatureAttack[] {
-  const [I, n] = dims(W);
-  if (b.length !== I * n) throw new Error(`bias needs ${I * n} values, got ${b.length}`);
-  if (importance.length !== n && importance.length !== I * n) throw new Error(`importance needs ${n} or ${I * n} values, got ${importance.length}`);
-  if (inputs.length % (I * n) !== 0) throw new Error(`inputs must be [${I}, batch, ${n}], got ${inputs.length} values`);
-  const B = inputs.length / (I * n);
+  const { I, n, B } = checkBatchArguments(W, b, importance, inputs, 'inputs');
   const G = interference(W);
   return G.map((g, k) => {
     const imp = Float64Array.from({ length: n }, (_, j) => importance[importance.length === n ? j : k * n + j]);

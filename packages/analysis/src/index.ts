@@ -26,8 +26,10 @@ export {
   type ExpectedLossOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
+export { hiddenActivations, reconstructionLoss } from './reconstruction.js';
 export {
   featureRecovery,
+  firingLatents,
   principalAxes,
   trainSparseAutoencoder,
   type FeatureRecovery,

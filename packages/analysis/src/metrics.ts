@@ -53,29 +53,31 @@ export function featureNorms(W: BatchedWeights): number[][] {
 }
 
 /**
+ * For each instance and feature: `‖W_i‖²` and `Σ_{j≠i} (Ŵ_i · W_j)²`, the
+ * projections of the other features on feature i's direction (null for a
+ * feature that is not represented). Both metrics below derive from it.
+ */
+function projectionSums(W: BatchedWeights): ({ norm2: number; others: number } | null)[][] {
+  const [I, n] = dims(W);
+  const G = gram(W);
+  return Array.from({ length: I }, (_, k) =>
+    Array.from({ length: n }, (_, i) => {
+      const nii = G[k][i][i];
+      if (nii <= 1e-20) return null;
+      let others = 0;
+      for (let j = 0; j < n; j++) if (j !== i) others += (G[k][i][j] * G[k][i][j]) / nii;
+      return { norm2: nii, others };
+    }),
+  );
+}
+
+/**
  * Superposition of each feature: `Σ_{j≠i} (Ŵ_i · W_j)²`, how much other features
  * project onto feature i's direction. 0 for a feature with a dedicated dimension
  * (and for features that are not represented).
  */
 export function superposition(W: BatchedWeights): number[][] {
-  const [I, n] = dims(W);
-  const G = gram(W);
-  const out: number[][] = [];
-  for (let k = 0; k < I; k++) {
-    const row: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const nii = G[k][i][i];
-      if (nii <= 1e-20) {
-        row.push(0);
-        continue;
-      }
-      let s = 0;
-      for (let j = 0; j < n; j++) if (j !== i) s += (G[k][i][j] * G[k][i][j]) / nii;
-      row.push(s);
-    }
-    out.push(row);
-  }
-  return out;
+  return projectionSums(W).map((row) => row.map((p) => (p ? p.others : 0)));
 }
 
 /**
@@ -84,24 +86,8 @@ export function superposition(W: BatchedWeights): number[][] {
  * an antipodal pair, 0 when not represented).
  */
 export function featureDimensionality(W: BatchedWeights): number[][] {
-  const [I, n] = dims(W);
-  const G = gram(W);
-  const out: number[][] = [];
-  for (let k = 0; k < I; k++) {
-    const row: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const nii = G[k][i][i];
-      if (nii <= 1e-20) {
-        row.push(0);
-        continue;
-      }
-      let s = 0;
-      for (let j = 0; j < n; j++) s += (G[k][i][j] * G[k][i][j]) / nii;
-      row.push(nii / s);
-    }
-    out.push(row);
-  }
-  return out;
+  // the j = i term of the sum is ‖W_i‖²
+  return projectionSums(W).map((row) => row.map((p) => (p ? p.norm2 / (p.norm2 + p.others) : 0)));
 }
 
 /** Which features are represented: `‖W_i‖ > threshold`, `[instances][features]`. */

@@ -1,4 +1,4 @@
-import { ConfigError, Rng, checkInt } from '@tms/data';
+import { ConfigError, Rng, ShapeError, adamStep, checkInt } from '@tms/data';
 import { symmetricEigen } from './linalg.js';
 
 /** Options of {@link trainSparseAutoencoder}. */
@@ -48,6 +48,28 @@ export interface SparseAutoencoder {
   steps: number;
   /** How many latents were re-initialised over training. */
   resampled: number;
+}
+
+/**
+ * Which latents of a trained autoencoder fire (f_q > 0) on at least one of the
+ * activation vectors: the complement of its dead latents on this data.
+ *
+ * @param activations - `[samples, inputDim]`, row-major
+ */
+export function firingLatents(sae: SparseAutoencoder, activations: ArrayLike<number>): boolean[] {
+  const m = sae.decoderBias.length;
+  if (activations.length % m !== 0) throw new ShapeError('activations', `[samples, ${m}] values (a multiple of ${m})`, activations.length);
+  const N = activations.length / m;
+  const fires = new Array<boolean>(sae.encoder.length).fill(false);
+  for (let s = 0; s < N; s++) {
+    for (let q = 0; q < sae.encoder.length; q++) {
+      if (fires[q]) continue;
+      let z = sae.encoderBias[q];
+      for (let j = 0; j < m; j++) z += sae.encoder[q][j] * (activations[s * m + j] - sae.decoderBias[j]);
+      if (z > 0) fires[q] = true;
+    }
+  }
+  return fires;
 }
 
 /**
@@ -107,9 +129,7 @@ export function trainSparseAutoencoder(
   const grad = new Float64Array(P);
   const mom = new Float64Array(P);
   const vel = new Float64Array(P);
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-  const eps = 1e-8;
+  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false };
   const h = new Float32Array(B * m);
   const u = new Float64Array(m);
   const z = new Float64Array(d);
@@ -212,14 +232,7 @@ export function trainSparseAutoencoder(
         }
       }
     }
-    // Adam
-    const c1 = 1 - beta1 ** step;
-    const c2 = 1 - beta2 ** step;
-    for (let i = 0; i < P; i++) {
-      mom[i] = beta1 * mom[i] + (1 - beta1) * grad[i];
-      vel[i] = beta2 * vel[i] + (1 - beta2) * grad[i] * grad[i];
-      theta[i] -= (lr * (mom[i] / c1)) / (Math.sqrt(vel[i] / c2) + eps);
-    }
+    adamStep(theta, mom, vel, grad, step, lr, adam);
     for (let k = 0; k < d; k++) {
       let norm = 0;
       for (let j = 0; j < m; j++) norm += theta[oD + k * m + j] ** 2;

@@ -1,3 +1,4 @@
+import { ShapeError, checkLength } from '@tms/data';
 import { classifyFeature, PHASES, type Phase, type TheoreticalPhase } from './phase.js';
 import { fromNested } from './weights.js';
 
@@ -59,8 +60,9 @@ export function expectedReluOutputLoss(
   options: ExpectedLossOptions = {},
 ): number {
   const n = W.length;
-  if (n > 5) throw new RangeError(`expectedReluOutputLoss: n = ${n} features; at most 5 are supported (cost grows as nodes^n)`);
-  if (b.length !== n || importance.length !== n) throw new RangeError('expectedReluOutputLoss: W, b and importance must have n rows');
+  if (n > 5) throw new ShapeError('W', 'at most 5 rows (features): the cost grows as nodes^n', n);
+  checkLength(b, n, 'b');
+  checkLength(importance, n, 'importance');
   const p = typeof density === 'number' ? new Array<number>(n).fill(density) : density;
   const m = W[0]?.length ?? 0;
   const quad = unitQuadrature(options.panels ?? 6);

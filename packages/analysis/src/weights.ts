@@ -1,3 +1,5 @@
+import { ConfigError, ShapeError, checkLength } from '@tms/data';
+
 /**
  * A batched weight array `W` of shape `[instances, features, hidden]`, row-major:
  * feature i of instance k has the embedding `W[k, i, :]` (a column of the paper's m×n W).
@@ -11,10 +13,10 @@ export interface BatchedWeights {
 /** Dimensions `[instances, features, hidden]` of a {@link BatchedWeights}, checked. */
 export function dims(W: BatchedWeights): [number, number, number] {
   if (!W || !W.shape || W.shape.length !== 3) {
-    throw new Error(`expected weights of shape [instances, features, hidden], got [${W?.shape ?? ''}]`);
+    throw new ShapeError('W', 'shape [instances, features, hidden]', W?.shape ?? W);
   }
   const [I, n, m] = W.shape as [number, number, number];
-  if (W.data.length !== I * n * m) throw new Error(`weights data has ${W.data.length} values, shape needs ${I * n * m}`);
+  checkLength(W.data, I * n * m, 'W.data');
   return [I, n, m];
 }
 
@@ -22,7 +24,7 @@ export function dims(W: BatchedWeights): [number, number, number] {
 export function instanceMatrix(W: BatchedWeights, instance: number): number[][] {
   const [I, n, m] = dims(W);
   if (!Number.isInteger(instance) || instance < 0 || instance >= I) {
-    throw new RangeError(`instance must be an integer in [0, ${I - 1}], got ${instance}`);
+    throw new ConfigError('instance', `an integer in [0, ${I - 1}]`, instance);
   }
   const out: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -41,9 +43,9 @@ export function fromNested(W: number[][][]): BatchedWeights {
   const data = new Float64Array(I * n * m);
   let k = 0;
   for (const inst of W) {
-    if (inst.length !== n) throw new Error('ragged weights: every instance needs the same number of features');
+    if (inst.length !== n) throw new ShapeError('W', `${n} features in every instance (not ragged)`, inst.length);
     for (const row of inst) {
-      if (row.length !== m) throw new Error('ragged weights: every feature needs the same number of hidden dims');
+      if (row.length !== m) throw new ShapeError('W', `${m} hidden dimensions in every feature (not ragged)`, row.length);
       for (const v of row) data[k++] = v;
     }
   }

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, ShapeError } from '@tms/data';
 import {
   dimensionsPerFeature,
   featureDimensionality,
   featureNorms,
   fromNested,
+  hiddenActivations,
+  reconstructionLoss,
   instanceMatrix,
   interference,
   representedCount,
@@ -80,8 +83,33 @@ describe('metrics on hand-built geometries', () => {
       [-1, 0],
       [0, 0.1],
     ]);
-    expect(() => instanceMatrix(W, 2)).toThrow(/instance must be an integer in \[0, 1\]/);
-    expect(() => featureNorms({ data: [1, 2, 3], shape: [1, 2, 2] })).toThrow(/shape needs 4/);
-    expect(() => featureNorms({ data: [1, 2], shape: [2] })).toThrow(/expected weights of shape/);
+    expect(() => instanceMatrix(W, 2)).toThrow(/"instance": got 2; allowed: an integer in \[0, 1\]/);
+    expect(() => instanceMatrix(W, 2)).toThrow(ConfigError);
+    expect(() => featureNorms({ data: [1, 2, 3], shape: [1, 2, 2] })).toThrow(/"W\.data": expected 4 values, got 3 values/);
+    expect(() => featureNorms({ data: [1, 2], shape: [2] })).toThrow(ShapeError);
+    expect(() => featureNorms({ data: [1, 2], shape: [2] })).toThrow(/"W": expected shape \[instances, features, hidden\], got \[2\]/);
+  });
+});
+
+describe('plain-array forward passes', () => {
+  it('hiddenActivations and reconstructionLoss match a direct evaluation', () => {
+    const W = [
+      [1, 0],
+      [0, 1],
+      [0.6, 0.8],
+    ];
+    const x = [1, 0, 0.5, 0, 0, 0];
+    const h = hiddenActivations(W, x);
+    expect(Array.from(h)).toEqual([1 + 0.3, 0.4, 0, 0].map((v) => Math.fround(v)));
+    // x' = ReLU(WᵀW x + b) for x = [1, 0, 0.5]: pre_j = W_j · h + b_j
+    const b = [-0.1, 0, 0.2];
+    const pre = W.map((w, j) => w[0] * 1.3 + w[1] * 0.4 + b[j]);
+    const imp = [1, 0.5, 0.25];
+    const want0 = (imp[0] * (1 - Math.max(0, pre[0])) ** 2 + imp[1] * (0 - Math.max(0, pre[1])) ** 2 + imp[2] * (0.5 - Math.max(0, pre[2])) ** 2) / 3;
+    // the all-zero sample reconstructs ReLU(b)
+    const want1 = (imp[0] * 0 + imp[1] * 0 + imp[2] * 0.2 ** 2) / 3;
+    const [loss] = reconstructionLoss(fromNested([W]), b, x, imp);
+    expect(loss).toBeCloseTo((want0 + want1) / 2, 12);
+    expect(() => reconstructionLoss(fromNested([W]), [0], x, imp)).toThrow(ShapeError);
   });
 });

@@ -38,8 +38,8 @@ describe('featureAttack (the paper analytic L2 attack)', () => {
 
   it('checks shapes', () => {
     const W = fromNested([[[1], [0]]]);
-    expect(() => featureAttack(W, [0], imp, inputs)).toThrow(/bias/);
-    expect(() => featureAttack(W, [0, 0], [1, 2, 3], inputs)).toThrow(/importance/);
-    expect(() => featureAttack(W, [0, 0], imp, [1, 2, 3])).toThrow(/inputs/);
+    expect(() => featureAttack(W, [0], imp, inputs)).toThrow(/invalid shape of "b": expected 2 values, got 1 values/);
+    expect(() => featureAttack(W, [0, 0], [1, 2, 3], inputs)).toThrow(/"importance": expected 2 values \(per feature\)/);
+    expect(() => featureAttack(W, [0, 0], imp, [1, 2, 3])).toThrow(/"inputs": expected \[1, batch, 2\]/);
   });
 });

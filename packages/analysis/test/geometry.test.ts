@@ -141,7 +141,7 @@ describe('neurons and vulnerability', () => {
     const pent = fromNested([polygon(5)]);
     const [p] = adversarialVulnerability(pent, [0, 0, 0, 0, 0]);
     expect(p.mean).toBeGreaterThan(1.3);
-    expect(() => adversarialVulnerability(pent, [0])).toThrow(/bias needs 5 values/);
+    expect(() => adversarialVulnerability(pent, [0])).toThrow(/invalid shape of "b": expected 5 values, got 1 values/);
   });
 });
 

@@ -14,8 +14,7 @@
  *
  * @packageDocumentation
  */
-import { selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
-import { checkOneOf } from '@tms/data';
+import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
 
 /** Backends this package can select, fastest first. */
 export const NODE_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -103,11 +102,8 @@ export function explainNativeError(pkg: string, error: unknown): string {
 }
 
 /** The candidate list for a preference, in the order they will be tried. */
-export function candidateOrder(prefer: 'auto' | NodeBackendName = 'auto', strict = false): NodeBackendName[] {
-  const p = checkOneOf(prefer, 'prefer', ['auto', ...NODE_BACKENDS] as const);
-  if (p === 'auto') return [...NODE_BACKENDS];
-  if (strict) return [p];
-  return NODE_BACKENDS.slice(NODE_BACKENDS.indexOf(p));
+export function nodeCandidateOrder(prefer: 'auto' | NodeBackendName = 'auto', strict = false): NodeBackendName[] {
+  return candidateOrder(NODE_BACKENDS, prefer, strict);
 }
 
 /**
@@ -118,7 +114,7 @@ export function candidateOrder(prefer: 'auto' | NodeBackendName = 'auto', strict
  */
 export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<NodeBackendInfo> {
   const importer = options.importer ?? ((s: string) => import(s));
-  const candidates: BackendCandidate[] = candidateOrder(options.prefer, options.strict).map((name) => {
+  const candidates: BackendCandidate[] = nodeCandidateOrder(options.prefer, options.strict).map((name) => {
     const pkg = PACKAGES[name];
     const native = name === 'tfjs-node-gpu' || name === 'tfjs-node';
     return {

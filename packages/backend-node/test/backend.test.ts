@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '@tms/core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { candidateOrder, classifyNativeError, explainNativeError, useNodeBackend } from '../src/index.js';
+import { nodeCandidateOrder as candidateOrder, classifyNativeError, explainNativeError, useNodeBackend } from '../src/index.js';
 
 const notFound = (pkg: string) =>
   Object.assign(new Error(`Cannot find package '${pkg}' imported from /x/index.js`), { code: 'ERR_MODULE_NOT_FOUND' });

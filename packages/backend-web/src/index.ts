@@ -15,8 +15,7 @@
  *
  * @packageDocumentation
  */
-import { selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
-import { checkOneOf } from '@tms/data';
+import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
 
 /** Backends this package can select, fastest first. */
 export const WEB_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -69,10 +68,7 @@ async function defaultImporter(name: WebBackendName, wasmPaths?: string): Promis
 
 /** The candidate list for a preference, in the order they will be tried. */
 export function webCandidateOrder(prefer: 'auto' | WebBackendName = 'auto', strict = false): WebBackendName[] {
-  const p = checkOneOf(prefer, 'prefer', ['auto', ...WEB_BACKENDS] as const);
-  if (p === 'auto') return [...WEB_BACKENDS];
-  if (strict) return [p];
-  return WEB_BACKENDS.slice(WEB_BACKENDS.indexOf(p));
+  return candidateOrder(WEB_BACKENDS, prefer, strict);
 }
 
 /**

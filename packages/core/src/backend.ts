@@ -1,4 +1,19 @@
+import { checkOneOf } from '@tms/data';
 import { tf } from './tf.js';
+
+/**
+ * The candidates to try for a preference, fastest first: all of `names` for
+ * `auto`; `prefer` and the slower ones after it; or only `prefer` when `strict`.
+ * Shared by `@tms/backend-node` and `@tms/backend-web`.
+ *
+ * @throws ConfigError when `prefer` is neither `auto` nor one of `names`
+ */
+export function candidateOrder<N extends string>(names: readonly N[], prefer: 'auto' | N = 'auto', strict = false): N[] {
+  const p = checkOneOf(prefer, 'prefer', ['auto', ...names] as const);
+  if (p === 'auto') return [...names];
+  if (strict) return [p as N];
+  return names.slice(names.indexOf(p as N));
+}
 
 /**
  * One backend to try: `load` makes it available (imports and registers it) and

@@ -47,5 +47,5 @@ export {
   type TrainResult,
 } from './train.js';
 export { chooseEngine, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
-export { selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
+export { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';

@@ -1,4 +1,4 @@
-import { ConfigError, Rng, WEIGHT_STREAM, checkInt, checkOneOf } from '@tms/data';
+import { ConfigError, Rng, ShapeError, WEIGHT_STREAM, checkInt, checkLength, checkOneOf } from '@tms/data';
 import { tf } from './tf.js';
 
 /** The model families of the paper. */
@@ -145,11 +145,11 @@ abstract class BaseModel implements ToyModel {
   setParams(values: Record<string, ParamArray | Float32Array>): void {
     for (const [name, value] of Object.entries(values)) {
       const v = this.params[name];
-      if (!v) throw new Error(`unknown parameter "${name}"; known: ${Object.keys(this.params).join(', ')}`);
-      const data = value instanceof Float32Array ? value : value.data;
-      if (data.length !== v.size) throw new Error(`parameter "${name}" needs ${v.size} values, got ${data.length}`);
+      if (!v) throw new ConfigError(`params.${name}`, `a parameter of this model: ${Object.keys(this.params).join(', ')}`, name);
+      const data = value instanceof Float32Array ? value : value?.data;
+      checkLength(data, v.size, name);
       if (!(value instanceof Float32Array) && value.shape.join(',') !== v.shape.join(',')) {
-        throw new Error(`parameter "${name}" has shape [${v.shape}], got [${value.shape}]`);
+        throw new ShapeError(name, `shape [${v.shape.join(', ')}]`, value.shape);
       }
       tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
     }

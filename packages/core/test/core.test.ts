@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, SparseFeatures, type BatchSource } from '@tms/data';
+import { ConfigError, Rng, ShapeError, SparseFeatures, type BatchSource } from '@tms/data';
 import {
   AdamOptimizer,
   MODEL_KINDS,
@@ -73,8 +73,11 @@ describe('models', () => {
     const W = new Float32Array(12).map((_, i) => i / 10);
     model.setParams({ W });
     expect(Array.from((await model.getParams()).W.data)).toEqual(Array.from(W));
-    expect(() => model.setParams({ W: new Float32Array(5) })).toThrow(/needs 12 values/);
-    expect(() => model.setParams({ nope: new Float32Array(5) })).toThrow(/unknown parameter "nope"/);
+    expect(() => model.setParams({ W: new Float32Array(5) })).toThrow(/invalid shape of "W": expected 12 values, got 5 values/);
+    expect(() => model.setParams({ W: new Float32Array(5) })).toThrow(ShapeError);
+    expect(() => model.setParams({ W: { data: new Float32Array(12), shape: [2, 2, 3] } })).toThrow(/"W": expected shape \[2, 3, 2\]/);
+    expect(() => model.setParams({ nope: new Float32Array(5) })).toThrow(/"params\.nope".*a parameter of this model: W, b/);
+    expect(() => model.setParams({ nope: new Float32Array(5) })).toThrow(ConfigError);
     model.dispose();
   });
 });

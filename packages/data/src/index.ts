@@ -29,3 +29,4 @@ export {
   type SparseFeaturesConfig,
 } from './features.js';
 export { describeField, validateConfig, type ConfigSchema, type FieldSpec } from './schema.js';
+export { adamStep, type AdamSettings } from './adam.js';

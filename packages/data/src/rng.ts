@@ -1,3 +1,5 @@
+import { ConfigError } from './spec.js';
+
 /**
  * Seeded pseudo-random numbers: xoshiro128** seeded through splitmix32.
  *
@@ -24,7 +26,7 @@ export class Rng {
    * @param stream - selects an independent sub-sequence for the same seed
    */
   constructor(seed: number, stream = 0) {
-    if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ConfigError('seed', 'a finite number (its low 32 bits are used)', seed);
     let x = (Math.trunc(seed) ^ Math.imul(Math.trunc(stream) + 1, 0x9e3779b9)) >>> 0;
     const next = () => {
       x = (x + 0x9e3779b9) >>> 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FiniteDataset, Rng, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
+import { ConfigError, FiniteDataset, Rng, ShapeError, checkLength, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
 
 describe('Rng', () => {
   it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
@@ -247,5 +247,17 @@ describe('per-instance streams', () => {
       const w = Array.from(whole.sample(16).data);
       expect([...a.sample(16).data, ...b.sample(16).data]).toEqual(w);
     }
+  });
+});
+
+describe('validation vocabulary', () => {
+  it('ConfigError and ShapeError name the field and print non-finite numbers as numbers', () => {
+    expect(new ConfigError('lr', 'a number in [0, 10]', NaN).message).toBe('invalid config field "lr": got NaN; allowed: a number in [0, 10]');
+    expect(new ConfigError('x', 'finite', -Infinity).message).toMatch(/got -Infinity/);
+    expect(() => checkLength(new Float32Array(3), 4, 'b')).toThrow(ShapeError);
+    expect(() => checkLength(new Float32Array(3), 4, 'b')).toThrow('invalid shape of "b": expected 4 values, got 3 values');
+    expect(() => checkLength(null as never, 4, 'b')).toThrow(/"b": expected 4 values, got null/);
+    expect(() => new Rng(NaN)).toThrow(ConfigError);
+    expect(() => new Rng('1' as never)).toThrow(/"seed"/);
   });
 });

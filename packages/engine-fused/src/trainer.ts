@@ -1,4 +1,4 @@
-import { ShapeError, checkLength, checkOneOf } from '@tms/data';
+import { ConfigError, ShapeError, adamStep, checkLength, checkOneOf, type AdamSettings } from '@tms/data';
 import type { ModelShape, OptimizerConfig, TiedLayout } from '@tms/core';
 import { FUSED_WASM_BASE64 } from './fused-wasm.generated.js';
 
@@ -91,7 +91,7 @@ export class FusedTiedTrainer {
   private memory: WebAssembly.Memory | null = null;
   private wasmGradients: GradientsFn | null = null;
   private layout: WasmLayout | null = null;
-  private readonly opt: Required<OptimizerConfig>;
+  private readonly adam: AdamSettings;
   private t = 0;
   private readonly mW: Float32Array;
   private readonly vW: Float32Array;
@@ -121,7 +121,7 @@ export class FusedTiedTrainer {
     this.importance = o.importance;
     const wantWasm = (o.kernel ?? 'auto') !== 'js';
     const module = wantWasm ? fusedWasmModule() : null;
-    if (o.kernel === 'wasm' && !module) throw new Error('the WebAssembly SIMD kernel is not available in this runtime');
+    if (o.kernel === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', o.kernel);
     this.kernel = module ? 'wasm' : 'js';
     if (module) {
       this.memory = new WebAssembly.Memory({ initial: 1 });
@@ -135,7 +135,8 @@ export class FusedTiedTrainer {
       this.Wjs = o.W;
       this.bjs = o.b;
     }
-    this.opt = o.optimizer;
+    const { beta1, beta2, epsilon, weightDecay, name } = o.optimizer;
+    this.adam = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
     this.mW = new Float32Array(I * n * m);
     this.vW = new Float32Array(I * n * m);
     this.mb = new Float32Array(I * n);
@@ -222,13 +223,13 @@ export class FusedTiedTrainer {
       for (let k = 0; k < this.instances; k++) {
         this.wasmInstanceGradients(k, xv, batchSize);
         const { gW, gb } = this.wasmScratch();
-        this.adam(k, lr, gW, gb);
+        this.adamUpdate(k, lr, gW, gb);
       }
       return;
     }
     for (let k = 0; k < this.instances; k++) {
       this.instanceGradients(k, x, batchSize);
-      this.adam(k, lr, this.gW, this.gb);
+      this.adamUpdate(k, lr, this.gW, this.gb);
     }
   }
 
@@ -419,37 +420,12 @@ export class FusedTiedTrainer {
     }
   }
 
-  private adam(k: number, lr: number, gW: Float64Array | Float32Array, gb: Float64Array | Float32Array): void {
+  private adamUpdate(k: number, lr: number, gW: Float64Array | Float32Array, gb: Float64Array | Float32Array): void {
     const n = this.features;
     const m = this.hidden;
-    this.update(this.W, this.mW, this.vW, gW, k * n * m, n * m, lr);
-    this.update(this.b, this.mb, this.vb, gb, k * n, n, lr);
+    adamStep(this.W, this.mW, this.vW, gW, this.t, lr, this.adam, k * n * m, n * m);
+    adamStep(this.b, this.mb, this.vb, gb, this.t, lr, this.adam, k * n, n);
   }
 
-  private update(
-    p: Float32Array,
-    mS: Float32Array,
-    vS: Float32Array,
-    g: Float64Array | Float32Array,
-    off: number,
-    len: number,
-    lr: number,
-  ): void {
-    const { beta1, beta2, epsilon, weightDecay, name } = this.opt;
-    const bc1 = 1 - Math.pow(beta1, this.t);
-    const bc2 = 1 - Math.pow(beta2, this.t);
-    const stepSize = lr / bc1;
-    const decay = name === 'adamw' ? 1 - lr * weightDecay : 1;
-    const l2 = name === 'adam' ? weightDecay : 0;
-    for (let i = 0; i < len; i++) {
-      const q = off + i;
-      const w = p[q];
-      const gi = g[i] + l2 * w;
-      const mi = beta1 * mS[q] + (1 - beta1) * gi;
-      const vi = beta2 * vS[q] + (1 - beta2) * gi * gi;
-      mS[q] = mi;
-      vS[q] = vi;
-      p[q] = w * decay - (stepSize * mi) / (Math.sqrt(vi / bc2) + epsilon);
-    }
-  }
+
 }

@@ -1,4 +1,4 @@
-import { createModel, train, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { createModel, train, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { SparseFeatures, geometricImportance, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
@@ -19,12 +19,8 @@ export function paramInstance(p: ParamArray, instance: number): number[] | numbe
   return out;
 }
 
-/** Settings for {@link trainToyModels}. */
-export interface TrainToyOptions {
-  kind: ModelKind;
-  instances: number;
-  features: number;
-  hidden: number;
+/** Settings for {@link trainToyModels}: the model's size (as `createModel` takes it), data and training. */
+export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' | 'features' | 'hidden'> {
   sparsity: PerFeature;
   importance: PerFeature;
   signed?: boolean;
@@ -39,7 +35,7 @@ export interface TrainToyOptions {
    * passes each chunk's start, so every instance's weights and data come from
    * streams keyed by (seed, global index) and the chunk size changes nothing.
    */
-  firstInstance?: number;
+  firstInstance?: ModelConfig['firstInstance'];
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
   sets?: FeatureSet[];

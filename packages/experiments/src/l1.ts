@@ -1,4 +1,4 @@
-import { dimensionsPerFeature, featureNorms, interference, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
+import { dimensionsPerFeature, featureNorms, reconstructionLoss, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '@tms/data';
@@ -88,7 +88,6 @@ export const l1: Experiment<L1Config> = {
       activationL1: c.lambdas,
     }, ctx, `${I} models, λ ∈ [${c.lambdas.join(', ')}]`);
     const W = asWeights(sweep.params.W);
-    const grams = interference(W);
     const bs = sweep.params.b as number[][];
     const norms = featureNorms(W);
     const sup = superposition(W);
@@ -97,25 +96,15 @@ export const l1: Experiment<L1Config> = {
     // reconstruction loss without the penalty, on fresh data
     const B = 8192;
     const x = new SparseFeatures({ instances: I, features: n, sparsity: c.sparsity, seed: deriveSeed(c.seed, 'held-out') }).sample(B).data;
+    const losses = reconstructionLoss(W, bs.flat(), x, importance);
     const points: L1Point[] = c.lambdas.map((lambda, k) => {
-      const G = grams[k];
-      let total = 0;
-      for (let s = 0; s < B; s++) {
-        const row = (k * B + s) * n;
-        for (let j = 0; j < n; j++) {
-          let h = bs[k][j];
-          for (let i = 0; i < n; i++) if (x[row + i] !== 0) h += G[j][i] * x[row + i];
-          const d = x[row + j] - Math.max(0, h);
-          total += importance[j] * d * d;
-        }
-      }
       const rep = norms[k].map((v, i) => [v, i] as const).filter(([v]) => v > REPRESENTED_THRESHOLD);
       return {
         lambda,
         represented: counts[k],
         featuresPerDimension: round9(1 / dpf[k]),
         meanSuperposition: round9(rep.length ? rep.reduce((a, [, i]) => a + sup[k][i], 0) / rep.length : 0),
-        reconstructionLoss: round9(total / (B * n)),
+        reconstructionLoss: round9(losses[k]),
       };
     });
     ctx.progress.log(

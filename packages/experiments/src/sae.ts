@@ -1,4 +1,4 @@
-import { featureNorms, featureRecovery, principalAxes, REPRESENTED_THRESHOLD, trainSparseAutoencoder } from '@tms/analysis';
+import { featureNorms, featureRecovery, firingLatents, hiddenActivations, principalAxes, REPRESENTED_THRESHOLD, trainSparseAutoencoder } from '@tms/analysis';
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import type { ConfigSchema } from '@tms/data';
@@ -108,14 +108,7 @@ export const sae: Experiment<SaeConfig> = {
       let xs = new Float32Array(0);
       const hidden = (B: number, out: Float32Array) => {
         if (xs.length < B * n) xs = new Float32Array(B * n);
-        const x = source.sample(B, xs).data;
-        for (let s = 0; s < B; s++) {
-          for (let j = 0; j < m; j++) out[s * m + j] = 0;
-          for (let i = 0; i < n; i++) {
-            const v = x[s * n + i];
-            if (v !== 0) for (let j = 0; j < m; j++) out[s * m + j] += v * W[i][j];
-          }
-        }
+        hiddenActivations(W, source.sample(B, xs).data, out.subarray(0, B * m));
       };
       const result = await ctx.checkpoint(`sae-${k}`, async () => {
         ctx.progress.reset(`autoencoder S=${S}`);
@@ -137,15 +130,7 @@ export const sae: Experiment<SaeConfig> = {
         const N = 20_000;
         const acts = new Float32Array(N * m);
         hidden(N, acts);
-        const fires = new Array<boolean>(c.dictionarySize).fill(false);
-        for (let s = 0; s < N; s++) {
-          for (let q = 0; q < c.dictionarySize; q++) {
-            if (fires[q]) continue;
-            let z = ae.encoderBias[q];
-            for (let j = 0; j < m; j++) z += ae.encoder[q][j] * (acts[s * m + j] - ae.decoderBias[j]);
-            if (z > 0) fires[q] = true;
-          }
-        }
+        const fires = firingLatents(ae, acts);
         return {
           decoder: ae.decoder.map((r) => r.map(round9)),
           axes: principalAxes(acts, m).map((r) => r.map(round9)),

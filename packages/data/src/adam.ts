@@ -1,0 +1,53 @@
+/** Settings of {@link adamStep}. */
+export interface AdamSettings {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Weight decay: added to the gradient (`adam`, like PyTorch's Adam) or decoupled (`adamw`). */
+  weightDecay: number;
+  /** `adamw`: p ← p·(1 − lr·wd) before the step; `adam`: g ← g + wd·p. */
+  decoupled: boolean;
+}
+
+/**
+ * One Adam/AdamW update of `length` parameters in place, on plain typed arrays:
+ * the one definition used by the fused training engine and the sparse
+ * autoencoder (`AdamOptimizer` in `@tms/core` is the tensor version).
+ *
+ * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr/(1−β₁ᵗ) · m / (√(v/(1−β₂ᵗ)) + ε)
+ *
+ * @param p - parameters, updated at `offset … offset + length − 1`
+ * @param m - first moments, same layout as `p`
+ * @param v - second moments, same layout as `p`
+ * @param g - gradients, read from index 0 (`g[i]` belongs to `p[offset + i]`)
+ * @param t - the step number, 1-based
+ * @param lr - the learning rate of this step
+ */
+export function adamStep(
+  p: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  g: ArrayLike<number>,
+  t: number,
+  lr: number,
+  s: AdamSettings,
+  offset = 0,
+  length = p.length - offset,
+): void {
+  const { beta1, beta2, epsilon } = s;
+  const bc1 = 1 - Math.pow(beta1, t);
+  const bc2 = 1 - Math.pow(beta2, t);
+  const stepSize = lr / bc1;
+  const decay = s.decoupled ? 1 - lr * s.weightDecay : 1;
+  const l2 = s.decoupled ? 0 : s.weightDecay;
+  for (let i = 0; i < length; i++) {
+    const q = offset + i;
+    const w = p[q];
+    const gi = g[i] + l2 * w;
+    const mi = beta1 * m[q] + (1 - beta1) * gi;
+    const vi = beta2 * v[q] + (1 - beta2) * gi * gi;
+    m[q] = mi;
+    v[q] = vi;
+    p[q] = w * decay - (stepSize * mi) / (Math.sqrt(vi / bc2) + epsilon);
+  }
+}
