@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, getExperiment, resolveConfig, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint } from '@tms/experiments';
+import { experiments, getExperiment, resolveConfig, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint, type ExperimentName } from '@tms/experiments';
 import { runExperiment } from '../src/index.js';
+import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
 async function quick(name: string): Promise<{ r: any; dir: string }> {
   const dir = join(await mkdtemp(join(tmpdir(), `tms-${name}-`)), 'out');
   const summary = await runExperiment(getExperiment(name)!, {}, { out: dir, variant: 'quick' });
+  // the headline claim, the same check the docs' live run makes in the browser
+  HEADLINE_CLAIMS[name as ExperimentName](getExperiment(name)!.headline!(summary.results));
   return { r: summary.results, dir };
 }
 

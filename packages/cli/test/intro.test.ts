@@ -3,7 +3,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { IntroModelResult } from '@tms/experiments';
+import { experiments, type IntroModelResult } from '@tms/experiments';
+import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 import { main } from '../src/index.js';
 
 function capture() {
@@ -42,6 +43,10 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
       expect(m.history.at(-1)!.step).toBe(2000);
     }
     expect(existsSync(join(dir, '.checkpoints'))).toBe(false);
+  });
+
+  it('meets its headline claim (the same check as the live run in the browser)', () => {
+    HEADLINE_CLAIMS.intro(experiments.intro.headline!(results as never));
   });
 
   it('the linear model represents exactly the 5 most important features at every sparsity', () => {

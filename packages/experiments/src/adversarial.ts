@@ -42,6 +42,10 @@ export const adversarial: Experiment<AdversarialConfig> = {
     logEvery: 100,
   },
   variants: { quick: { steps: 2000, lr: 1e-2, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999] }, paper: {} },
+  headline(r) {
+    const pts = (r as { points: { attackVulnerability: number }[] }).points;
+    return { denseAttackVulnerability: pts[0].attackVulnerability, sparsestAttackVulnerability: pts[pts.length - 1].attackVulnerability };
+  },
   async run(c, ctx) {
     const n = c.features;
     const sweep = await trainSparsitySweep(c, 'relu-output', ctx);

@@ -33,6 +33,9 @@ export const dynamics: Experiment<DynamicsConfig> = {
   schema,
   defaults: { features: 20, hidden: 8, sparsity: 0.9, snapshots: 80, steps: 20_000, batchSize: 1024, lr: 1e-3, seed: 0, logEvery: 10 },
   variants: { quick: { steps: 6000, lr: 3e-3, snapshots: 50 }, paper: {} },
+  headline(r) {
+    return { featuresJumping: (r as { featuresJumping: number }).featuresJumping };
+  },
   async run(c, ctx) {
     // log-spaced snapshot steps, rounded to multiples of logEvery
     const steps = new Set<number>();

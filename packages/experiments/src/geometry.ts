@@ -51,6 +51,10 @@ export const geometry: Experiment<GeometryConfig> = {
     quick: { features: 40, hidden: 10, densityPoints: 8, chunkSize: 8, steps: 3000, lr: 1e-2, batchSize: 512 },
     paper: { features: 400, hidden: 30, densityPoints: 30, chunkSize: 4, steps: 10_000, lr: 1e-3 },
   },
+  headline(r) {
+    const pts = (r as { points: { dimsPerFeature: number }[] }).points;
+    return { denseDimsPerFeature: pts[0].dimsPerFeature, sparsestDimsPerFeature: pts[pts.length - 1].dimsPerFeature };
+  },
   async run(c, ctx) {
     const n = c.features;
     const dens = logspace(1, c.densityMax, c.densityPoints);

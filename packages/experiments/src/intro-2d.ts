@@ -37,6 +37,15 @@ export const intro2d: Experiment<Intro2dConfig> = {
     logEvery: 100,
   },
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
+  headline(r) {
+    const inst = (r as { instances: { representedCount: number; polytopes: { name: string }[] }[] }).instances;
+    const last = inst[inst.length - 1];
+    return {
+      denseRepresented: inst[0].representedCount,
+      sparsestRepresented: last.representedCount,
+      sparsestPentagons: last.polytopes.filter((p) => p.name === 'pentagon').length,
+    };
+  },
   async run(c, ctx) {
     const n = c.features;
     const sweep = await trainSparsitySweep(c, 'relu-output', ctx);

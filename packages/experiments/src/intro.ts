@@ -113,6 +113,15 @@ export const intro: Experiment<IntroConfig> = {
     quick: { steps: 2000, lr: 1e-2 },
     paper: {},
   },
+  headline(r) {
+    const out: Record<string, number> = {};
+    for (const m of (r as { models: IntroModelResult[] }).models) {
+      const name = m.kind === 'relu-output' ? 'relu' : m.kind;
+      out[`${name}DenseRepresented`] = m.instances[0].metrics.representedCount;
+      out[`${name}SparsestRepresented`] = m.instances[m.instances.length - 1].metrics.representedCount;
+    }
+    return out;
+  },
   async run(config, ctx) {
     const I = config.sparsities.length;
     const n = config.features;

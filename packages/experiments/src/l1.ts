@@ -73,6 +73,10 @@ export const l1: Experiment<L1Config> = {
     quick: { steps: 2500, lr: 1e-2, batchSize: 512, lambdas: [0, 0.003, 0.01, 0.03] },
     paper: { features: 100, hidden: 20 },
   },
+  headline(r) {
+    const pts = (r as { points: L1Point[] }).points;
+    return { unpenalisedFeaturesPerDimension: pts[0].featuresPerDimension, strongestFeaturesPerDimension: pts[pts.length - 1].featuresPerDimension };
+  },
   async run(c, ctx) {
     const n = c.features;
     const I = c.lambdas.length;

@@ -59,6 +59,16 @@ function neuronExperiment(spec: {
     schema,
     defaults: spec.defaults,
     variants: { quick: spec.quick, paper: {} },
+    headline(r) {
+      const models = (r as { models: NeuronModelResult[] }).models;
+      return {
+        denseFeaturesUsed: models[0].featuresUsed,
+        sparseFeaturesUsedMax: Math.max(...models.slice(1).map((m) => m.featuresUsed)),
+        sparsestFeaturesUsed: models[models.length - 1].featuresUsed,
+        denseMonosemanticity: models[0].monosemanticity,
+        sparseMonosemanticityMin: Math.min(...models.slice(1).map((m) => m.monosemanticity)),
+      };
+    },
     async run(c, ctx) {
       const sweep = await trainSparsitySweep(c, spec.kind, ctx);
       const W = sweep.params[spec.weight] as number[][][];

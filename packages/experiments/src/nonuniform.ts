@@ -59,6 +59,13 @@ export const nonuniform: Experiment<NonuniformConfig> = {
     logEvery: 100,
   },
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
+  headline(r) {
+    const res = r as { correlated: { withinPairCosine: number[] }; anticorrelated: { withinPairCosine: number[] } };
+    return {
+      correlatedPairCosineMaxAbs: Math.max(...res.correlated.withinPairCosine.map(Math.abs)),
+      anticorrelatedPairCosineMax: Math.max(...res.anticorrelated.withinPairCosine),
+    };
+  },
   async run(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };

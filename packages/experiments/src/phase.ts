@@ -97,6 +97,12 @@ export const phase: Experiment<PhaseConfig> = {
     if (c.hidden >= c.features) throw new ConfigError('hidden', `an integer below features (${c.features}): a phase diagram needs more features than dimensions`, c.hidden);
     if (c.importanceMin > c.importanceMax) throw new ConfigError('importanceMin', `at most importanceMax (${c.importanceMax})`, c.importanceMin);
   },
+  headline(r) {
+    const agreement = (r as { agreement: number | null }).agreement;
+    const out: Record<string, number> = {};
+    if (agreement !== null) out.agreement = agreement;
+    return out;
+  },
   async run(c, ctx) {
     const n = c.features;
     const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);

@@ -91,6 +91,11 @@ export const sae: Experiment<SaeConfig> = {
     quick: { steps: 3000, lr: 5e-3, sparsities: [0, 0.9, 0.99, 0.999], saeSteps: 2500 },
     paper: { features: 40, hidden: 10, dictionarySize: 160, saeSteps: 8000 },
   },
+  headline(r) {
+    const pts = (r as { points: SaePoint[] }).points;
+    const last = pts[pts.length - 1];
+    return { sparsestRepresented: last.represented, sparsestRecoveredBySae: last.recoveredBySae, sparsestRecoveredByPca: last.recoveredByPca };
+  },
   async run(c, ctx) {
     const n = c.features;
     const m = c.hidden;

@@ -61,4 +61,10 @@ export interface Experiment<C extends object = Record<string, unknown>> {
   check?(config: C): void;
   /** Run it. */
   run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
+  /**
+   * The few numbers its paper claim rests on, from its `results` (e.g. intro:
+   * features represented by the dense and the sparsest ReLU-output model).
+   * The CLI test and the docs' live run assert the same ones.
+   */
+  headline?(results: Record<string, unknown>): Record<string, number>;
 }

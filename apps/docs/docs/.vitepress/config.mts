@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitepress';
+import { experiments } from '@tms/experiments';
 
 export default defineConfig({
   title: 'tms',
   description: 'Toy Models of Superposition in TypeScript — live demos that train in your browser',
   base: process.env.TMS_DOCS_BASE ?? '/',
+  // five feature directions in two dimensions: the paper's pentagon
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${process.env.TMS_DOCS_BASE ?? '/'}favicon.svg` }]],
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/getting-started' },
@@ -26,7 +29,7 @@ export default defineConfig({
         text: 'Experiments',
         items: [
           { text: 'Catalogue', link: '/experiments/' },
-          ...['intro', 'intro-2d', 'phase', 'geometry', 'nonuniform', 'dynamics', 'adversarial', 'computation', 'privileged', 'sae', 'l1'].map((e) => ({
+          ...Object.keys(experiments).map((e) => ({
             text: e,
             link: `/experiments/${e}`,
           })),
@@ -41,6 +44,8 @@ export default defineConfig({
   vite: {
     // tfjs and vega are large; keep them out of dependency pre-bundling noise
     build: { chunkSizeWarningLimit: 4000 },
+    // the experiment pages train in a module Web Worker (code-split like the page)
+    worker: { format: 'es' },
     ssr: { noExternal: [] },
   },
 });

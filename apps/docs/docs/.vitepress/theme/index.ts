@@ -1,10 +1,12 @@
 import DefaultTheme from 'vitepress/theme';
 import type { Theme } from 'vitepress';
+import ExperimentRun from './ExperimentRun.vue';
 import TmsDemo from './TmsDemo.vue';
 
 export default {
   extends: DefaultTheme,
   enhanceApp({ app }) {
     app.component('TmsDemo', TmsDemo);
+    app.component('ExperimentRun', ExperimentRun);
   },
 } satisfies Theme;

@@ -1,0 +1,55 @@
+// Web Worker of the experiment pages: runs an experiment of @tms/experiments off the
+// main thread, through the same code path as the CLI (resolveConfig → run), with the
+// fused engine for the tied models and autodiff on tfjs-wasm for the others.
+import { autodiffEngine } from '@tms/core';
+import { useWebBackend } from '@tms/backend-web';
+import { fusedEngine } from '@tms/engine-fused';
+import { createRunContext, getExperiment, resolveConfig } from '@tms/experiments';
+
+/** What the page asks for. */
+export interface WorkerRequest {
+  name: string;
+  variant: string;
+  input: Record<string, unknown>;
+  wasmPaths: string;
+}
+
+/** What the worker sends back. */
+export type WorkerMessage =
+  | { type: 'backend'; name: string; message: string }
+  | { type: 'progress'; label: string; done: number; total: number; extra?: string }
+  | { type: 'done'; results: Record<string, unknown>; figures: Record<string, unknown>; headline: Record<string, number>; seconds: number }
+  | { type: 'error'; message: string };
+
+const post = (m: WorkerMessage) => (self as unknown as Worker).postMessage(m);
+let label = '';
+
+self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
+  const { name, variant, input, wasmPaths } = e.data;
+  try {
+    const exp = getExperiment(name);
+    if (!exp) throw new Error(`unknown experiment ${name}`);
+    const config = resolveConfig(exp, input as never, variant);
+    const backend = await useWebBackend({ prefer: 'wasm', wasmPaths });
+    post({ type: 'backend', name: backend.name, message: backend.message });
+    const t0 = performance.now();
+    const ctx = createRunContext({
+      engines: [fusedEngine, autodiffEngine],
+      progress: {
+        reset: (l) => (label = l),
+        update: (done, total, extra) => post({ type: 'progress', label, done, total, extra }),
+        log: () => {},
+      },
+    });
+    const out = await exp.run(config, ctx);
+    post({
+      type: 'done',
+      results: out.results,
+      figures: out.figures,
+      headline: exp.headline?.(out.results as never) ?? {},
+      seconds: (performance.now() - t0) / 1000,
+    });
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
+};
