@@ -28,5 +28,5 @@ export {
   type FeatureSet,
   type SparseFeaturesConfig,
 } from './features.js';
-export { describeField, validateConfig, type ConfigSchema, type FieldSpec } from './schema.js';
+export { defaultsOf, describeField, validateConfig, type ConfigFromSchema, type ConfigSchema, type FieldSpec, type FieldValue } from './schema.js';
 export { adamStep, type AdamSettings } from './adam.js';

@@ -5,17 +5,61 @@
  */
 import { ConfigError, checkBoolean, checkInt, checkNumber, checkOneOf } from './spec.js';
 
-/** Schema of one config field: its type, bounds and a line of documentation. */
+/**
+ * Schema of one config field: its type, bounds, a line of documentation and
+ * its default. A schema whose fields all carry defaults is the one declaration
+ * of a config: {@link ConfigFromSchema} gives its type, {@link defaultsOf} its
+ * defaults.
+ */
 export type FieldSpec =
-  | { type: 'int'; min: number; max?: number; doc: string }
-  | { type: 'number'; min?: number; max?: number; doc: string }
-  | { type: 'boolean'; doc: string }
-  | { type: 'enum'; options: readonly string[]; doc: string }
-  | { type: 'numbers'; min?: number; max?: number; minLength?: number; doc: string }
-  | { type: 'enums'; options: readonly string[]; minLength?: number; doc: string };
+  | { type: 'int'; min: number; max?: number; doc: string; default?: number }
+  | { type: 'number'; min?: number; max?: number; doc: string; default?: number }
+  | { type: 'boolean'; doc: string; default?: boolean }
+  | { type: 'enum'; options: readonly string[]; doc: string; default?: string }
+  | { type: 'numbers'; min?: number; max?: number; minLength?: number; doc: string; default?: readonly number[] }
+  | { type: 'enums'; options: readonly string[]; minLength?: number; doc: string; default?: readonly string[] };
 
 /** A config schema: one {@link FieldSpec} per field. */
 export type ConfigSchema<C> = { [K in keyof C]: FieldSpec };
+
+/** The value type of a field: `int`/`number` → number, `enum` → the union of its options, … */
+export type FieldValue<F extends FieldSpec> = F extends { type: 'int' | 'number' }
+  ? number
+  : F extends { type: 'boolean' }
+    ? boolean
+    : F extends { type: 'enum'; options: readonly (infer O)[] }
+      ? O
+      : F extends { type: 'numbers' }
+        ? number[]
+        : F extends { type: 'enums'; options: readonly (infer O)[] }
+          ? O[]
+          : never;
+
+/**
+ * The config type a schema declares, e.g. `{ steps: { type: 'int', … } }` →
+ * `{ steps: number }` (field docs carry over to the properties).
+ *
+ * @example
+ * ```ts
+ * const schema = { steps: { type: 'int', min: 1, doc: 'training steps', default: 1000 } } as const;
+ * type Config = ConfigFromSchema<typeof schema>; // { steps: number }
+ * ```
+ */
+export type ConfigFromSchema<S extends Record<string, FieldSpec>> = { -readonly [K in keyof S]: FieldValue<S[K]> };
+
+/**
+ * The defaults a schema declares, as a config (arrays copied).
+ *
+ * @throws ConfigError naming a field that has no default
+ */
+export function defaultsOf<S extends Record<string, FieldSpec>>(schema: S): ConfigFromSchema<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema)) {
+    if (spec.default === undefined) throw new ConfigError(`${key}.default`, 'a default value in the schema', undefined);
+    out[key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  }
+  return out as ConfigFromSchema<S>;
+}
 
 /** Describe what a field accepts, for help text and error messages. */
 export function describeField(spec: FieldSpec): string {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, FiniteDataset, Rng, ShapeError, checkLength, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { ConfigError, defaultsOf, validateConfig, type ConfigFromSchema, FiniteDataset, Rng, ShapeError, checkLength, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
 
 describe('Rng', () => {
   it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
@@ -259,5 +259,28 @@ describe('validation vocabulary', () => {
     expect(() => checkLength(null as never, 4, 'b')).toThrow(/"b": expected 4 values, got null/);
     expect(() => new Rng(NaN)).toThrow(ConfigError);
     expect(() => new Rng('1' as never)).toThrow(/"seed"/);
+  });
+});
+
+describe('schemas declare each field once', () => {
+  it('infer the config type and the defaults from one declaration', () => {
+    const schema = {
+      steps: { type: 'int', min: 1, doc: 'training steps', default: 100 },
+      kinds: { type: 'enums', options: ['linear', 'relu'], doc: 'models', default: ['relu'] },
+      optimizer: { type: 'enum', options: ['adam', 'adamw'], doc: 'optimizer', default: 'adam' },
+      sparsities: { type: 'numbers', min: 0, max: 1, doc: 'S', default: [0, 0.9] },
+    } as const;
+    expectTypeOf<ConfigFromSchema<typeof schema>>().toEqualTypeOf<{
+      steps: number;
+      kinds: ('linear' | 'relu')[];
+      optimizer: 'adam' | 'adamw';
+      sparsities: number[];
+    }>();
+    const d = defaultsOf(schema);
+    expect(d).toEqual({ steps: 100, kinds: ['relu'], optimizer: 'adam', sparsities: [0, 0.9] });
+    d.sparsities.push(1); // a copy: the schema's default is untouched
+    expect(schema.sparsities.default).toEqual([0, 0.9]);
+    expect(validateConfig(schema, defaultsOf(schema), { steps: 5 })).toEqual({ ...defaultsOf(schema), steps: 5 });
+    expect(() => defaultsOf({ x: { type: 'int', min: 0, doc: 'x' } })).toThrow(/"x\.default"/);
   });
 });

@@ -1,14 +1,17 @@
 import { adversarialVulnerability, dimensionsPerFeature, featureAttack, representedCount } from '@tms/analysis';
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
-import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the adversarial-vulnerability experiment. */
-export type AdversarialConfig = SparsitySweepConfig;
+const schema = sparsitySweepSchema(
+  { features: [2, 1024], hidden: [1, 256] },
+  { features: 20, hidden: 5, importanceBase: 0.9, sparsities: [0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999] },
+);
 
-const schema: ConfigSchema<AdversarialConfig> = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 256] });
+/** Config of the adversarial-vulnerability experiment. */
+export type AdversarialConfig = ConfigFromSchema<typeof schema>;
 
 /**
  * Adversarial vulnerability vs sparsity (paper: "Relationship to Adversarial
@@ -30,17 +33,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
   title: 'Adversarial vulnerability grows with superposition',
   paperSection: 'Relationship to Adversarial Robustness',
   schema,
-  defaults: {
-    features: 20,
-    hidden: 5,
-    importanceBase: 0.9,
-    sparsities: [0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999],
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: { quick: { steps: 2000, lr: 1e-2, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999] }, paper: {} },
   headline(r) {
     const pts = (r as { points: { attackVulnerability: number }[] }).points;

@@ -1,5 +1,5 @@
 import { createModel, train, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { SparseFeatures, geometricImportance, type FeatureSet, type PerFeature } from '@tms/data';
+import { SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
 /** Round to 9 significant digits: exact for float32 values, and short in JSON. */
@@ -112,28 +112,31 @@ export function perInstance(values: number[], features: number): number[][] {
   return values.map((v) => new Array<number>(features).fill(v));
 }
 
-/** Common training fields of experiment configs. */
-export interface TrainingFields {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  logEvery: number;
+/** Defaults of the training fields: the paper's 10,000 steps of Adam at 1e-3 on batches of 1,024. */
+const TRAINING_DEFAULTS = { steps: 10_000, batchSize: 1024, lr: 1e-3, seed: 0, logEvery: 100 };
+
+/**
+ * The schema fields every training experiment has (steps, batch size, Adam's
+ * learning rate, seed, logging), with the paper's defaults unless overridden.
+ */
+export function trainingFields(defaults: Partial<typeof TRAINING_DEFAULTS> = {}) {
+  const d = { ...TRAINING_DEFAULTS, ...defaults };
+  return {
+    steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps', default: d.steps },
+    batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step', default: d.batchSize },
+    lr: { type: 'number', min: 0, max: 10, doc: 'learning rate (Adam)', default: d.lr },
+    seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)', default: d.seed },
+    logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps', default: d.logEvery },
+  } as const;
 }
+
+/** Common training fields of experiment configs. */
+export type TrainingFields = ConfigFromSchema<ReturnType<typeof trainingFields>>;
 
 /** An experiment's {@link TrainingFields} as {@link TrainToyOptions} fields: Adam at `lr`. */
 export function trainingOptions(c: TrainingFields): Pick<TrainToyOptions, 'steps' | 'batchSize' | 'optimizer' | 'seed' | 'logEvery'> {
   return { steps: c.steps, batchSize: c.batchSize, optimizer: { name: 'adam', lr: c.lr }, seed: c.seed, logEvery: c.logEvery };
 }
-
-/** Schema entries for {@link TrainingFields}. */
-export const trainingSchema = {
-  steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps' },
-  batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step' },
-  lr: { type: 'number', min: 0, max: 10, doc: 'learning rate (Adam)' },
-  seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)' },
-  logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps' },
-} as const;
 
 /** Nested `[instances][rows][cols]` copy of a batched parameter. */
 export function paramNested(p: ParamArray): number[][][] {
@@ -198,24 +201,27 @@ export function asWeights(W: number[][][] | number[][]): { data: Float64Array; s
   return { data: Float64Array.from(t.data), shape: t.shape };
 }
 
-/** Config of experiments that train one model per sparsity (intro-2d, adversarial, computation, privileged). */
-export interface SparsitySweepConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  importanceBase: number;
-  sparsities: number[];
-}
-
-/** Schema of a {@link SparsitySweepConfig}, with the bounds of n and m for the experiment. */
-export function sparsitySweepSchema(limits: { features: [number, number]; hidden: [number, number]; hiddenDoc?: string }) {
+/**
+ * Schema of the experiments that train one model per sparsity (intro-2d,
+ * adversarial, computation, privileged, sae, l1): the bounds of n and m and the
+ * experiment's defaults.
+ */
+export function sparsitySweepSchema(
+  limits: { features: [number, number]; hidden: [number, number]; hiddenDoc?: string },
+  defaults: { features: number; hidden: number; importanceBase: number; sparsities: readonly number[] } & Partial<TrainingFields>,
+) {
+  const { features, hidden, importanceBase, sparsities, ...training } = defaults;
   return {
-    features: { type: 'int', min: limits.features[0], max: limits.features[1], doc: 'number of features n' },
-    hidden: { type: 'int', min: limits.hidden[0], max: limits.hidden[1], doc: limits.hiddenDoc ?? 'hidden dimensions m' },
-    importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
-    sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S' },
-    ...trainingSchema,
+    features: { type: 'int', min: limits.features[0], max: limits.features[1], doc: 'number of features n', default: features },
+    hidden: { type: 'int', min: limits.hidden[0], max: limits.hidden[1], doc: limits.hiddenDoc ?? 'hidden dimensions m', default: hidden },
+    importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i', default: importanceBase },
+    sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model per sparsity S', default: sparsities },
+    ...trainingFields(training),
   } as const;
 }
+
+/** Config of the experiments that train one model per sparsity. */
+export type SparsitySweepConfig = ConfigFromSchema<ReturnType<typeof sparsitySweepSchema>>;
 
 /** Train one model of `kind` per sparsity of the config (checkpointed under the kind's name). */
 export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext): Promise<SweepResult> {

@@ -1,25 +1,21 @@
 import { STICKY_POINTS, featureDimensionality, featureNorms, stickyPlateaus } from '@tms/analysis';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the learning-dynamics experiment. */
-export interface DynamicsConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  sparsity: number;
-  /** Number of parameter snapshots, log-spaced over training. */
-  snapshots: number;
-}
 
-const schema: ConfigSchema<DynamicsConfig> = {
-  features: { type: 'int', min: 2, max: 1024, doc: 'features n (uniform importance)' },
-  hidden: { type: 'int', min: 1, max: 256, doc: 'hidden dimensions m' },
-  sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S' },
-  snapshots: { type: 'int', min: 2, max: 1000, doc: 'number of snapshots (log-spaced steps)' },
-  ...trainingSchema,
-};
+const schema = {
+  features: { type: 'int', min: 2, max: 1024, doc: 'features n (uniform importance)', default: 20 },
+  hidden: { type: 'int', min: 1, max: 256, doc: 'hidden dimensions m', default: 8 },
+  sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S', default: 0.9 },
+  /** Number of parameter snapshots, log-spaced over training. */
+  snapshots: { type: 'int', min: 2, max: 1000, doc: 'number of snapshots (log-spaced steps)', default: 80 },
+  ...trainingFields({ steps: 20_000, logEvery: 10 }),
+} as const;
+
+/** Config of the learning-dynamics experiment. */
+export type DynamicsConfig = ConfigFromSchema<typeof schema>;
 
 /**
  * Learning dynamics (paper: "Superposition and Learning Dynamics"): snapshots of
@@ -31,7 +27,7 @@ export const dynamics: Experiment<DynamicsConfig> = {
   title: 'Learning dynamics: feature dimensionality jumps between fractions during training',
   paperSection: 'Superposition and Learning Dynamics',
   schema,
-  defaults: { features: 20, hidden: 8, sparsity: 0.9, snapshots: 80, steps: 20_000, batchSize: 1024, lr: 1e-3, seed: 0, logEvery: 10 },
+  defaults: defaultsOf(schema),
   variants: { quick: { steps: 6000, lr: 3e-3, snapshots: 50 }, paper: {} },
   headline(r) {
     return { featuresJumping: (r as { featuresJumping: number }).featuresJumping };

@@ -1,28 +1,23 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the geometry experiment. */
-export interface GeometryConfig extends TrainingFields {
-  features: number;
-  hidden: number;
-  /** Points along 1/(1−S), log-spaced from 1 to densityMax. */
-  densityPoints: number;
-  densityMax: number;
-  /** Instances trained per checkpointed chunk. */
-  chunkSize: number;
-}
 
-const schema: ConfigSchema<GeometryConfig> = {
-  features: { type: 'int', min: 2, max: 4096, doc: 'features n (uniform importance)' },
-  hidden: { type: 'int', min: 1, max: 1024, doc: 'hidden dimensions m' },
-  densityPoints: { type: 'int', min: 2, max: 200, doc: 'points along 1/(1−S)' },
-  densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)' },
-  chunkSize: { type: 'int', min: 1, max: 1000, doc: 'instances per checkpointed training chunk' },
-  ...trainingSchema,
-};
+const schema = {
+  features: { type: 'int', min: 2, max: 4096, doc: 'features n (uniform importance)', default: 80 },
+  hidden: { type: 'int', min: 1, max: 1024, doc: 'hidden dimensions m', default: 16 },
+  /** Points along 1/(1−S), log-spaced from 1 to densityMax. */
+  densityPoints: { type: 'int', min: 2, max: 200, doc: 'points along 1/(1−S)', default: 12 },
+  densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)', default: 100 },
+  /** Instances trained per checkpointed chunk. */
+  chunkSize: { type: 'int', min: 1, max: 1000, doc: 'instances per checkpointed training chunk', default: 6 },
+  ...trainingFields({ steps: 5000, lr: 3e-3 }),
+} as const;
+
+/** Config of the geometry experiment. */
+export type GeometryConfig = ConfigFromSchema<typeof schema>;
 
 /**
  * Feature geometry (paper: "The Geometry of Superposition"): uniform-importance
@@ -35,18 +30,7 @@ export const geometry: Experiment<GeometryConfig> = {
   title: 'Dimensions per feature and feature dimensionality vs sparsity (uniform polytopes)',
   paperSection: 'The Geometry of Superposition (feature dimensionality, uniform polytopes)',
   schema,
-  defaults: {
-    features: 80,
-    hidden: 16,
-    densityPoints: 12,
-    densityMax: 100,
-    chunkSize: 6,
-    steps: 5000,
-    batchSize: 1024,
-    lr: 3e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: {
     quick: { features: 40, hidden: 10, densityPoints: 8, chunkSize: 8, steps: 3000, lr: 1e-2, batchSize: 512 },
     paper: { features: 400, hidden: 30, densityPoints: 30, chunkSize: 4, steps: 10_000, lr: 1e-3 },

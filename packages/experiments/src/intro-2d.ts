@@ -1,18 +1,17 @@
 import { featureNorms, detectPolytopes, representedCount, superposition, type FeatureGroup } from '@tms/analysis';
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the 2D superposition experiment. */
-export type Intro2dConfig = SparsitySweepConfig;
+const schema = sparsitySweepSchema(
+  { features: [2, 64], hidden: [2, 2], hiddenDoc: 'hidden dimensions m (2: the figure is drawn in the plane)' },
+  { features: 5, hidden: 2, importanceBase: 0.9, sparsities: [0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999] },
+);
 
-const schema: ConfigSchema<Intro2dConfig> = sparsitySweepSchema({
-  features: [2, 64],
-  hidden: [2, 2],
-  hiddenDoc: 'hidden dimensions m (2: the figure is drawn in the plane)',
-});
+/** Config of the 2D superposition experiment. */
+export type Intro2dConfig = ConfigFromSchema<typeof schema>;
 
 /**
  * Five features in two dimensions (paper: "Superposition as a phase change" /
@@ -25,17 +24,7 @@ export const intro2d: Experiment<Intro2dConfig> = {
   title: 'Five features in two dimensions: from 2 orthogonal features to a pentagon',
   paperSection: 'Demonstrating Superposition (2D feature directions, the pentagon)',
   schema,
-  defaults: {
-    features: 5,
-    hidden: 2,
-    importanceBase: 0.9,
-    sparsities: [0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999],
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   headline(r) {
     const inst = (r as { instances: { representedCount: number; polytopes: { name: string }[] }[] }).instances;

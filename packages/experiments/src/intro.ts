@@ -8,49 +8,35 @@ import {
   superposition,
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { paramInstance, round9, tensorFromNested, trainToyModels } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the intro experiment. */
-export interface IntroConfig {
-  /** Number of features n. */
-  features: number;
-  /** Hidden dimensions m. */
-  hidden: number;
-  /** Importance of feature i is `importanceBase^i`. */
-  importanceBase: number;
-  /** One model instance per sparsity S. */
-  sparsities: number[];
-  /** Model kinds to train (one row of the figure each). */
-  models: ModelKind[];
-  steps: number;
-  batchSize: number;
-  lr: number;
-  optimizer: 'adam' | 'adamw';
-  weightDecay: number;
-  schedule: 'constant' | 'linear' | 'cosine';
-  warmupSteps: number;
-  seed: number;
-  logEvery: number;
-}
 
-const schema: ConfigSchema<IntroConfig> = {
-  features: { type: 'int', min: 2, max: 4096, doc: 'number of features n' },
-  hidden: { type: 'int', min: 1, max: 4096, doc: 'hidden dimensions m' },
-  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i' },
-  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model instance per sparsity S (probability a feature is zero)' },
-  models: { type: 'enums', options: MODEL_KINDS.filter((k) => k !== 'abs'), doc: 'model kinds to train, one figure row each' },
-  steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps' },
-  batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step' },
-  lr: { type: 'number', min: 0, max: 10, doc: 'learning rate' },
-  optimizer: { type: 'enum', options: ['adam', 'adamw'], doc: 'optimizer' },
-  weightDecay: { type: 'number', min: 0, max: 10, doc: 'weight decay (decoupled for adamw)' },
-  schedule: { type: 'enum', options: ['constant', 'linear', 'cosine'], doc: 'learning-rate schedule' },
-  warmupSteps: { type: 'int', min: 0, doc: 'linear warm-up steps' },
-  seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)' },
-  logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps' },
-};
+const schema = {
+  /** Number of features n. */
+  features: { type: 'int', min: 2, max: 4096, doc: 'number of features n', default: 20 },
+  /** Hidden dimensions m. */
+  hidden: { type: 'int', min: 1, max: 4096, doc: 'hidden dimensions m', default: 5 },
+  /** Importance of feature i is `importanceBase^i`. */
+  importanceBase: { type: 'number', min: 0, max: 1, doc: 'importance of feature i is importanceBase^i', default: 0.7 },
+  /** One model instance per sparsity S. */
+  sparsities: { type: 'numbers', min: 0, max: 0.99999, doc: 'one model instance per sparsity S (probability a feature is zero)', default: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999] },
+  /** Model kinds to train (one row of the figure each). */
+  models: { type: 'enums', options: MODEL_KINDS.filter((k) => k !== 'abs'), doc: 'model kinds to train, one figure row each', default: ['linear', 'relu-output'] },
+  steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps', default: 10_000 },
+  batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step', default: 1024 },
+  lr: { type: 'number', min: 0, max: 10, doc: 'learning rate', default: 1e-3 },
+  optimizer: { type: 'enum', options: ['adam', 'adamw'], doc: 'optimizer', default: 'adam' },
+  weightDecay: { type: 'number', min: 0, max: 10, doc: 'weight decay (decoupled for adamw)', default: 0 },
+  schedule: { type: 'enum', options: ['constant', 'linear', 'cosine'], doc: 'learning-rate schedule', default: 'constant' },
+  warmupSteps: { type: 'int', min: 0, doc: 'linear warm-up steps', default: 0 },
+  seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)', default: 0 },
+  logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps', default: 100 },
+} as const;
+
+/** Config of the intro experiment. */
+export type IntroConfig = ConfigFromSchema<typeof schema>;
 
 const MODEL_TITLES: Record<string, string> = {
   linear: 'Linear model  x′ = WᵀWx + b',
@@ -93,22 +79,7 @@ export const intro: Experiment<IntroConfig> = {
   title: 'Superposition appears as features get sparse (n=20, m=5, importance 0.7^i)',
   paperSection: 'Demonstrating Superposition (figure "WᵀW and b for linear and ReLU output models")',
   schema,
-  defaults: {
-    features: 20,
-    hidden: 5,
-    importanceBase: 0.7,
-    sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999],
-    models: ['linear', 'relu-output'],
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    optimizer: 'adam',
-    weightDecay: 0,
-    schedule: 'constant',
-    warmupSteps: 0,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: {
     quick: { steps: 2000, lr: 1e-2 },
     paper: {},

@@ -1,31 +1,25 @@
 import { dimensionsPerFeature, featureNorms, reconstructionLoss, REPRESENTED_THRESHOLD, representedCount, superposition } from '@tms/analysis';
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the activation-L1 experiment. */
-export interface L1Config extends TrainingFields {
-  /** Number of features n. */
-  features: number;
-  /** Hidden dimensions m. */
-  hidden: number;
-  /** Importance of feature i is importanceBase^i. */
-  importanceBase: number;
-  /** Sparsity S of every feature (sparse enough for superposition without a penalty). */
-  sparsity: number;
-  /** One model per L1 coefficient λ. */
-  lambdas: number[];
-}
-
 // the sparsity-sweep fields (n, m, importance, training) with one sparsity instead of a sweep
-const { sparsities: _sweep, ...sweepFields } = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 256] });
-const schema: ConfigSchema<L1Config> = {
+const { sparsities: _sweep, ...sweepFields } = sparsitySweepSchema(
+  { features: [2, 1024], hidden: [1, 256] },
+  { features: 20, hidden: 5, importanceBase: 0.9, sparsities: [0.99] },
+);
+const schema = {
   ...sweepFields,
-  sparsity: { type: 'number', min: 0, max: 0.99999, doc: 'sparsity S of every feature' },
-  lambdas: { type: 'numbers', min: 0, max: 100, doc: 'one model per L1 coefficient λ on the hidden activations' },
-};
+  /** Sparsity S of every feature (sparse enough for superposition without a penalty). */
+  sparsity: { type: 'number', min: 0, max: 0.99999, doc: 'sparsity S of every feature', default: 0.99 },
+  /** One model per L1 coefficient λ. */
+  lambdas: { type: 'numbers', min: 0, max: 100, doc: 'one model per L1 coefficient λ on the hidden activations', default: [0, 0.001, 0.003, 0.01, 0.02, 0.03, 0.05] },
+} as const;
+
+/** Config of the activation-L1 experiment. */
+export type L1Config = ConfigFromSchema<typeof schema>;
 
 /** One λ of the experiment. */
 export interface L1Point {
@@ -57,18 +51,7 @@ export const l1: Experiment<L1Config> = {
   title: 'An L1 penalty on hidden activations removes superposition, at a cost in loss',
   paperSection: 'The Strategic Picture of Superposition (Approach 1)',
   schema,
-  defaults: {
-    features: 20,
-    hidden: 5,
-    importanceBase: 0.9,
-    sparsity: 0.99,
-    lambdas: [0, 0.001, 0.003, 0.01, 0.02, 0.03, 0.05],
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: {
     quick: { steps: 2500, lr: 1e-2, batchSize: 512, lambdas: [0, 0.003, 0.01, 0.03] },
     paper: { features: 100, hidden: 20 },

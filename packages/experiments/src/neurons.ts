@@ -1,13 +1,13 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
+import { defaultsOf } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config shared by the privileged-basis and computation experiments. */
 export type NeuronConfig = SparsitySweepConfig;
 
-const schema: ConfigSchema<NeuronConfig> = sparsitySweepSchema({ features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' });
+const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
 
 /** Summary of one model's neurons. */
 export interface NeuronModelResult {
@@ -48,16 +48,17 @@ function neuronExperiment(spec: {
   paperSection: string;
   kind: 'relu-hidden' | 'abs';
   weight: 'W' | 'W1';
-  defaults: NeuronConfig;
+  defaults: Parameters<typeof sparsitySweepSchema>[1];
   quick: Partial<NeuronConfig>;
   figureTitle: (c: NeuronConfig) => string;
 }): Experiment<NeuronConfig> {
+  const schema = sparsitySweepSchema(LIMITS, spec.defaults);
   return {
     name: spec.name,
     title: spec.title,
     paperSection: spec.paperSection,
     schema,
-    defaults: spec.defaults,
+    defaults: defaultsOf(schema),
     variants: { quick: spec.quick, paper: {} },
     headline(r) {
       const models = (r as { models: NeuronModelResult[] }).models;

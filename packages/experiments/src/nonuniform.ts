@@ -1,26 +1,23 @@
 import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the non-uniform superposition experiment. */
-export interface NonuniformConfig extends TrainingFields {
-  /** Sparsity of the features (all parts). */
-  sparsity: number;
-  /** Part 1: feature 0 is this many times denser than the other four (one model each). */
-  densityFactors: number[];
-  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
-  restarts: number;
-}
 
-const schema: ConfigSchema<NonuniformConfig> = {
-  sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S of the features' },
-  densityFactors: { type: 'numbers', min: 1, max: 1000, doc: 'part 1: how many times denser feature 0 is, one model each' },
-  restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept' },
-  ...trainingSchema,
-};
+const schema = {
+  /** Sparsity of the features (all parts). */
+  sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S of the features', default: 0.95 },
+  /** Part 1: feature 0 is this many times denser than the other four (one model each). */
+  densityFactors: { type: 'numbers', min: 1, max: 1000, doc: 'part 1: how many times denser feature 0 is, one model each', default: [1, 1.5, 2, 3, 5, 10] },
+  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
+  restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept', default: 4 },
+  ...trainingFields(),
+} as const;
+
+/** Config of the non-uniform superposition experiment. */
+export type NonuniformConfig = ConfigFromSchema<typeof schema>;
 
 const cosine = (a: number[], b: number[]) => {
   const d = a.reduce((s, x, i) => s + x * b[i], 0);
@@ -48,16 +45,7 @@ export const nonuniform: Experiment<NonuniformConfig> = {
   title: 'Non-uniform superposition: a denser feature, correlated and anticorrelated pairs (m=2)',
   paperSection: 'Non-Uniform Superposition (non-uniform sparsity, correlated and anticorrelated features)',
   schema,
-  defaults: {
-    sparsity: 0.95,
-    densityFactors: [1, 1.5, 2, 3, 5, 10],
-    restarts: 4,
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   headline(r) {
     const res = r as { correlated: { withinPairCosine: number[] }; anticorrelated: { withinPairCosine: number[] } };

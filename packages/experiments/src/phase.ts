@@ -1,41 +1,33 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
-import { ConfigError, type ConfigSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingSchema, trainingOptions, trainSweep, type TrainingFields } from './common.js';
+import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the phase-diagram experiment. */
-export interface PhaseConfig extends TrainingFields {
+
+const schema = {
   /** n: the last feature is the "extra" one; the others have importance 1. */
-  features: number;
+  features: { type: 'int', min: 2, max: 16, doc: 'features n (the last one is the extra feature)', default: 2 },
   /** m. */
-  hidden: number;
+  hidden: { type: 'int', min: 1, max: 15, doc: 'hidden dimensions m', default: 1 },
   /** Grid points along relative importance (log-spaced). */
-  importancePoints: number;
-  importanceMin: number;
-  importanceMax: number;
+  importancePoints: { type: 'int', min: 2, max: 100, doc: 'grid points along relative importance', default: 10 },
+  importanceMin: { type: 'number', min: 1e-6, max: 1e6, doc: 'smallest relative importance', default: 0.1 },
+  importanceMax: { type: 'number', min: 1e-6, max: 1e6, doc: 'largest relative importance', default: 10 },
   /** Grid points along feature density 1/(1−S) (log-spaced). */
-  densityPoints: number;
+  densityPoints: { type: 'int', min: 2, max: 100, doc: 'grid points along 1/(1−S)', default: 10 },
   /** Largest 1/(1−S) (the smallest is 1: dense features). */
-  densityMax: number;
+  densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)', default: 100 },
   /**
    * Independent restarts per cell; the lowest-loss one is classified (exact
    * expected loss for n ≤ 3, final training loss otherwise).
    */
-  restarts: number;
-}
+  restarts: { type: 'int', min: 1, max: 20, doc: 'restarts per cell (lowest loss kept)', default: 2 },
+  ...trainingFields({ steps: 5000, lr: 5e-3 }),
+} as const;
 
-const schema: ConfigSchema<PhaseConfig> = {
-  features: { type: 'int', min: 2, max: 16, doc: 'features n (the last one is the extra feature)' },
-  hidden: { type: 'int', min: 1, max: 15, doc: 'hidden dimensions m' },
-  importancePoints: { type: 'int', min: 2, max: 100, doc: 'grid points along relative importance' },
-  importanceMin: { type: 'number', min: 1e-6, max: 1e6, doc: 'smallest relative importance' },
-  importanceMax: { type: 'number', min: 1e-6, max: 1e6, doc: 'largest relative importance' },
-  densityPoints: { type: 'int', min: 2, max: 100, doc: 'grid points along 1/(1−S)' },
-  densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)' },
-  restarts: { type: 'int', min: 1, max: 20, doc: 'restarts per cell (lowest loss kept)' },
-  ...trainingSchema,
-};
+/** Config of the phase-diagram experiment. */
+export type PhaseConfig = ConfigFromSchema<typeof schema>;
 
 /** One cell of the phase diagram. */
 export interface PhaseCellResult {
@@ -71,21 +63,7 @@ export const phase: Experiment<PhaseConfig> = {
   title: 'Phase diagram: not represented / dedicated dimension / superposition (n=2, m=1; n=3, m=2)',
   paperSection: 'Superposition as a Phase Change',
   schema,
-  defaults: {
-    features: 2,
-    hidden: 1,
-    importancePoints: 10,
-    importanceMin: 0.1,
-    importanceMax: 10,
-    densityPoints: 10,
-    densityMax: 100,
-    restarts: 2,
-    steps: 5000,
-    batchSize: 1024,
-    lr: 5e-3,
-    seed: 0,
-    logEvery: 100,
-  },
+  defaults: defaultsOf(schema),
   variants: {
     // 4 restarts: with 2, one seed in four leaves 4 of 7 sparsest cells in a worse local minimum
     quick: { importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2 },

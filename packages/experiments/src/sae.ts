@@ -1,35 +1,31 @@
 import { featureNorms, featureRecovery, firingLatents, hiddenActivations, principalAxes, REPRESENTED_THRESHOLD, trainSparseAutoencoder } from '@tms/analysis';
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
-import type { ConfigSchema } from '@tms/data';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
 import type { Experiment } from './types.js';
 
-/** Config of the sparse-autoencoder feature-recovery experiment. */
-export interface SaeConfig extends SparsitySweepConfig {
+const schema = {
+  ...sparsitySweepSchema(
+    { features: [2, 256], hidden: [1, 64] },
+    { features: 20, hidden: 5, importanceBase: 0.9, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999] },
+  ),
   /** Latents of each sparse autoencoder. */
-  dictionarySize: number;
+  dictionarySize: { type: 'int', min: 1, max: 4096, doc: 'latents of each sparse autoencoder', default: 80 },
   /** L1 coefficient of the autoencoder. */
-  l1: number;
+  l1: { type: 'number', min: 0, max: 100, doc: 'L1 coefficient of the autoencoder', default: 0.3 },
   /** Adam steps of each autoencoder. */
-  saeSteps: number;
+  saeSteps: { type: 'int', min: 1, max: 1_000_000, doc: 'autoencoder training steps', default: 4000 },
   /** Activation vectors per autoencoder step. */
-  saeBatchSize: number;
+  saeBatchSize: { type: 'int', min: 1, max: 65_536, doc: 'activation vectors per autoencoder step', default: 512 },
   /** Adam learning rate of the autoencoders. */
-  saeLr: number;
+  saeLr: { type: 'number', min: 1e-7, max: 1, doc: 'autoencoder Adam learning rate', default: 3e-3 },
   /** A feature counts as recovered when a direction has cosine above this with it. */
-  threshold: number;
-}
+  threshold: { type: 'number', min: 0, max: 1, doc: 'cosine above which a feature counts as recovered', default: 0.9 },
+} as const;
 
-const schema: ConfigSchema<SaeConfig> = {
-  ...sparsitySweepSchema({ features: [2, 256], hidden: [1, 64] }),
-  dictionarySize: { type: 'int', min: 1, max: 4096, doc: 'latents of each sparse autoencoder' },
-  l1: { type: 'number', min: 0, max: 100, doc: 'L1 coefficient of the autoencoder' },
-  saeSteps: { type: 'int', min: 1, max: 1_000_000, doc: 'autoencoder training steps' },
-  saeBatchSize: { type: 'int', min: 1, max: 65_536, doc: 'activation vectors per autoencoder step' },
-  saeLr: { type: 'number', min: 1e-7, max: 1, doc: 'autoencoder Adam learning rate' },
-  threshold: { type: 'number', min: 0, max: 1, doc: 'cosine above which a feature counts as recovered' },
-};
+/** Config of the sparse-autoencoder feature-recovery experiment. */
+export type SaeConfig = ConfigFromSchema<typeof schema>;
 
 /** One sparsity of the experiment. */
 export interface SaePoint {
@@ -70,23 +66,7 @@ export const sae: Experiment<SaeConfig> = {
   title: 'Sparse autoencoders recover the features a model holds in superposition',
   paperSection: 'Beyond the paper: sparse dictionary learning',
   schema,
-  defaults: {
-    features: 20,
-    hidden: 5,
-    importanceBase: 0.9,
-    sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999],
-    steps: 10_000,
-    batchSize: 1024,
-    lr: 1e-3,
-    seed: 0,
-    logEvery: 100,
-    dictionarySize: 80,
-    l1: 0.3,
-    saeSteps: 4000,
-    saeBatchSize: 512,
-    saeLr: 3e-3,
-    threshold: 0.9,
-  },
+  defaults: defaultsOf(schema),
   variants: {
     quick: { steps: 3000, lr: 5e-3, sparsities: [0, 0.9, 0.99, 0.999], saeSteps: 2500 },
     paper: { features: 40, hidden: 10, dictionarySize: 160, saeSteps: 8000 },
