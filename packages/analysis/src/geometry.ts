@@ -96,7 +96,12 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
       const key = `${comp.length},${dimension}`;
       const meanD = comp.reduce((s, i) => s + D[k][i], 0) / comp.length;
       const target = dimension / comp.length;
-      const named = POLYTOPES[key];
+      // the vertices of a uniform polytope are centred: their unit vectors sum to 0 (two features
+      // pointing the same way have the Gram matrix of a digon, but are no antipodal pair)
+      const centroid = new Array<number>(m).fill(0);
+      for (const i of comp) U.get(i)!.forEach((x, h) => (centroid[h] += x));
+      const centred = comp.length === 1 || Math.hypot(...centroid) < 0.25;
+      const named = centred ? POLYTOPES[key] : undefined;
       groups.push({
         features: comp,
         dimension,

@@ -154,3 +154,16 @@ describe('sticky plateaus', async () => {
     expect(stickyPlateaus(D, norms, 0.02, 4)).toEqual([]);
   });
 });
+
+describe('detectPolytopes: only centred groups are named polytopes', () => {
+  it('two features pointing the same way are not a digon; an antipodal pair is', () => {
+    const same = fromNested([[[1, 0], [0.9, 0], [0, 1]]]);
+    const [g] = detectPolytopes(same);
+    const pair = g.find((x) => x.features.length === 2)!;
+    expect(pair.name).toBe('2 features in 1D');
+    expect(pair.uniform).toBe(false);
+    const anti = fromNested([[[1, 0], [-1, 0], [0, 1]]]);
+    const [h] = detectPolytopes(anti);
+    expect(h.find((x) => x.features.length === 2)).toMatchObject({ name: 'digon', uniform: true });
+  });
+});

@@ -1,3 +1,5 @@
+import { ConfigError } from '@tms/data';
+
 /**
  * Turn `--kebab-case value` pairs into a partial config. Values are parsed as
  * JSON when possible (`--steps 2000`, `--sparsities [0,0.9]`), else kept as strings.
@@ -10,7 +12,12 @@ export function parseOverrides(pairs: [string, string][]): Record<string, unknow
     try {
       value = JSON.parse(raw);
     } catch {
-      if (raw.includes(',')) value = raw.split(',').map((s) => (Number.isNaN(Number(s)) ? s : Number(s)));
+      if (raw.includes(',')) {
+        const items = raw.split(',').map((s) => s.trim());
+        // `--sparsities 0,` must not add a model with S = 0
+        if (items.some((s) => s === '')) throw new ConfigError(key, 'a comma-separated list without empty items', raw);
+        value = items.map((s) => (Number.isNaN(Number(s)) ? s : Number(s)));
+      }
     }
     out[key] = value;
   }

@@ -18,4 +18,4 @@ export { main, type CliIO } from './main.js';
 export { nodeEngines, runExperiment, type RunOptions, type RunSummary } from './runner.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';
-export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
+export { FolderLockedError, lockFolder, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';

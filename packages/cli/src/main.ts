@@ -4,10 +4,11 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField } from '@tms/data';
-import { experiments, getExperiment, resolveConfig } from '@tms/experiments';
+import { DivergenceError, experiments, getExperiment, resolveConfig } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
 import { runExperiment } from './runner.js';
+import { FolderLockedError } from './io.js';
 
 const USAGE = `tms — Toy Models of Superposition
 
@@ -67,9 +68,13 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof FolderLockedError) {
       io.err(`tms: ${e.message}`);
       return 2;
+    }
+    if (e instanceof DivergenceError) {
+      io.err(`tms: ${e.message}`);
+      return 3;
     }
     io.err(`tms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
@@ -103,25 +108,36 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   let backend = 'auto';
   let workers = availableParallelism();
   const pairs: [string, string][] = [];
+  const seen = new Set<string>();
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"; options start with --`);
     const [flag, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (seen.has(flag)) throw new UsageError(`--${flag} is given twice; give each option once`);
+    seen.add(flag);
     const takeValue = () => {
       if (inline !== undefined) return inline;
       const v = args[++i];
-      if (v === undefined) throw new UsageError(`--${flag} needs a value`);
+      // `--out --quiet` must not write into a folder called --quiet
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${flag} needs a value`);
       return v;
+    };
+    // switches: --resume, --resume=true or --resume=false
+    const takeSwitch = () => {
+      if (inline === undefined || inline === 'true') return true;
+      if (inline === 'false') return false;
+      throw new ConfigError(flag, 'no value, "true" or "false"', inline);
     };
     switch (flag) {
       case 'resume':
-        resume = true;
+        resume = takeSwitch();
         break;
       case 'quiet':
-        quiet = true;
+        quiet = takeSwitch();
         break;
       case 'out':
         out = takeValue();
+        if (out.trim() === '') throw new ConfigError('out', 'a folder path (not empty)', out);
         break;
       case 'variant':
         variant = takeValue();
@@ -141,13 +157,24 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   }
   let fileConfig: Record<string, unknown> = {};
   if (configFile) {
+    let parsed: unknown;
     try {
-      fileConfig = JSON.parse(await readFile(configFile, 'utf8'));
+      parsed = JSON.parse(await readFile(configFile, 'utf8'));
     } catch (e) {
       throw new UsageError(`cannot read --config ${configFile}: ${(e as Error).message}`);
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new ConfigError('config', `a JSON object of config fields in ${configFile}`, parsed);
+    }
+    fileConfig = parsed as Record<string, unknown>;
   }
-  const input = { ...fileConfig, ...parseOverrides(pairs) };
+  const overrides = parseOverrides(pairs);
+  // a single value for a list field is a list of one (`--models relu-output`)
+  for (const [key, value] of Object.entries(overrides)) {
+    const spec = (exp.schema as Record<string, { type: string } | undefined>)[key];
+    if (spec && (spec.type === 'numbers' || spec.type === 'enums') && !Array.isArray(value)) overrides[key] = [value];
+  }
+  const input = { ...fileConfig, ...overrides };
   // Validate everything before choosing a backend or touching the disk.
   resolveConfig(exp, input, variant);
   const prefer = checkOneOf(backend, 'backend', ['auto', ...NODE_BACKENDS] as const);

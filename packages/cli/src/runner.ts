@@ -7,7 +7,7 @@ import { ConfigError } from '@tms/data';
 import { resolveConfig, type Experiment, type ProgressSink, type RunContext } from '@tms/experiments';
 import { renderSvg } from '@tms/viz';
 import { configHash } from './config.js';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { lockFolder, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -61,6 +61,16 @@ export async function runExperiment<C extends object>(
   options: RunOptions,
 ): Promise<RunSummary> {
   const config = resolveConfig(exp, input, options.variant);
+  // one run per output folder: a second one stops here, before writing anything
+  const release = await lockFolder(options.out, (m) => (options.progress ?? silent).log(m));
+  try {
+    return await runLocked(exp, config, options);
+  } finally {
+    await release();
+  }
+}
+
+async function runLocked<C extends object>(exp: Experiment<C>, config: C, options: RunOptions): Promise<RunSummary> {
   const hash = configHash({ experiment: exp.name, config });
   const ckptDir = join(options.out, '.checkpoints');
   const manifestPath = join(ckptDir, 'manifest.json');

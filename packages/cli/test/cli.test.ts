@@ -29,6 +29,11 @@ describe('config validation', () => {
     [['--variant', 'huge'], /"variant": got "huge"; allowed: one of "quick", "paper"/],
     [['--workers', '0'], /"workers": got 0; allowed: an integer in \[1, 256\]/],
     [['--backend', 'cuda'], /"backend": got "cuda"; allowed: one of "auto", "tfjs-node-gpu"/],
+    // argv that used to change the run silently
+    [['--sparsities', '0,'], /"sparsities": got "0,"; allowed: a comma-separated list without empty items/],
+    [['--resume=maybe'], /"resume": got "maybe"; allowed: no value, "true" or "false"/],
+    [['--steps', '5', '--steps', '6'], /--steps is given twice/],
+    [['--variant'], /--variant needs a value/],
   ];
   for (const [args, pattern] of cases) {
     it(`rejects ${args.join(' ')} with exit 2, naming the field, writing nothing`, async () => {
@@ -52,6 +57,66 @@ describe('config validation', () => {
       expect(c.err.join('\n')).toMatch(pattern);
       expect(existsSync(dir)).toBe(false);
     }
+  });
+
+  it('never takes an option for a value, nor an empty or non-object config', async () => {
+    const cwd = process.cwd();
+    const c = capture();
+    expect(await main(['run', 'intro', '--out', '--quiet'], c.io)).toBe(2);
+    expect(c.err.join('\n')).toMatch(/--out needs a value/);
+    expect(existsSync(join(cwd, '--quiet'))).toBe(false);
+    expect(await main(['run', 'intro', '--out', ''], c.io)).toBe(2);
+    expect(c.err.join('\n')).toMatch(/"out": got ""; allowed: a folder path/);
+    for (const content of ['null', '42', '[1]']) {
+      const dir = await freshDir();
+      const file = join(dir, '..', 'cfg.json');
+      await writeFile(file, content);
+      const d = capture();
+      expect(await main(['run', 'intro', '--config', file, '--out', dir], d.io)).toBe(2);
+      expect(d.err.join('\n')).toMatch(/"config": got .*; allowed: a JSON object of config fields/);
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
+
+  it('reads a single value for a list field as a list of one (--models relu-output), and --resume=false as no resume', async () => {
+    const dir = await freshDir();
+    const c = capture();
+    const args = ['--models', 'relu-output', '--sparsities', '0.9', '--steps', '2', '--log-every', '1', '--resume=false', '--quiet', '--workers', '1'];
+    expect(await main(['run', 'intro', '--out', dir, ...args], c.io)).toBe(0);
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+    expect(results.config.models).toEqual(['relu-output']);
+    expect(results.config.sparsities).toEqual([0.9]);
+  });
+
+  it('stops a diverging run with exit code 3, naming the step, the instance and the likely cause, writing no results', async () => {
+    const dir = await freshDir();
+    const c = capture();
+    const args = ['--optimizer', 'adamw', '--weight-decay', '10', '--lr', '10', '--steps', '40', '--log-every', '10', '--models', 'relu-output', '--workers', '1', '--quiet'];
+    expect(await main(['run', 'intro', '--out', dir, ...args], c.io)).toBe(3);
+    expect(c.err.join('\n')).toMatch(/training diverged at step \d+ \(instance \d+.*\); the likely cause is a learning rate \(10\) too large .* or the weight decay \(10\)/);
+    expect(existsSync(join(dir, 'results.json'))).toBe(false);
+    expect(existsSync(join(dir, 'weights.safetensors'))).toBe(false);
+  });
+
+  it('owns its output folder: a second run into a held folder exits 2 naming the holder; a stale lock is taken over', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = await freshDir();
+    // held by a live process (this one)
+    await writeFile(`${dir}.lock`, `${process.pid}\n`);
+    const c = capture();
+    const args = ['--models', 'relu-output', '--sparsities', '0', '--steps', '2', '--log-every', '1', '--workers', '1', '--quiet'];
+    expect(await main(['run', 'intro', '--out', dir, ...args], c.io)).toBe(2);
+    expect(c.err.join('\n')).toMatch(new RegExp(`in use by another run \\(pid ${process.pid}, lock .*\\.lock\\)`));
+    expect(existsSync(dir)).toBe(false);
+    // left by a process that has exited: taken over with a notice, and released at the end
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(`${dir}.lock`, `${dead}\n`);
+    const logs: string[] = [];
+    const progress = { reset() {}, update() {}, log: (m: string) => void logs.push(m) };
+    await runExperiment(experiments.intro, { models: ['relu-output'], sparsities: [0], steps: 2, logEvery: 1 }, { out: dir, progress });
+    expect(logs.join('\n')).toMatch(new RegExp(`taking over the stale lock .*\\(pid ${dead} is not running\\)`));
+    expect(existsSync(join(dir, 'results.json'))).toBe(true);
+    expect(existsSync(`${dir}.lock`)).toBe(false);
   });
 
   it('rejects unknown experiments and commands', async () => {

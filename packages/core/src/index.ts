@@ -48,4 +48,4 @@ export {
 } from './train.js';
 export { chooseEngine, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 export { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
-export { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+export { SafetensorsError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';

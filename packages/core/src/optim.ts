@@ -20,9 +20,17 @@ export interface OptimizerConfig {
   weightDecay?: number;
 }
 
+/** Refuse fields a config does not have (a typo would otherwise be ignored). */
+function checkKnownKeys(c: object, prefix: string, known: string[]): void {
+  for (const key of Object.keys(c)) {
+    if (!known.includes(key)) throw new ConfigError(`${prefix}.${key}`, `a known field: ${known.join(', ')}`, (c as Record<string, unknown>)[key]);
+  }
+}
+
 /** Validate an optimizer config and fill defaults. */
 export function validateOptimizerConfig(c: OptimizerConfig, prefix = 'optimizer'): Required<OptimizerConfig> {
   if (c == null || typeof c !== 'object') throw new ConfigError(prefix, 'an object like {"name": "adam"}', c);
+  checkKnownKeys(c, prefix, ['name', 'lr', 'beta1', 'beta2', 'epsilon', 'weightDecay']);
   const name = checkOneOf(c.name, `${prefix}.name`, OPTIMIZERS);
   return {
     name,
@@ -136,6 +144,7 @@ const validated = new WeakSet<object>();
 export function validateScheduleConfig(c: ScheduleConfig, prefix = 'schedule'): Required<ScheduleConfig> {
   if (c == null || typeof c !== 'object') throw new ConfigError(prefix, 'an object like {"name": "constant"}', c);
   if (validated.has(c)) return c as Required<ScheduleConfig>;
+  checkKnownKeys(c, prefix, ['name', 'warmupSteps', 'finalFraction']);
   const out: Required<ScheduleConfig> = {
     name: checkOneOf(c.name, `${prefix}.name`, SCHEDULES),
     warmupSteps: c.warmupSteps === undefined ? 0 : checkInt(c.warmupSteps, `${prefix}.warmupSteps`, 0),

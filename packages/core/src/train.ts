@@ -154,6 +154,9 @@ export function resolveTrainPlan(options: Omit<TrainOptions, 'onProgress' | 'sig
   if (data == null || typeof data !== 'object' || typeof data.sample !== 'function') {
     throw new ConfigError('data', 'a BatchSource (an object with instances, features and sample())', data);
   }
+  if (Object.values(model.params ?? {}).some((v) => v == null || v.isDisposed)) {
+    throw new ConfigError('model', 'a model whose parameters are not disposed (create a new one after dispose())', model.config?.kind);
+  }
   const { instances: I, features: n } = model.config;
   if (data.instances !== I || data.features !== n) {
     throw new ConfigError(

@@ -9,6 +9,7 @@ import {
   tf,
   train,
   validateModelConfig,
+  validateOptimizerConfig,
 } from '../src/index.js';
 import { referenceLoss } from './reference.js';
 
@@ -197,6 +198,11 @@ describe('optimizers', () => {
     expect(Math.abs(a[2] - w[2])).toBeGreaterThan(1e-3);
   });
 
+  it('rejects unknown optimizer and schedule fields instead of ignoring them', () => {
+    expect(() => validateOptimizerConfig({ name: 'adamw', weight_decay: 0.1 } as never)).toThrow(/"optimizer\.weight_decay".*a known field: name, lr, beta1, beta2, epsilon, weightDecay/);
+    expect(() => learningRateAt({ name: 'cosine', warmup: 10 } as never, 1e-3, 0, 10)).toThrow(/"schedule\.warmup"/);
+  });
+
   it('rejects bad optimizer configs', () => {
     expect(() => new AdamOptimizer({ name: 'sgd' as never })).toThrow(/"optimizer\.name".*"adam", "adamw"/);
     expect(() => new AdamOptimizer({ name: 'adam', lr: -1 })).toThrow(/"optimizer\.lr"/);
@@ -334,6 +340,51 @@ describe('safetensors', () => {
     expect(back.metadata).toEqual({ experiment: 'intro' });
     expect(Array.from(back.tensors['relu.W'].data)).toEqual(Array.from(W.data));
     expect(back.tensors['relu.b'].shape).toEqual([1, 2]);
-    expect(() => encodeSafetensors({ x: { data: new Float32Array(3), shape: [2, 2] } })).toThrow(/needs 4 values/);
+    expect(() => encodeSafetensors({ x: { data: new Float32Array(3), shape: [2, 2] } })).toThrow(/"x": expected 4 values for shape \[2, 2\], got 3 values/);
+  });
+
+  it('writes what it is given or refuses: the reserved name, Float64 data, bad shapes; aligns after non-ASCII names', async () => {
+    const { encodeSafetensors, decodeSafetensors } = await import('../src/index.js');
+    const t = { data: new Float32Array([1, 2]), shape: [2] };
+    expect(() => encodeSafetensors({ __metadata__: t })).toThrow(/"tensors\.__metadata__"/);
+    expect(() => encodeSafetensors({ x: { data: new Float64Array([1, 2]) as never, shape: [2] } })).toThrow(/"tensors\.x\.data": got "Float64Array"; allowed: a Float32Array/);
+    expect(() => encodeSafetensors({ x: { data: new Float32Array(0), shape: [-1, 0] } })).toThrow(ShapeError);
+    expect(() => encodeSafetensors({ x: t }, { n: 3 as never })).toThrow(/"metadata\.n"/);
+    // multi-byte names: the header is padded in bytes, so the data stay 8-byte aligned and readable
+    const bytes = encodeSafetensors({ 'Wᵢ·φ': t, 'β': { data: new Float32Array([3]), shape: [1] } });
+    expect((8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))) % 8).toBe(0);
+    const back = decodeSafetensors(bytes);
+    expect(Array.from(back.tensors['Wᵢ·φ'].data)).toEqual([1, 2]);
+    expect(Array.from(back.tensors['β'].data)).toEqual([3]);
+  });
+
+  it('refuses malformed files, saying what is wrong', async () => {
+    const { SafetensorsError, decodeSafetensors } = await import('../src/index.js');
+    const file = (header: unknown, dataBytes = 8) => {
+      const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+      const out = new Uint8Array(8 + json.length + dataBytes);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    const ok = { x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+    expect(decodeSafetensors(file(ok)).tensors.x.shape).toEqual([2]);
+    const cases: [Uint8Array, RegExp][] = [
+      [new Uint8Array(4), /shorter than the 8-byte header length/],
+      [file(ok).subarray(0, 12), /header length \d+ exceeds/],
+      [file('{"x": '), /not JSON/],
+      [file([1, 2]), /not a JSON object/],
+      [file({ x: { ...ok.x, dtype: 'F64' } }), /dtype "F64"/],
+      [file({ x: { ...ok.x, shape: [-2] } }), /shape \[-2\], not a list of integers/],
+      [file({ x: { ...ok.x, shape: [3] } }), /has 8 bytes; its shape \[3\] needs 12/],
+      [file({ x: { ...ok.x, data_offsets: [0, 6] } }, 8), /has 6 bytes/],
+      [file({ x: { ...ok.x, data_offsets: [0, 16] } }), /outside the 8 data bytes/],
+      [file({ x: ok.x, y: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), /"x" and "y" overlap/],
+      [file({ __metadata__: { a: 1 }, ...ok }), /__metadata__ is not an object of strings/],
+    ];
+    for (const [bytes, pattern] of cases) {
+      expect(() => decodeSafetensors(bytes)).toThrow(SafetensorsError);
+      expect(() => decodeSafetensors(bytes)).toThrow(pattern);
+    }
   });
 });

@@ -139,5 +139,7 @@ describe('train() input validation', () => {
     await expect(train({ model, data, steps: 1, engines: ['fused'] as never })).rejects.toThrow(/"engines"/);
     expect(await train({ model, data, steps: 0 })).toMatchObject({ steps: 0, finalLoss: [], history: [], diverged: [] });
     model.dispose();
+    // a disposed model does not "train"
+    await expect(train({ model, data, steps: 1 })).rejects.toThrow(/"model".*not disposed/);
   });
 });

@@ -100,6 +100,22 @@ export class SparseFeatures implements BatchSource {
     this.probability = resolveProbability(config, this.instances, this.features);
     this.setOf = new Int32Array(this.features).fill(-1);
     this.sets = validateSets(config.sets ?? [], this.features, this.setOf);
+    // an anticorrelated set fires with probability k·p (then picks one of its k features): it must be ≤ 1
+    this.sets.forEach((set, s) => {
+      if (set.mode !== 'anticorrelated') return;
+      const k = set.features.length;
+      for (let i = 0; i < this.instances; i++) {
+        const p = this.probability[i * this.features + set.features[0]];
+        // (probabilities are stored as float32: 1/3 rounds up)
+        if (k * p > 1 + 1e-6) {
+          throw new ConfigError(
+            `sets[${s}]`,
+            `an anticorrelated set whose ${k} features are each present with probability ≤ 1/${k} (at most one of them is present at a time)`,
+            `probability ${p} in instance ${i}, so k·p = ${k * p}`,
+          );
+        }
+      }
+    });
     this.firstInstance = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
     this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.seed, 1 + this.firstInstance + i));
     this.commonP = new Float64Array(this.instances).map((_, i) => {

@@ -284,3 +284,16 @@ describe('schemas declare each field once', () => {
     expect(() => defaultsOf({ x: { type: 'int', min: 0, doc: 'x' } })).toThrow(/"x\.default"/);
   });
 });
+
+describe('anticorrelated sets', () => {
+  it('refuse k·p > 1, which no distribution with at most one present feature can give', () => {
+    const sets = [{ features: [0, 1, 2], mode: 'anticorrelated' as const }];
+    expect(() => new SparseFeatures({ instances: 1, features: 4, featureProbability: 0.5, sets })).toThrow(ConfigError);
+    expect(() => new SparseFeatures({ instances: 1, features: 4, featureProbability: 0.5, sets })).toThrow(/"sets\[0\]".*probability ≤ 1\/3/);
+    // k·p = 1 exactly: one of the three is always present
+    const ok = new SparseFeatures({ instances: 1, features: 4, featureProbability: 1 / 3, sets, seed: 2 }).sample(3000).data;
+    let present = 0;
+    for (let s = 0; s < 3000; s++) present += [0, 1, 2].filter((f) => ok[s * 4 + f] !== 0).length;
+    expect(present / 3000).toBeCloseTo(1, 5);
+  });
+});

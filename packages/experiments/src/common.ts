@@ -1,4 +1,4 @@
-import { createModel, train, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { createModel, train, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
@@ -17,6 +17,26 @@ export function paramInstance(p: ParamArray, instance: number): number[] | numbe
   const out: number[][] = [];
   for (let r = 0; r < flat.length; r += cols) out.push(flat.slice(r, r + cols));
   return out;
+}
+
+/**
+ * Training diverged: an instance's loss or weights became NaN or ±Infinity.
+ * Nothing non-finite is kept: the experiment stops (the CLI exits with code 3).
+ */
+export class DivergenceError extends Error {
+  /** The first instances to diverge, with the logged step where it was seen. */
+  readonly diverged: Divergence[];
+  constructor(label: string, diverged: Divergence[], optimizer: OptimizerConfig) {
+    const first = diverged[0];
+    const more = diverged.length > 1 ? ` and ${diverged.length - 1} more instance${diverged.length > 2 ? 's' : ''}` : '';
+    const wd = optimizer.weightDecay ? ` or the weight decay (${optimizer.weightDecay})` : '';
+    super(
+      `${label}: training diverged at step ${first.step} (instance ${first.instance}${more}: loss or weights became NaN or ±Infinity); ` +
+        `the likely cause is a learning rate (${optimizer.lr ?? 1e-3}) too large for this model${wd}: lower it and run again`,
+    );
+    this.name = 'DivergenceError';
+    this.diverged = diverged;
+  }
 }
 
 /** Settings for {@link trainToyModels}: the model's size (as `createModel` takes it), data and training. */
@@ -94,6 +114,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       },
     });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
+    if (result.diverged.length) throw new DivergenceError(label, result.diverged, o.optimizer);
     return { params: await model.getParams(), result, snapshots };
   } finally {
     model.dispose();

@@ -121,6 +121,7 @@ export type { NonuniformConfig } from './nonuniform.js';
 export type { PhaseCellResult, PhaseConfig } from './phase.js';
 export type { SaeConfig, SaePoint } from './sae.js';
 export {
+  DivergenceError,
   asWeights,
   paramInstance,
   round9,
