@@ -1,32 +1,11 @@
 // Browser tests of the docs site: build output served on 127.0.0.1, each live demo
 // opened in Debian's headless Chromium, trained on WebGPU (software adapter) and on
 // WASM; the loss must fall and the figure must update. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.js';
-import { serveStatic } from './serve.js';
+import { artifacts, useBuiltSite } from './site.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const dist = join(root, 'docs', '.vitepress', 'dist');
-const artifacts = join(root, 'test-artifacts');
-
-let browser: Browser;
-let site: { url: string; close: () => Promise<void> };
-
-beforeAll(async () => {
-  if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is missing: run \`pnpm --filter docs build\` first`);
-  ensureChromium();
-  mkdirSync(artifacts, { recursive: true });
-  site = await serveStatic(dist);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const site = useBuiltSite();
 
 /** Steps per demo and backend: enough to see learning, few enough for the software GPU. */
 const CASES: [string, 'webgpu' | 'wasm', number][] = [
@@ -42,7 +21,7 @@ const CASES: [string, 'webgpu' | 'wasm', number][] = [
 
 describe('live demos train in the browser', () => {
   it('serves the site with the API reference', async () => {
-    const page = await browser.newPage();
+    const page = await site.browser.newPage();
     const res = await page.goto(`${site.url}/api/core`);
     expect(res?.status()).toBe(200);
     expect(await page.textContent('h1')).toContain('@tms/core');
@@ -57,7 +36,7 @@ describe('live demos train in the browser', () => {
 
   for (const [name, backend, steps] of CASES) {
     it(`${name} on ${backend}: loss falls and the figure updates`, async () => {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const page = await site.browser.newPage({ viewport: { width: 1100, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`${site.url}/demos/${name}?backend=${backend}&steps=${steps}&autostart=1`);
@@ -80,7 +59,7 @@ describe('live demos train in the browser', () => {
   }
 
   it('switches backend at run time on the same page', async () => {
-    const page = await browser.newPage();
+    const page = await site.browser.newPage();
     await page.goto(`${site.url}/demos/intro-2d?backend=wasm&steps=50&autostart=1`);
     await page.waitForSelector('.tms-demo[data-status="done"]', { timeout: 120_000 });
     await page.selectOption('.tms-demo select', 'cpu');

@@ -72,8 +72,8 @@ export async function lockFolder(folder: string, notice: (message: string) => vo
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new FolderLockedError(folder, pid, lockFile);
-      if (pid === process.pid) throw new FolderLockedError(folder, pid, lockFile);
+      // held by a live process (this one included: two runs in one process)
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid))) throw new FolderLockedError(folder, pid, lockFile);
       notice(`taking over the stale lock ${lockFile} (pid ${Number.isInteger(pid) && pid > 0 ? pid : '?'} is not running)`);
       await rm(lockFile, { force: true });
     }
