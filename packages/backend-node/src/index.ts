@@ -126,7 +126,27 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
       explain: native ? (e: unknown) => explainNativeError(pkg, e) : undefined,
     };
   });
+  const handlers = processHandlers();
   const choice = (await selectBackend(candidates)) as NodeBackendInfo;
+  // The wasm backend's Emscripten runtime adds process handlers that rethrow from
+  // inside the backend and exit with code 7: take them off, so an uncaught error
+  // in the program exits as Node would (code 1, with the program's own stack).
+  dropNewHandlers(handlers);
   options.log?.(choice.message);
   return choice;
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+type Handler = (...args: unknown[]) => void;
+const listenersOf = (ev: string) => (process as unknown as { listeners(ev: string): Handler[] }).listeners(ev);
+
+function processHandlers(): Map<string, Set<Handler>> {
+  return new Map(PROCESS_EVENTS.map((ev) => [ev, new Set(listenersOf(ev))]));
+}
+
+function dropNewHandlers(before: Map<string, Set<Handler>>): void {
+  for (const ev of PROCESS_EVENTS) {
+    for (const fn of listenersOf(ev)) if (!before.get(ev)!.has(fn)) (process as unknown as { off(ev: string, fn: Handler): void }).off(ev, fn);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * `@tms/cli`: the `tms` command, and `runExperiment`, which runs an experiment of
- * `@tms/experiments` into an output folder (validated config, checkpoints per unit
- * for `--resume`, atomic results.json, weights.safetensors and figures).
+ * `@tms/experiments` into an output folder (validated config, memory estimate,
+ * a lock, binary checkpoints per unit for `--resume`, and results.json,
+ * weights.safetensors and figures moved into place together).
  *
  * @example
  * ```ts
@@ -15,7 +16,8 @@
  * @packageDocumentation
  */
 export { main, type CliIO } from './main.js';
-export { nodeEngines, runExperiment, type RunOptions, type RunSummary } from './runner.js';
+export { defaultMemoryBudget, nodeEngines, runExperiment, stagingFolder, type RunOptions, type RunSummary } from './runner.js';
+export { CheckpointError, encodeCheckpoint, readCheckpoint, type CheckpointRead } from './checkpoint.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';
-export { FolderLockedError, lockFolder, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
+export { FolderLockedError, commitFolder, ensureDir, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';

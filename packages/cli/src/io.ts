@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 
 /**
@@ -6,7 +6,7 @@ import { dirname, join, basename } from 'node:path';
  * which is then renamed over the target, so readers never see a half-written file.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await ensureDir(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await writeFile(tmp, data);
@@ -14,6 +14,30 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Create a folder and its missing parents, one level at a time. (Node's
+ * recursive `mkdir` loops forever where a parent exists but refuses children,
+ * as under /proc; this fails with that error instead.)
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw e;
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw e;
+    await ensureDir(dirname(dir));
+    try {
+      await mkdir(dir);
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
+    }
   }
 }
 
@@ -62,7 +86,7 @@ function alive(pid: number): boolean {
  */
 export async function lockFolder(folder: string, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
   const lockFile = `${folder.replace(/[/\\]+$/, '')}.lock`;
-  await mkdir(dirname(lockFile), { recursive: true });
+  await ensureDir(dirname(lockFile));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' });
@@ -79,4 +103,61 @@ export async function lockFolder(folder: string, notice: (message: string) => vo
     }
   }
   throw new FolderLockedError(folder, NaN, lockFile);
+}
+
+/** Names a run writes into its output folder (anything else there is not ours to replace). */
+export function isRunOutput(name: string): boolean {
+  return name === 'results.json' || name === 'weights.safetensors' || name === '.checkpoints' || /\.(svg|vl\.json)$/.test(name) || /^\..*\.tmp$/.test(name);
+}
+
+/** Entries of `folder` that a run did not write; an empty list when it is missing. */
+export async function foreignEntries(folder: string): Promise<string[]> {
+  try {
+    return (await readdir(folder)).filter((name) => !isRunOutput(name));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/**
+ * Move a finished staging folder into place as `folder`: the previous folder
+ * (if any) is first renamed to `<folder>.previous`, then removed once the new
+ * one is in place, so a crash leaves either folder whole (see {@link recoverCommit}).
+ */
+export async function commitFolder(staging: string, folder: string): Promise<void> {
+  const previous = `${folder}.previous`;
+  await rm(previous, { recursive: true, force: true });
+  let moved = false;
+  try {
+    await rename(folder, previous);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await rename(staging, folder);
+  if (moved) await rm(previous, { recursive: true, force: true });
+}
+
+/** Finish or undo a {@link commitFolder} cut short by a crash: bring back `<folder>.previous` when `folder` is missing. */
+export async function recoverCommit(folder: string, notice: (message: string) => void = () => {}): Promise<void> {
+  const previous = `${folder}.previous`;
+  if (!(await exists(previous))) return;
+  if (await exists(folder)) {
+    await rm(previous, { recursive: true, force: true });
+  } else {
+    await rename(previous, folder);
+    notice(`restored ${folder} from ${previous} (an earlier run stopped while moving its results into place)`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
 }

@@ -7,8 +7,9 @@ import { describeField } from '@tms/data';
 import { DivergenceError, experiments, getExperiment, resolveConfig } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { runExperiment } from './runner.js';
+import { runExperiment, stagingFolder } from './runner.js';
 import { FolderLockedError } from './io.js';
+import { CheckpointError } from './checkpoint.js';
 
 const USAGE = `tms — Toy Models of Superposition
 
@@ -21,14 +22,22 @@ Run options:
   --out <dir>         output folder (default results/<experiment>)
   --variant <name>    apply a named variant first (e.g. quick, paper)
   --config <file>     JSON file with config fields
-  --resume            reuse finished parts of an interrupted run in --out
+  --resume            reuse finished parts of an interrupted run into --out
+  --restart           start over, discarding them (the default without --resume)
+  --max-memory <size> memory budget, e.g. 8GB or 512MiB (default: 3/4 of free
+                      memory); configs estimated to need more exit 2
   --backend <name>    auto (default), ${NODE_BACKENDS.join(', ')}
   --workers <n>       worker threads for linear/ReLU-output models on cpu/wasm
                       (default: all cores; results are identical for any n)
   --quiet             no progress output
   --<field> <value>   set a config field, e.g. --steps 2000 --sparsities 0,0.9,0.99
 
-Exit codes: 0 success, 1 run failed, 2 bad usage or config (nothing written).`;
+A run builds its files in <out>.partial and moves them into place as <out>
+when all are written, so <out> always holds one whole run.
+
+Exit codes: 0 success, 1 run failed, 2 bad usage, config, memory estimate or
+checkpoint (nothing written), 3 training diverged, 130/143 interrupted by
+SIGINT/SIGTERM (finished parts kept for --resume).`;
 
 /** Streams the CLI writes to (replaceable in tests). */
 export interface CliIO {
@@ -68,7 +77,7 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof FolderLockedError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof FolderLockedError || e instanceof CheckpointError) {
       io.err(`tms: ${e.message}`);
       return 2;
     }
@@ -104,6 +113,8 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   let variant: string | undefined;
   let configFile: string | undefined;
   let resume = false;
+  let restart = false;
+  let maxMemory: number | undefined;
   let quiet = false;
   let backend = 'auto';
   let workers = availableParallelism();
@@ -131,6 +142,12 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
     switch (flag) {
       case 'resume':
         resume = takeSwitch();
+        break;
+      case 'restart':
+        restart = takeSwitch();
+        break;
+      case 'max-memory':
+        maxMemory = parseSize(takeValue(), 'maxMemory');
         break;
       case 'quiet':
         quiet = takeSwitch();
@@ -182,15 +199,25 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   const bar = new ProgressBar({ quiet, stream: io.progressStream });
   if (!quiet) io.err(info.message);
 
+  // the first SIGINT/SIGTERM stops training (finished units stay for --resume); a second one exits at once
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  signal?.addEventListener('abort', onSigint);
-  process.once('SIGINT', onSigint);
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stoppedBy) process.exit(sig === 'SIGTERM' ? 143 : 130);
+    stoppedBy = sig;
+    controller.abort();
+  };
+  const onAbort = () => onSignal('SIGINT');
+  signal?.addEventListener('abort', onAbort);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const summary = await runExperiment(exp, input, {
       out: resolve(out),
       variant,
       resume,
+      restart,
+      maxMemory,
       progress: bar,
       signal: controller.signal,
       workers,
@@ -199,13 +226,25 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
     io.out(`wrote ${summary.files.join(', ')}`);
     return 0;
   } catch (e) {
-    if (controller.signal.aborted) {
-      io.err(`tms: interrupted; finished parts are saved in ${out}/.checkpoints — rerun with --resume to continue`);
-      return 130;
+    if (controller.signal.aborted && !(e instanceof ConfigError || e instanceof FolderLockedError)) {
+      io.err(`tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`);
+      return stoppedBy === 'SIGTERM' ? 143 : 130;
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
-    signal?.removeEventListener('abort', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    signal?.removeEventListener('abort', onAbort);
   }
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A size like `8GB`, `512MiB` or `1e9` in bytes. */
+function parseSize(text: string, field: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  const bytes = m && unit ? Number(m[1]) * unit : NaN;
+  if (!(bytes >= 1)) throw new ConfigError(field, 'a size in bytes, or with a unit: kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB', text);
+  return bytes;
 }

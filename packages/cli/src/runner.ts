@@ -1,13 +1,15 @@
 import { readFile, rm } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { autodiffEngine, encodeSafetensors, type Engine } from '@tms/core';
+import { autodiffEngine, encodeSafetensors, tf, type Engine } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
-import { resolveConfig, type Experiment, type ProgressSink, type RunContext } from '@tms/experiments';
+import { checkMemory, resolveConfig, type Experiment, type ProgressSink, type RunContext } from '@tms/experiments';
 import { renderSvg } from '@tms/viz';
+import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
-import { lockFolder, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { commitFolder, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -15,8 +17,12 @@ export interface RunOptions {
   out: string;
   /** Named variant applied before `input`, e.g. `quick`. */
   variant?: string;
-  /** Reuse finished units of an interrupted run with the same config. */
+  /** Reuse finished units of an interrupted run with the same config, backend and engines. */
   resume?: boolean;
+  /** Start over, discarding an interrupted run's finished units (what happens without `resume`; refused together with it). */
+  restart?: boolean;
+  /** Memory budget in bytes: configs estimated to need more are refused. Default {@link defaultMemoryBudget}. */
+  maxMemory?: number;
   /** Where progress goes. Default: nowhere. */
   progress?: ProgressSink;
   /** Stop early; finished units stay saved for `resume`. */
@@ -51,9 +57,43 @@ export interface RunSummary {
 const silent: ProgressSink = { reset() {}, update() {}, log() {} };
 
 /**
- * Run an experiment end to end: validate its config (before touching the disk),
- * train with checkpoints per unit, then write `results.json` and every figure as
- * `.svg` and `.vl.json`, each atomically. A failed validation writes nothing.
+ * The folder a run into `out` builds its files and checkpoints in,
+ * `<out>.partial`; it replaces `out` only when every file is written.
+ */
+export function stagingFolder(out: string): string {
+  return `${out.replace(/[/\\]+$/, '')}.partial`;
+}
+
+/** The default memory budget: three quarters of the memory free now. */
+export function defaultMemoryBudget(): number {
+  return Math.floor(0.75 * freemem());
+}
+
+/** Turn a file-system failure on the output folder into a config error naming `--out`. */
+async function onOutFolder<T>(out: string, task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      throw new ConfigError('out', `a folder this process can create and write (${(e as Error).message})`, out);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Run an experiment end to end: validate its config and estimate its memory
+ * (before touching the disk), lock the output folder, train with a checkpoint
+ * per unit, write `results.json`, `weights.safetensors` and every figure into
+ * the staging folder `<out>.partial`, then move it into place as `out`. A failed
+ * validation writes nothing; a failed or interrupted run leaves the previous
+ * contents of `out` as they were, and its finished units in the staging folder
+ * for `resume`.
+ *
+ * @throws ConfigError for a bad config, a run that would not fit in memory, or an unusable `out`
+ * @throws FolderLockedError when another live run holds `out`
+ * @throws CheckpointError when resuming from a corrupt checkpoint
  */
 export async function runExperiment<C extends object>(
   exp: Experiment<C>,
@@ -61,9 +101,23 @@ export async function runExperiment<C extends object>(
   options: RunOptions,
 ): Promise<RunSummary> {
   const config = resolveConfig(exp, input, options.variant);
+  if (options.resume && options.restart) throw new ConfigError('restart', 'not together with resume (choose one)', true);
+  const budget = options.maxMemory ?? defaultMemoryBudget();
+  checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
+  const out = options.out;
+  const foreign = await onOutFolder(out, () => foreignEntries(out));
+  if (foreign.length) {
+    throw new ConfigError(
+      'out',
+      "a new folder, or one holding only an earlier run's files (results.json, weights.safetensors, figures), since a run replaces it whole",
+      `${out} (it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`,
+    );
+  }
   // one run per output folder: a second one stops here, before writing anything
-  const release = await lockFolder(options.out, (m) => (options.progress ?? silent).log(m));
+  const notice = (m: string) => (options.progress ?? silent).log(m);
+  const release = await onOutFolder(out, () => lockFolder(out, notice));
   try {
+    await recoverCommit(out, notice);
     return await runLocked(exp, config, options);
   } finally {
     await release();
@@ -71,40 +125,50 @@ export async function runExperiment<C extends object>(
 }
 
 async function runLocked<C extends object>(exp: Experiment<C>, config: C, options: RunOptions): Promise<RunSummary> {
-  const hash = configHash({ experiment: exp.name, config });
-  const ckptDir = join(options.out, '.checkpoints');
-  const manifestPath = join(ckptDir, 'manifest.json');
   const progress = options.progress ?? silent;
+  const engines = options.engines ?? nodeEngines(options.workers ?? 1);
+  const configId = configHash({ experiment: exp.name, config });
+  // what a checkpoint must match: the config and what computes it (results differ by backend and engine)
+  const identity = { experiment: exp.name, config, backend: tf.getBackend(), engines: engines.map((e) => e.name), version: await packageVersion() };
+  const runHash = configHash(identity);
+  const staging = stagingFolder(options.out);
+  const ckptDir = join(staging, '.checkpoints');
+  const manifestPath = join(ckptDir, 'manifest.json');
 
   if (options.resume) {
-    const manifest = await readJsonIfExists<{ hash: string }>(manifestPath);
-    if (manifest && manifest.hash !== hash) {
+    let manifest: { hash?: unknown; backend?: unknown; engines?: unknown } | undefined;
+    try {
+      manifest = await readJsonIfExists(manifestPath);
+    } catch (e) {
+      throw new CheckpointError(manifestPath, `is corrupt: ${(e as Error).message}`);
+    }
+    if (manifest && manifest.hash !== runHash) {
       throw new ConfigError(
         'resume',
-        `a config identical to the interrupted run in ${options.out} (its hash is ${manifest.hash}, this one ${hash}); run without --resume to start over`,
+        `the config, backend and engines of the interrupted run in ${staging} (backend ${JSON.stringify(manifest.backend)}, engines ${JSON.stringify(manifest.engines)}, hash ${String(manifest.hash)}; this run: backend ${JSON.stringify(identity.backend)}, engines ${JSON.stringify(identity.engines)}, hash ${runHash}); rerun with --restart to start over`,
         true,
       );
     }
   } else {
-    await rm(ckptDir, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
   }
-  await writeJsonAtomic(manifestPath, { experiment: exp.name, hash, config });
+  await writeJsonAtomic(manifestPath, { ...identity, hash: runHash });
 
   const ctx: RunContext = {
     progress,
     signal: options.signal,
-    engines: options.engines ?? nodeEngines(options.workers ?? 1),
+    engines,
     async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
-      const path = join(ckptDir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+      const path = join(ckptDir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.safetensors`);
       if (options.resume) {
-        const saved = await readJsonIfExists<{ hash: string; value: T }>(path);
-        if (saved && saved.hash === hash) {
+        const saved = await readCheckpoint<T>(path, runHash);
+        if (saved.status === 'ok') {
           progress.log(`${key}: resumed from checkpoint`);
           return saved.value;
         }
       }
       const value = await compute();
-      await writeJsonAtomic(path, { hash, value });
+      await writeFileAtomic(path, encodeCheckpoint(value, runHash));
       return value;
     },
   };
@@ -115,34 +179,30 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
     experiment: exp.name,
     title: exp.title,
     paperSection: exp.paperSection,
-    version: await packageVersion(),
+    version: identity.version,
     createdAt: started.toISOString(),
     seconds: (Date.now() - started.getTime()) / 1000,
-    configHash: hash,
+    configHash: configId,
     config,
     seed: (config as { seed?: number }).seed,
     ...options.meta,
     ...output.results,
   };
-  // Results and weights first, so a failing figure never loses a trained run.
-  const resultsPath = join(options.out, 'results.json');
-  await writeJsonAtomic(resultsPath, results);
-  const files: string[] = [resultsPath];
+  // every file goes to the staging folder, which replaces out only when all are written
+  const names: string[] = ['results.json'];
+  await writeJsonAtomic(join(staging, 'results.json'), results);
   if (output.tensors && Object.keys(output.tensors).length) {
-    const weightsPath = join(options.out, 'weights.safetensors');
-    await writeFileAtomic(weightsPath, encodeSafetensors(output.tensors, { experiment: exp.name, configHash: hash }));
-    files.push(weightsPath);
+    await writeFileAtomic(join(staging, 'weights.safetensors'), encodeSafetensors(output.tensors, { experiment: exp.name, configHash: configId }));
+    names.push('weights.safetensors');
   }
   for (const [stem, spec] of Object.entries(output.figures)) {
-    const svg = await renderSvg(spec);
-    const svgPath = join(options.out, `${stem}.svg`);
-    const specPath = join(options.out, `${stem}.vl.json`);
-    await writeFileAtomic(svgPath, svg);
-    await writeJsonAtomic(specPath, spec);
-    files.push(svgPath, specPath);
+    await writeFileAtomic(join(staging, `${stem}.svg`), await renderSvg(spec));
+    await writeJsonAtomic(join(staging, `${stem}.vl.json`), spec);
+    names.push(`${stem}.svg`, `${stem}.vl.json`);
   }
   await rm(ckptDir, { recursive: true, force: true });
-  return { outDir: options.out, files, config: config as Record<string, unknown>, results };
+  await commitFolder(staging, options.out);
+  return { outDir: options.out, files: names.map((n) => join(options.out, n)), config: config as Record<string, unknown>, results };
 }
 
 let version: string | undefined;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '@tms/data';
 import { experiments, type IntroModelResult } from '@tms/experiments';
-import { configHash, main, parseOverrides, runExperiment, writeJsonAtomic } from '../src/index.js';
+import { configHash, main, parseOverrides, readCheckpoint, runExperiment, writeJsonAtomic } from '../src/index.js';
 
 function capture() {
   const out: string[] = [];
@@ -200,12 +200,13 @@ describe('interrupted runs resume', () => {
     };
     await expect(runExperiment(experiments.intro, small, { out: dir, progress, signal: controller.signal })).rejects.toThrow(/aborted/);
     expect(existsSync(join(dir, 'results.json'))).toBe(false);
-    const saved = JSON.parse(await readFile(join(dir, '.checkpoints', 'model-linear.json'), 'utf8'));
+    const saved = await readCheckpoint<IntroModelResult>(join(`${dir}.partial`, '.checkpoints', 'model-linear.safetensors'), JSON.parse(await readFile(join(`${dir}.partial`, '.checkpoints', 'manifest.json'), 'utf8')).hash);
+    if (saved.status !== 'ok') throw new Error(saved.status);
     expect(saved.value.kind).toBe('linear');
 
     // a different config must not resume from these checkpoints
     await expect(runExperiment(experiments.intro, { ...small, steps: 41 }, { out: dir, resume: true })).rejects.toThrow(
-      /"resume".*run without --resume/,
+      /"resume".*rerun with --restart to start over/,
     );
 
     const logs: string[] = [];
@@ -217,6 +218,7 @@ describe('interrupted runs resume', () => {
     expect(logs).toContain('model-linear: resumed from checkpoint');
     const models = summary.results.models as IntroModelResult[];
     expect(models[0]).toEqual(saved.value);
+    expect(existsSync(`${dir}.partial`)).toBe(false);
     expect(models[1].kind).toBe('relu-output');
     expect(await readdir(dir)).toEqual(['intro.svg', 'intro.vl.json', 'loss.svg', 'loss.vl.json', 'results.json', 'weights.safetensors']);
   });

@@ -43,6 +43,7 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
       expect(m.history.at(-1)!.step).toBe(2000);
     }
     expect(existsSync(join(dir, '.checkpoints'))).toBe(false);
+    expect(existsSync(`${dir}.partial`)).toBe(false);
   });
 
   it('meets its headline claim (the same check as the live run in the browser)', () => {

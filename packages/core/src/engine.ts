@@ -37,8 +37,12 @@ export interface EngineSession {
    * Apply steps `from` to `to − 1` (0-based; the learning rate of step `t` is
    * `learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps)`) and
    * return the per-instance loss of step `to − 1`.
+   *
+   * When `signal` aborts during the segment, an engine that can stop early
+   * rejects (with any error); {@link train} then reports the run as aborted at
+   * step `from`. The weights may then hold part of the segment's updates.
    */
-  run(from: number, to: number): Promise<Float32Array>;
+  run(from: number, to: number, signal?: AbortSignal): Promise<Float32Array>;
   /** Copy the current weights into the model's variables. */
   sync(): Promise<void>;
   /** Free what the session holds (never the model). */
@@ -87,4 +91,32 @@ export function chooseEngine(engines: readonly Engine[], plan: TrainPlan, fallba
     skipped.push({ engine: engine.name, reason });
   }
   return { engine: fallback, skipped };
+}
+
+/** @internal Milliseconds from a monotonic clock where there is one. */
+export const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * For engines that compute on the calling thread: a function to await between
+ * steps that gives the event loop a turn once `intervalMs` have passed since the
+ * last one, so progress, Ctrl-C and abort signals are seen within a step or so.
+ * It never changes what is computed.
+ *
+ * @example
+ * ```ts
+ * const pause = yieldEvery(100);
+ * for (let t = from; t < to; t++) { if (signal?.aborted) throw new Error('aborted'); step(t); await pause(); }
+ * ```
+ */
+export function yieldEvery(intervalMs = 100): () => Promise<void> | undefined {
+  let last = now();
+  return () => {
+    if (now() - last < intervalMs) return undefined;
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        last = now();
+        resolve();
+      }, 0),
+    );
+  };
 }

@@ -1,3 +1,4 @@
+import { MAX_TENSOR_VALUES } from './memory.js';
 import { ConfigError, Rng, ShapeError, WEIGHT_STREAM, checkInt, checkLength, checkOneOf } from '@tms/data';
 import { tf } from './tf.js';
 
@@ -85,7 +86,7 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
   if (config == null || typeof config !== 'object') {
     throw new ConfigError(prefix, 'an object like {"kind": "relu-output", "instances": 1, "features": 20, "hidden": 5}', config);
   }
-  return {
+  const valid = {
     kind: checkOneOf(config.kind, `${prefix}.kind`, MODEL_KINDS),
     instances: checkInt(config.instances, `${prefix}.instances`, 1),
     features: checkInt(config.features, `${prefix}.features`, 1),
@@ -93,6 +94,16 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
     seed: config.seed === undefined ? 0 : checkInt(config.seed, `${prefix}.seed`, 0, 0xffffffff),
     firstInstance: config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, `${prefix}.firstInstance`, 0, WEIGHT_STREAM - 1),
   };
+  // refuse before allocating: W holds instances × features × hidden floats in one array
+  const values = valid.instances * valid.features * valid.hidden;
+  if (values > MAX_TENSOR_VALUES) {
+    throw new ConfigError(
+      `${prefix}.hidden`,
+      `sizes whose weights fit one array: instances × features × hidden ≤ ${MAX_TENSOR_VALUES} (got ${valid.instances} × ${valid.features} × ${valid.hidden} = ${values})`,
+      valid.hidden,
+    );
+  }
+  return valid;
 }
 
 /**

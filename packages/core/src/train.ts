@@ -1,5 +1,5 @@
 import { ConfigError, checkInt, expandPerFeature, type BatchSource, type PerFeature } from '@tms/data';
-import { chooseEngine, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
+import { chooseEngine, now, yieldEvery, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 import { tf } from './tf.js';
 import type { ToyModel } from './models.js';
 import { lossPerInstance } from './loss.js';
@@ -48,7 +48,11 @@ export interface TrainOptions {
   logEvery?: number;
   /** Called every `logEvery` steps and after the last step. May be async. */
   onProgress?: (p: TrainProgress) => void | Promise<void>;
-  /** Abort training early; the result then has `aborted: true` and the model keeps its current weights. */
+  /**
+   * Abort training early; the result then has `aborted: true` and the model keeps its current weights.
+   * Checked between segments, and inside one by engines that can stop there (autodiff between
+   * steps, worker threads at once), so `steps` is the last whole segment.
+   */
   signal?: AbortSignal;
   /** Yield to the event loop every this many steps so pages stay responsive. Default: every logged step. */
   yieldEvery?: number;
@@ -128,7 +132,6 @@ export interface TrainResult {
   diverged: Divergence[];
 }
 
-const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Validate `activationL1` into one λ per instance, or null when all are 0. */
 function resolveActivationL1(value: number | number[] | undefined, instances: number): Float32Array | null {
@@ -217,8 +220,14 @@ export const autodiffEngine: Engine = {
       return kept;
     };
     return {
-      async run(from, to) {
-        for (let t = from; t < to - 1; t++) step(t, false);
+      async run(from, to, signal) {
+        const pause = yieldEvery();
+        for (let t = from; t < to - 1; t++) {
+          // each step is one synchronous chain of tfjs calls: stop between steps
+          if (signal?.aborted) throw new Error('aborted');
+          step(t, false);
+          await pause();
+        }
         const kept = step(to - 1, true)!;
         const out = (await kept.data()) as Float32Array;
         kept.dispose();
@@ -280,7 +289,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     while (session && step < steps) {
       // a segment ends at the next logged step or the next yield, whichever comes first
       const to = Math.min(steps, next(step, logEvery), next(step, yieldEvery));
-      const loss = await session.run(step, to);
+      let loss: Float32Array;
+      try {
+        loss = await session.run(step, to, signal);
+      } catch (e) {
+        // stopped inside the segment: the run is aborted at its last whole segment
+        if (signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        throw e;
+      }
       step = to;
       const record = step % logEvery === 0 || step === steps;
       if (record) {

@@ -1,4 +1,4 @@
-import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { learningRateAt, tiedLayout, yieldEvery, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
 import { FusedTiedTrainer } from './trainer.js';
 
 /** Options of {@link createFusedEngine}. */
@@ -58,9 +58,12 @@ export function createFusedEngine(options: FusedEngineOptions = {}): Engine {
       const B = plan.batchSize;
       const buffer = trainer.batchBuffer(B);
       return {
-        async run(from, to) {
+        async run(from, to, signal) {
+          const pause = yieldEvery();
           for (let t = from; t < to; t++) {
+            if (signal?.aborted) throw new Error('aborted');
             trainer.train(plan.data.sample(B, buffer).data, B, learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
+            await pause();
           }
           return Float32Array.from(trainer.loss);
         },

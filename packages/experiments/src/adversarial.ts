@@ -2,7 +2,7 @@ import { adversarialVulnerability, dimensionsPerFeature, featureAttack, represen
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep } from './common.js';
+import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape } from './common.js';
 import type { Experiment } from './types.js';
 
 const schema = sparsitySweepSchema(
@@ -39,6 +39,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
     const pts = (r as { points: { attackVulnerability: number }[] }).points;
     return { denseAttackVulnerability: pts[0].attackVulnerability, sparsestAttackVulnerability: pts[pts.length - 1].attackVulnerability };
   },
+  trainingShape: sweepShape,
   async run(c, ctx) {
     const n = c.features;
     const sweep = await trainSparsitySweep(c, 'relu-output', ctx);

@@ -1,4 +1,4 @@
-import { createModel, train, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { createModel, train, trainingBytes, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 
@@ -261,4 +261,14 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
     },
     ctx,
   );
+}
+
+/** The training shape of a sparsity sweep: one instance per sparsity. */
+export function sweepShape(c: Pick<SparsitySweepConfig, 'sparsities' | 'features' | 'hidden' | 'batchSize'>): TrainingShape {
+  return { instances: c.sparsities.length, features: c.features, hidden: c.hidden, batchSize: c.batchSize };
+}
+
+/** The shape among `shapes` that needs the most memory. */
+export function largestShape(...shapes: TrainingShape[]): TrainingShape {
+  return shapes.reduce((a, b) => (trainingBytes(b) > trainingBytes(a) ? b : a));
 }

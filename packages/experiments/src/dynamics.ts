@@ -32,6 +32,7 @@ export const dynamics: Experiment<DynamicsConfig> = {
   headline(r) {
     return { featuresJumping: (r as { featuresJumping: number }).featuresJumping };
   },
+  trainingShape: (c) => ({ instances: 1, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async run(c, ctx) {
     // log-spaced snapshot steps, rounded to multiples of logEvery
     const steps = new Set<number>();

@@ -39,6 +39,7 @@ export const geometry: Experiment<GeometryConfig> = {
     const pts = (r as { points: { dimsPerFeature: number }[] }).points;
     return { denseDimsPerFeature: pts[0].dimsPerFeature, sparsestDimsPerFeature: pts[pts.length - 1].dimsPerFeature };
   },
+  trainingShape: (c) => ({ instances: Math.min(c.chunkSize, c.densityPoints), features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async run(c, ctx) {
     const n = c.features;
     const dens = logspace(1, c.densityMax, c.densityPoints);

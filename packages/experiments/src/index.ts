@@ -18,7 +18,7 @@
  * @packageDocumentation
  */
 import { ConfigError, validateConfig } from '@tms/data';
-import type { Engine } from '@tms/core';
+import { checkTrainingMemory, type Engine } from '@tms/core';
 import { adversarial } from './adversarial.js';
 import { dynamics } from './dynamics.js';
 import { geometry } from './geometry.js';
@@ -78,6 +78,23 @@ export function resolveConfig<C extends object>(exp: Experiment<C>, input: Parti
   const config = validateConfig(exp.schema, exp.defaults, { ...base, ...input });
   exp.check?.(config);
   return config;
+}
+
+/**
+ * Refuse a config whose largest training job would need more than `budget`
+ * bytes (estimated by `trainingBytes` from the experiment's `trainingShape`),
+ * before anything is allocated.
+ *
+ * @returns the estimate in bytes, or undefined for an experiment that declares no shape
+ * @throws ConfigError naming the field to lower, with the estimate and the budget
+ * @example
+ * ```ts
+ * checkMemory(experiments.intro, resolveConfig(experiments.intro, { batchSize: 1_000_000 }), 2e9); // throws
+ * ```
+ */
+export function checkMemory<C extends object>(exp: Experiment<C>, config: C, budget: number, budgetName?: string): number | undefined {
+  const shape = exp.trainingShape?.(config);
+  return shape && checkTrainingMemory(shape, budget, {}, budgetName);
 }
 
 /** Options of {@link createRunContext}. */

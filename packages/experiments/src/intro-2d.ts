@@ -2,7 +2,7 @@ import { featureNorms, detectPolytopes, representedCount, superposition, type Fe
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape } from './common.js';
 import type { Experiment } from './types.js';
 
 const schema = sparsitySweepSchema(
@@ -35,6 +35,7 @@ export const intro2d: Experiment<Intro2dConfig> = {
       sparsestPentagons: last.polytopes.filter((p) => p.name === 'pentagon').length,
     };
   },
+  trainingShape: sweepShape,
   async run(c, ctx) {
     const n = c.features;
     const sweep = await trainSparsitySweep(c, 'relu-output', ctx);

@@ -93,6 +93,7 @@ export const intro: Experiment<IntroConfig> = {
     }
     return out;
   },
+  trainingShape: (c) => ({ instances: c.sparsities.length, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async run(config, ctx) {
     const I = config.sparsities.length;
     const n = config.features;

@@ -60,6 +60,7 @@ export const l1: Experiment<L1Config> = {
     const pts = (r as { points: L1Point[] }).points;
     return { unpenalisedFeaturesPerDimension: pts[0].featuresPerDimension, strongestFeaturesPerDimension: pts[pts.length - 1].featuresPerDimension };
   },
+  trainingShape: (c) => ({ instances: c.lambdas.length, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async run(c, ctx) {
     const n = c.features;
     const I = c.lambdas.length;

@@ -1,7 +1,7 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
 import { defaultsOf } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, sweepShape } from './common.js';
 import type { Experiment } from './types.js';
 
 /** Config shared by the privileged-basis and computation experiments. */
@@ -70,6 +70,7 @@ function neuronExperiment(spec: {
         sparseMonosemanticityMin: Math.min(...models.slice(1).map((m) => m.monosemanticity)),
       };
     },
+    trainingShape: sweepShape,
     async run(c, ctx) {
       const sweep = await trainSparsitySweep(c, spec.kind, ctx);
       const W = sweep.params[spec.weight] as number[][][];

@@ -54,6 +54,7 @@ export const nonuniform: Experiment<NonuniformConfig> = {
       anticorrelatedPairCosineMax: Math.max(...res.anticorrelated.withinPairCosine),
     };
   },
+  trainingShape: (c) => ({ instances: c.densityFactors.length * c.restarts, features: 5, hidden: 2, batchSize: c.batchSize }),
   async run(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };

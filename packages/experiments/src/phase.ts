@@ -81,6 +81,7 @@ export const phase: Experiment<PhaseConfig> = {
     if (agreement !== null) out.agreement = agreement;
     return out;
   },
+  trainingShape: (c) => ({ instances: c.importancePoints * c.densityPoints * c.restarts, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async run(c, ctx) {
     const n = c.features;
     const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);

@@ -2,7 +2,7 @@ import { featureNorms, featureRecovery, firingLatents, hiddenActivations, princi
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig } from './common.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, sweepShape, largestShape } from './common.js';
 import type { Experiment } from './types.js';
 
 const schema = {
@@ -76,6 +76,8 @@ export const sae: Experiment<SaeConfig> = {
     const last = pts[pts.length - 1];
     return { sparsestRepresented: last.represented, sparsestRecoveredBySae: last.recoveredBySae, sparsestRecoveredByPca: last.recoveredByPca };
   },
+  // the sweep, then one autoencoder at a time on the hidden activations
+  trainingShape: (c) => largestShape(sweepShape(c), { instances: 1, features: c.hidden, hidden: c.dictionarySize, batchSize: c.saeBatchSize }),
   async run(c, ctx) {
     const n = c.features;
     const m = c.hidden;

@@ -1,4 +1,4 @@
-import type { Engine } from '@tms/core';
+import type { Engine, TrainingShape } from '@tms/core';
 import type { VegaLiteSpec } from '@tms/viz';
 import type { ConfigSchema } from '@tms/data';
 
@@ -59,6 +59,11 @@ export interface Experiment<C extends object = Record<string, unknown>> {
    * trained or written. Throws `ConfigError` naming the field to change.
    */
   check?(config: C): void;
+  /**
+   * The largest batch of models this config trains at once, so that memory can
+   * be estimated (`trainingBytes`) and refused before anything is allocated.
+   */
+  trainingShape?(config: C): TrainingShape;
   /** Run it. */
   run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
   /**

@@ -62,6 +62,15 @@ export function balanceRanges(cost: number[], parts: number): [number, number][]
   return cuts.slice(0, -1).map((c, j) => [c, cuts[j + 1]] as [number, number]);
 }
 
+/** Work of one segment (logged interval) of a plan, in {@link fusedCost} units. */
+function segmentWork(plan: TrainPlan): number {
+  const { instances: I, features: n, hidden: m } = plan.model.config;
+  return I * fusedCost(1, n, m) * plan.batchSize * Math.min(plan.logEvery, plan.steps);
+}
+
+/** Segments above this much work (about a second on one core) run on a worker thread even when it is the only one. */
+const HEAVY_SEGMENT = 2e9;
+
 /** Options of {@link parallelFusedEngine}. */
 export interface ParallelFusedEngineOptions extends FusedEngineOptions {
   /** Worker threads (default: the machine's available parallelism; at most one per instance). */
@@ -73,9 +82,10 @@ export interface ParallelFusedEngineOptions extends FusedEngineOptions {
  * of instances balanced by estimated cost. Each worker rebuilds its instances'
  * data from the `SparseFeatures` config (every instance has its own random
  * stream), so results are bit-identical to {@link fusedEngine} for any number
- * of workers. It declines (and `train()` moves on to the next engine) for one
- * worker or one instance, for data that is not a fresh `SparseFeatures`, and
- * wherever the fused engine does.
+ * of workers. It declines (and `train()` moves on to the next engine) for data
+ * that is not a fresh `SparseFeatures`, wherever the fused engine does, and for
+ * one worker or one instance unless a segment is long (then one worker thread
+ * keeps the calling thread free, and an abort stops training at once).
  *
  * @example
  * ```ts
@@ -91,9 +101,11 @@ export function parallelFusedEngine(options: ParallelFusedEngineOptions = {}): E
     unsupported(plan) {
       const why = fusedUnsupported(plan);
       if (why) return why;
-      if (workers < 2) return 'one worker thread (the fused engine on the calling thread does the same)';
-      if (plan.model.config.instances < 2) return 'one instance (a worker thread owns whole instances)';
       if (!(plan.data instanceof SparseFeatures)) return 'worker threads rebuild the data from a SparseFeatures config, and this data source is not one';
+      // one thread pays off only when a segment is long: off the calling thread, an abort stops it at once
+      if ((workers < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
+        return 'one worker thread for a short segment (the fused engine on the calling thread does the same)';
+      }
       return null;
     },
     start: (plan) => startParallel(plan, workers, kernel),
@@ -181,12 +193,27 @@ async function startParallel(plan: TrainPlan, workers: number, kernel: WorkerIni
     });
 
   return {
-    async run(from, to) {
+    async run(from, to, signal) {
       if (failure) throw failure;
-      const replies = threads.map((_, w) => reply(w));
+      const replies = Promise.all(threads.map((_, w) => reply(w)));
       for (const t of threads) t.postMessage({ from, to } satisfies WorkerRun);
-      const losses = await Promise.all(replies);
-      return Float32Array.from(losses.flat());
+      if (!signal) return Float32Array.from((await replies).flat());
+      // an abort stops the workers at once (the session is over: train() disposes it)
+      let onAbort = () => {};
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          replies.catch(() => {});
+          void Promise.all(threads.map((t) => t.terminate()));
+          reject(new Error('aborted'));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return Float32Array.from((await Promise.race([replies, stopped])).flat());
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     },
     async sync() {
       plan.model.setParams({ W: W.slice(), b: b.slice() });
