@@ -7,7 +7,7 @@ import { describeField } from '@tms/data';
 import { DivergenceError, experiments, getExperiment, resolveConfig } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { runExperiment, stagingFolder } from './runner.js';
+import { NonFiniteResultError, runExperiment, stagingFolder } from './runner.js';
 import { FolderLockedError } from './io.js';
 import { CheckpointError } from './checkpoint.js';
 
@@ -81,7 +81,7 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
       io.err(`tms: ${e.message}`);
       return 2;
     }
-    if (e instanceof DivergenceError) {
+    if (e instanceof DivergenceError || e instanceof NonFiniteResultError) {
       io.err(`tms: ${e.message}`);
       return 3;
     }
@@ -166,7 +166,10 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
         backend = takeValue();
         break;
       case 'workers':
-        workers = checkInt(Number(takeValue()), 'workers', 1, 256);
+        {
+          const raw = takeValue();
+          workers = checkInt(/^\d+$/.test(raw) ? Number(raw) : raw, 'workers', 1, 256);
+        }
         break;
       default:
         pairs.push([flag, takeValue()]);

@@ -188,6 +188,9 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
     ...options.meta,
     ...output.results,
   };
+  // the last guard: a number that is not finite is never written as one (JSON would turn it into null)
+  const bad = nonFinitePath(output.results, 'results') ?? nonFinitePath(output.tensors ?? {}, 'tensors');
+  if (bad) throw new NonFiniteResultError(exp.name, bad);
   // every file goes to the staging folder, which replaces out only when all are written
   const names: string[] = ['results.json'];
   await writeJsonAtomic(join(staging, 'results.json'), results);
@@ -203,6 +206,41 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
   await rm(ckptDir, { recursive: true, force: true });
   await commitFolder(staging, options.out);
   return { outDir: options.out, files: names.map((n) => join(options.out, n)), config: config as Record<string, unknown>, results };
+}
+
+/** An experiment produced a NaN or ±Infinity where a number belongs (the CLI exits 3, writing no results). */
+export class NonFiniteResultError extends Error {
+  /** Where, e.g. `results.points[2].reconstruction`. */
+  readonly path: string;
+  constructor(experiment: string, path: string) {
+    super(`${experiment}: ${path} is not a finite number (training diverged or a metric overflowed); lower the learning rates and run again`);
+    this.name = 'NonFiniteResultError';
+    this.path = path;
+  }
+}
+
+/** The path of the first NaN or ±Infinity in a JSON-like value (typed arrays included), or null. */
+export function nonFinitePath(value: unknown, path: string): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const arr = value as unknown as ArrayLike<number>;
+    for (let i = 0; i < arr.length; i++) if (typeof arr[i] === 'number' && !Number.isFinite(arr[i])) return `${path}[${i}]`;
+    return null;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = nonFinitePath(value[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = nonFinitePath(v, `${path}.${k}`);
+      if (p) return p;
+    }
+  }
+  return null;
 }
 
 let version: string | undefined;

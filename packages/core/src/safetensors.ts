@@ -73,7 +73,8 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
 /**
  * Decode a safetensors file holding F32 tensors, checking its structure: the
  * header length, a JSON object header, each tensor's dtype, shape and byte
- * range (inside the file, matching the shape, not overlapping another).
+ * range (inside the file, matching the shape, not overlapping another, and
+ * together covering the data bytes without holes).
  *
  * @throws SafetensorsError saying what is wrong
  */
@@ -111,7 +112,8 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     }
     const [begin, end] = data_offsets as [number, number];
     const count = shape.reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLength) throw new SafetensorsError(`tensor "${name}" spans bytes [${begin}, ${end}) outside the ${dataLength} data bytes`);
+    if (end < begin) throw new SafetensorsError(`tensor "${name}" has data_offsets [${begin}, ${end}), which end before they begin`);
+    if (end > dataLength) throw new SafetensorsError(`tensor "${name}" spans bytes [${begin}, ${end}) outside the ${dataLength} data bytes`);
     if (end - begin !== 4 * count) throw new SafetensorsError(`tensor "${name}" has ${end - begin} bytes; its shape [${shape.join(', ')}] needs ${4 * count}`);
     ranges.push([begin, end, name]);
     const data = new Float32Array(count);
@@ -119,9 +121,14 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     tensors[name] = { data, shape };
   }
   ranges.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw new SafetensorsError(`tensors "${ranges[i - 1][2]}" and "${ranges[i][2]}" overlap`);
+  // the format's rule: the data bytes are covered exactly, without holes
+  let covered = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    if (i > 0 && ranges[i][0] < ranges[i - 1][1]) throw new SafetensorsError(`tensors "${ranges[i - 1][2]}" and "${ranges[i][2]}" overlap`);
+    if (ranges[i][0] > covered) throw new SafetensorsError(`data bytes [${covered}, ${ranges[i][0]}) belong to no tensor (a hole before "${ranges[i][2]}")`);
+    covered = ranges[i][1];
   }
+  if (covered < dataLength) throw new SafetensorsError(`data bytes [${covered}, ${dataLength}) belong to no tensor (trailing bytes)`);
   return { tensors, metadata };
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, checkInt, expandPerFeature, type BatchSource, type PerFeature } from '@tms/data';
+import { ConfigError, ShapeError, checkInt, expandPerFeature, type BatchSource, type PerFeature } from '@tms/data';
 import { chooseEngine, now, yieldEvery, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 import { tf } from './tf.js';
 import type { ToyModel } from './models.js';
@@ -203,6 +203,10 @@ export const autodiffEngine: Engine = {
       let kept: tf.Tensor1D | null = null;
       tf.tidy(() => {
         const batch = data.sample(batchSize, buffer);
+        const [bi, bb, bn] = batch.shape;
+        if (bi !== I || bb !== batchSize || bn !== n || batch.data.length !== I * batchSize * n) {
+          throw new ShapeError('batch', `[${I}, ${batchSize}, ${n}] (${I * batchSize * n} values) from data.sample(${batchSize})`, `[${batch.shape.join(', ')}] with ${batch.data.length} values`);
+        }
         const x = tf.tensor3d(batch.data, batch.shape);
         const { grads } = tf.variableGrads(() => {
           let per = lossPerInstance(model, x, imp);

@@ -1,5 +1,5 @@
 import { Rng } from './rng.js';
-import { ConfigError, checkBoolean, checkInt, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
+import { ConfigError, checkBoolean, checkInt, checkNumber, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
 
 /** Configuration of a {@link SparseFeatures} distribution. */
 export interface SparseFeaturesConfig {
@@ -285,8 +285,11 @@ export function resolveProbability(
 /**
  * Importance that decays geometrically with the feature index: `base^i`.
  * The paper uses `0.7^i` for its intro figure and `0.9^i` in the notebook.
+ *
+ * @throws ConfigError for a non-integer `features` or a `base` that is not a finite number ≥ 0
  */
 export function geometricImportance(features: number, base: number): number[] {
   checkInt(features, 'features', 1);
+  checkNumber(base, 'base', 0);
   return Array.from({ length: features }, (_, i) => Math.pow(base, i));
 }
