@@ -38,8 +38,8 @@ export interface PhaseCellResult {
   empirical: Phase;
   /** From the analytic losses of candidate solutions; only for n = 2, m = 1 and n = 3, m = 2. */
   theoretical: Phase | null;
-  /** Expected loss of the best candidate of each phase (when `theoretical` is set). */
-  theoreticalLosses: Record<Phase, number> | null;
+  /** Expected loss of the best candidate of each phase (when `theoretical` is set); null for a phase no candidate falls in. */
+  theoreticalLosses: Record<Phase, number | null> | null;
   /** Final training loss (minibatch estimate) of the kept restart. */
   loss: number;
   /** Exact expected loss (mean over features, as `loss`) of the kept restart; n ≤ 3 only. */
@@ -136,7 +136,10 @@ export const phase: Experiment<PhaseConfig> = {
         relativeImportance: round9(r),
         empirical: classes[best],
         theoretical: theory[cell]?.phase ?? null,
-        theoreticalLosses: theory[cell]?.losses ?? null,
+        // no candidate in a phase (loss Infinity) is written as null, never as a number
+        theoreticalLosses: theory[cell]
+          ? (Object.fromEntries(Object.entries(theory[cell].losses).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) as Record<Phase, number | null>)
+          : null,
         loss: sweep.finalLoss[best],
         expectedLoss: exact ? selectionLoss[best] : null,
         W: (sweep.params.W as number[][][])[best],
