@@ -77,7 +77,7 @@ for (const exp of Object.values(experiments)) {
     '## Live run',
     '',
     'The quick variant, trained in your browser off the main thread by the same code as',
-    `\`tms run ${exp.name} --variant quick\` (the fused engine for linear and ReLU-output models, autodiff on WebAssembly for the others).`,
+    `\`tms run ${exp.name} --variant quick\` (the fused engine on one Web Worker per core for linear and ReLU-output models, as the CLI uses worker threads; autodiff on WebAssembly for the others).`,
     '',
     `<ClientOnly><ExperimentRun name="${exp.name}" /></ClientOnly>`,
     '',

@@ -1,7 +1,8 @@
 // Every experiment of the catalogue has a live page that trains its quick variant in a Web
 // Worker through @tms/experiments (the code path of `tms run <name> --variant quick`), on
-// wasm in Debian's headless Chromium. Each run must end without errors, draw the figures its
-// experiment returns and meet the same headline claim as the CLI test.
+// wasm in Debian's headless Chromium, with the fused engine on one Web Worker per core. Each
+// run must end without errors, draw the figures its experiment returns and meet the same
+// headline claim as the CLI test.
 import { describe, expect, it } from 'vitest';
 import { experiments, type ExperimentName } from '@tms/experiments';
 import { HEADLINE_CLAIMS } from '../../../packages/experiments/test/headlines.js';
@@ -32,6 +33,10 @@ describe('every experiment trains live in the browser and meets its headline cla
       expect(drawn).toHaveLength(Number(d.figures));
       for (const marks of drawn) expect(marks).toBeGreaterThan(3);
       HEADLINE_CLAIMS[name](JSON.parse(d.headline ?? '{}'));
+      // the tied models of the sparsity sweeps train on one Web Worker per core
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(d.engines?.split(',').length).toBeGreaterThanOrEqual(1);
+      if (name === 'intro' && cores > 1) expect(d.engines?.split(',')).toContain('fused-web-workers');
       await page.close();
     });
   }

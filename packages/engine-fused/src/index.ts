@@ -2,7 +2,8 @@
  * `@tms/engine-fused`: the fused CPU training engine for `@tms/core`'s
  * `train()`. Forward, analytic backward and Adam/AdamW for the tied toy models
  * run in one WebAssembly SIMD (or JS) loop over typed arrays, in Node and in
- * browsers. `@tms/engine-fused/node` adds worker threads.
+ * browsers. `@tms/engine-fused/node` adds worker threads, `@tms/engine-fused/web`
+ * Web Workers (results are bit-identical for any number of either).
  *
  * @example
  * ```ts
@@ -16,3 +17,4 @@
  */
 export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions } from './engine.js';
 export { FusedTiedTrainer, fusedWasmAvailable, type FusedTrainerOptions } from './trainer.js';
+export { balanceRanges, fusedCost } from './threads.js';

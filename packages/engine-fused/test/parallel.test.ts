@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createModel, train } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
-import { fusedEngine } from '../src/index.js';
 // from source, parallelFusedEngine starts the built dist/node/worker.js as its worker threads
-import { balanceRanges, fusedCost, parallelFusedEngine, trainParallel } from '../src/node/index.js';
+import { balanceRanges, fusedCost, fusedEngine } from '../src/index.js';
+import { parallelFusedEngine, trainParallel } from '../src/node/index.js';
 import { engineConformance } from '../../core/test/conformance.js';
 
 engineConformance({ label: 'fused on 2 worker threads', engines: [parallelFusedEngine({ workers: 2 })], name: 'fused-threads' });

@@ -12,8 +12,6 @@
  * @packageDocumentation
  */
 export {
-  balanceRanges,
-  fusedCost,
   parallelFusedEngine,
   trainParallel,
   type ParallelFusedEngineOptions,

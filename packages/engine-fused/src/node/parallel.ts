@@ -1,75 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, SparseFeatures, checkInt, type SparseFeaturesConfig } from '@tms/data';
-import { tiedLayout, train, type Engine, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TiedLayout, type TrainOptions, type TrainPlan, type TrainResult } from '@tms/core';
-import { fusedEngine, fusedUnsupported, type FusedEngineOptions } from '../engine.js';
-
-/** @internal What a worker receives. */
-export interface WorkerInit {
-  activation: TiedLayout['activation'];
-  kernel: NonNullable<FusedEngineOptions['kernel']>;
-  start: number;
-  end: number;
-  /** Global index of instance `start` in the data streams (`data.firstInstance + start`). */
-  firstInstance: number;
-  features: number;
-  hidden: number;
-  W: SharedArrayBuffer;
-  b: SharedArrayBuffer;
-  importance: Float32Array;
-  optimizer: Required<OptimizerConfig>;
-  schedule: Required<ScheduleConfig>;
-  steps: number;
-  batchSize: number;
-  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'sets' | 'seed'>;
-}
-
-/** @internal A segment of steps to run: `from` to `to − 1`. */
-export interface WorkerRun {
-  from: number;
-  to: number;
-}
-
-/** @internal What a worker sends back after each segment. */
-export type WorkerReply = { type: 'loss'; loss: number[] } | { type: 'error'; message: string };
-
-/**
- * Estimated work per sample of the fused engine (wasm kernel plus data generation)
- * for one instance with feature density d, n features and m hidden dimensions;
- * fitted to timings of both on the benchmark configs.
- */
-export function fusedCost(density: number, n: number, m: number): number {
-  return n * m * (1 + density) + 4 * n * (0.5 + density);
-}
-
-/** Split instances into `parts` contiguous ranges whose total `cost`s are as equal as a greedy cut makes them. */
-export function balanceRanges(cost: number[], parts: number): [number, number][] {
-  const k = Math.max(1, Math.min(parts, cost.length));
-  const prefix = [0];
-  for (const c of cost) prefix.push(prefix[prefix.length - 1] + c);
-  const total = prefix[cost.length];
-  const cuts = [0];
-  for (let j = 1; j < k; j++) {
-    const target = (total * j) / k;
-    // the cut closest to the target that leaves at least one instance for every later part
-    let best = cuts[j - 1] + 1;
-    for (let i = best; i <= cost.length - (k - j); i++) {
-      if (Math.abs(prefix[i] - target) < Math.abs(prefix[best] - target)) best = i;
-    }
-    cuts.push(best);
-  }
-  cuts.push(cost.length);
-  return cuts.slice(0, -1).map((c, j) => [c, cuts[j + 1]] as [number, number]);
-}
-
-/** Work of one segment (logged interval) of a plan, in {@link fusedCost} units. */
-function segmentWork(plan: TrainPlan): number {
-  const { instances: I, features: n, hidden: m } = plan.model.config;
-  return I * fusedCost(1, n, m) * plan.batchSize * Math.min(plan.logEvery, plan.steps);
-}
-
-/** Segments above this much work (about a second on one core) run on a worker thread even when it is the only one. */
-const HEAVY_SEGMENT = 2e9;
+import { tiedLayout, train, type Engine, type TrainOptions, type TrainResult } from '@tms/core';
+import { fusedEngine, type FusedEngineOptions } from '../engine.js';
+import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } from '../threads.js';
 
 /** Options of {@link parallelFusedEngine}. */
 export interface ParallelFusedEngineOptions extends FusedEngineOptions {
@@ -98,17 +32,8 @@ export function parallelFusedEngine(options: ParallelFusedEngineOptions = {}): E
   const kernel = options.kernel ?? 'auto';
   return {
     name: 'fused-threads',
-    unsupported(plan) {
-      const why = fusedUnsupported(plan);
-      if (why) return why;
-      if (!(plan.data instanceof SparseFeatures)) return 'worker threads rebuild the data from a SparseFeatures config, and this data source is not one';
-      // one thread pays off only when a segment is long: off the calling thread, an abort stops it at once
-      if ((workers < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
-        return 'one worker thread for a short segment (the fused engine on the calling thread does the same)';
-      }
-      return null;
-    },
-    start: (plan) => startParallel(plan, workers, kernel),
+    unsupported: (plan) => threadedUnsupported(plan, workers),
+    start: (plan) => startThreaded(plan, workers, kernel, spawnNodeThread),
   };
 }
 
@@ -130,97 +55,19 @@ function workerScript(): { url: URL; execArgv?: string[] } {
   return { url: new URL('../../dist/node/worker.js', here), execArgv };
 }
 
-async function startParallel(plan: TrainPlan, workers: number, kernel: WorkerInit['kernel']): Promise<EngineSession> {
-  const layout = tiedLayout(plan.model)!;
-  const data = plan.data as SparseFeatures;
-  const { instances: I, features: n, hidden: m } = plan.model.config;
-  const probability = data.probability;
-  const density = Array.from({ length: I }, (_, k) => probability.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) / n);
-  const ranges = balanceRanges(density.map((d) => fusedCost(d, n, m)), Math.min(I, workers));
-  const Wsab = new SharedArrayBuffer(I * n * m * 4);
-  const bsab = new SharedArrayBuffer(I * n * 4);
-  const W = new Float32Array(Wsab);
-  const b = new Float32Array(bsab);
-  W.set((await layout.W.data()) as Float32Array);
-  b.set((await layout.b.data()) as Float32Array);
-
-  const threads = ranges.map(([s, e]) => {
-    const rows = (v: Float32Array) => Array.from({ length: e - s }, (_, k) => Array.from(v.subarray((s + k) * n, (s + k + 1) * n)));
-    const init: WorkerInit = {
-      activation: layout.activation,
-      kernel,
-      start: s,
-      end: e,
-      firstInstance: data.firstInstance + s,
-      features: n,
-      hidden: m,
-      W: Wsab,
-      b: bsab,
-      importance: plan.importance.slice(s * n, e * n),
-      optimizer: plan.optimizer,
-      schedule: plan.schedule,
-      steps: plan.steps,
-      batchSize: plan.batchSize,
-      data: { featureProbability: rows(probability), signed: data.signed, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
-    };
-    const script = workerScript();
-    return new Worker(script.url, { workerData: init, execArgv: script.execArgv });
-  });
-
-  // one pending reply per worker; an error anywhere fails the segment
-  let failure: Error | null = null;
-  const waiting: ((r: WorkerReply | Error) => void)[] = [];
-  threads.forEach((t, w) => {
-    const deliver = (r: WorkerReply | Error) => {
-      const cb = waiting[w];
-      delete waiting[w];
-      if (cb) cb(r);
-      else if (r instanceof Error) failure ??= r;
-    };
-    t.on('message', (msg: WorkerReply) => deliver(msg));
-    t.on('error', (e) => deliver(new Error(`training worker ${w}: ${e instanceof Error ? e.message : String(e)}`)));
-    t.on('exit', (code) => {
-      if (code !== 0) deliver(new Error(`training worker ${w} exited with code ${code}`));
-    });
-  });
-  const reply = (w: number) =>
-    new Promise<number[]>((resolve, reject) => {
-      waiting[w] = (r) => {
-        if (r instanceof Error) reject(r);
-        else if (r.type === 'error') reject(new Error(`training worker ${w}: ${r.message}`));
-        else resolve(r.loss);
-      };
-    });
-
+function spawnNodeThread(init: ThreadInit): ThreadPort {
+  const script = workerScript();
+  const worker = new Worker(script.url, { workerData: init, execArgv: script.execArgv, transferList: [init.W.buffer as ArrayBuffer, init.b.buffer as ArrayBuffer] });
   return {
-    async run(from, to, signal) {
-      if (failure) throw failure;
-      const replies = Promise.all(threads.map((_, w) => reply(w)));
-      for (const t of threads) t.postMessage({ from, to } satisfies WorkerRun);
-      if (!signal) return Float32Array.from((await replies).flat());
-      // an abort stops the workers at once (the session is over: train() disposes it)
-      let onAbort = () => {};
-      const stopped = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          replies.catch(() => {});
-          void Promise.all(threads.map((t) => t.terminate()));
-          reject(new Error('aborted'));
-        };
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+    post: (request) => worker.postMessage(request),
+    listen(onReply, onFailure) {
+      worker.on('message', onReply);
+      worker.on('error', (e) => onFailure(e instanceof Error ? e : new Error(String(e))));
+      worker.on('exit', (code) => {
+        if (code !== 0) onFailure(new Error(`exited with code ${code}`));
       });
-      try {
-        return Float32Array.from((await Promise.race([replies, stopped])).flat());
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
     },
-    async sync() {
-      plan.model.setParams({ W: W.slice(), b: b.slice() });
-    },
-    async dispose() {
-      await Promise.all(threads.map((t) => t.terminate()));
-    },
+    terminate: () => worker.terminate(),
   };
 }
 

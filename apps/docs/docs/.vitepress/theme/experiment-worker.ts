@@ -1,9 +1,12 @@
 // Web Worker of the experiment pages: runs an experiment of @tms/experiments off the
 // main thread, through the same code path as the CLI (resolveConfig → run), with the
-// fused engine for the tied models and autodiff on tfjs-wasm for the others.
-import { autodiffEngine } from '@tms/core';
+// fused engine on one Web Worker per core for the tied models (as the CLI uses worker
+// threads), and autodiff on tfjs-wasm for the others.
+import { autodiffEngine, type Engine } from '@tms/core';
 import { useWebBackend } from '@tms/backend-web';
 import { fusedEngine } from '@tms/engine-fused';
+import { webWorkerFusedEngine } from '@tms/engine-fused/web';
+import FusedWorker from '@tms/engine-fused/web-worker?worker';
 import { createRunContext, getExperiment, resolveConfig } from '@tms/experiments';
 
 /** What the page asks for. */
@@ -18,7 +21,7 @@ export interface WorkerRequest {
 export type WorkerMessage =
   | { type: 'backend'; name: string; message: string }
   | { type: 'progress'; label: string; done: number; total: number; extra?: string }
-  | { type: 'done'; results: Record<string, unknown>; figures: Record<string, unknown>; headline: Record<string, number>; seconds: number }
+  | { type: 'done'; results: Record<string, unknown>; figures: Record<string, unknown>; headline: Record<string, number>; seconds: number; engines: string[] }
   | { type: 'error'; message: string };
 
 const post = (m: WorkerMessage) => (self as unknown as Worker).postMessage(m);
@@ -33,8 +36,12 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
     const backend = await useWebBackend({ prefer: 'wasm', wasmPaths });
     post({ type: 'backend', name: backend.name, message: backend.message });
     const t0 = performance.now();
+    // which engines trained something, shown on the page
+    const used = new Set<string>();
+    const track = (e: Engine): Engine => ({ name: e.name, unsupported: (p) => e.unsupported(p), start: (p) => (used.add(e.name), e.start(p)) });
+    const engines = [webWorkerFusedEngine({ createWorker: () => new FusedWorker() }), fusedEngine, autodiffEngine].map(track);
     const ctx = createRunContext({
-      engines: [fusedEngine, autodiffEngine],
+      engines,
       progress: {
         reset: (l) => (label = l),
         update: (done, total, extra) => post({ type: 'progress', label, done, total, extra }),
@@ -48,6 +55,7 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
       figures: out.figures,
       headline: exp.headline?.(out.results as never) ?? {},
       seconds: (performance.now() - t0) / 1000,
+      engines: [...used],
     });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });

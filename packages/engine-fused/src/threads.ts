@@ -1,0 +1,244 @@
+// The fused engine on several threads, whatever they are: Node worker threads
+// (./node) or Web Workers (./web). Each thread owns a contiguous range of
+// instances and rebuilds its data from the SparseFeatures config, so results are
+// bit-identical for any number of threads. No Node or DOM imports here.
+import { SparseFeatures, type SparseFeaturesConfig } from '@tms/data';
+import { learningRateAt, tiedLayout, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TiedLayout, type TrainPlan } from '@tms/core';
+import { fusedUnsupported, type FusedEngineOptions } from './engine.js';
+import { FusedTiedTrainer } from './trainer.js';
+
+/** @internal What a thread receives first: its instances, weights, data and optimizer. */
+export interface ThreadInit {
+  activation: TiedLayout['activation'];
+  kernel: NonNullable<FusedEngineOptions['kernel']>;
+  /** Instances `start` to `end − 1` of the model. */
+  start: number;
+  end: number;
+  /** Global index of instance `start` in the data streams (`data.firstInstance + start`). */
+  firstInstance: number;
+  features: number;
+  hidden: number;
+  /** This range's weights, `[(end − start) × n × m]` and `[(end − start) × n]`. */
+  W: Float32Array;
+  b: Float32Array;
+  importance: Float32Array;
+  optimizer: Required<OptimizerConfig>;
+  schedule: Required<ScheduleConfig>;
+  steps: number;
+  batchSize: number;
+  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'sets' | 'seed'>;
+}
+
+/** @internal What the driver asks a thread: a segment of steps `from` to `to − 1`, or its weights. */
+export type ThreadRequest = { type: 'run'; from: number; to: number } | { type: 'weights' };
+
+/** @internal What a thread answers. */
+export type ThreadReply = { type: 'loss'; loss: number[] } | { type: 'weights'; W: Float32Array; b: Float32Array } | { type: 'error'; message: string };
+
+/**
+ * @internal The thread side: builds the trainer for `init` and returns the
+ * handler of each later request, with the buffers to transfer in its reply.
+ */
+export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { reply: ThreadReply; transfer: ArrayBuffer[] } {
+  const { start, end, features: n, hidden: m } = init;
+  const trainer = new FusedTiedTrainer({
+    activation: init.activation,
+    kernel: init.kernel,
+    instances: end - start,
+    features: n,
+    hidden: m,
+    W: init.W,
+    b: init.b,
+    importance: init.importance,
+    optimizer: init.optimizer,
+  });
+  const data = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
+  const buffer = trainer.batchBuffer(init.batchSize);
+  return (request) => {
+    try {
+      if (request.type === 'weights') {
+        const W = trainer.W.slice();
+        const b = trainer.b.slice();
+        return { reply: { type: 'weights', W, b }, transfer: [W.buffer as ArrayBuffer, b.buffer as ArrayBuffer] };
+      }
+      for (let t = request.from; t < request.to; t++) {
+        const lr = learningRateAt(init.schedule, init.optimizer.lr, t, init.steps);
+        trainer.train(data.sample(init.batchSize, buffer).data, init.batchSize, lr);
+      }
+      return { reply: { type: 'loss', loss: Array.from(trainer.loss) }, transfer: [] };
+    } catch (e) {
+      return { reply: { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }, transfer: [] };
+    }
+  };
+}
+
+/** @internal A started thread, as the driver sees it. */
+export interface ThreadPort {
+  post(request: ThreadRequest): void;
+  /** Register the handlers of replies and of failures (the thread crashed or exited). */
+  listen(onReply: (reply: ThreadReply) => void, onFailure: (error: Error) => void): void;
+  terminate(): unknown;
+}
+
+/**
+ * Estimated work per sample of the fused engine (wasm kernel plus data generation)
+ * for one instance with feature density d, n features and m hidden dimensions;
+ * fitted to timings of both on the benchmark configs.
+ */
+export function fusedCost(density: number, n: number, m: number): number {
+  return n * m * (1 + density) + 4 * n * (0.5 + density);
+}
+
+/** Split instances into `parts` contiguous ranges whose total `cost`s are as equal as a greedy cut makes them. */
+export function balanceRanges(cost: number[], parts: number): [number, number][] {
+  const k = Math.max(1, Math.min(parts, cost.length));
+  const prefix = [0];
+  for (const c of cost) prefix.push(prefix[prefix.length - 1] + c);
+  const total = prefix[cost.length];
+  const cuts = [0];
+  for (let j = 1; j < k; j++) {
+    const target = (total * j) / k;
+    // the cut closest to the target that leaves at least one instance for every later part
+    let best = cuts[j - 1] + 1;
+    for (let i = best; i <= cost.length - (k - j); i++) {
+      if (Math.abs(prefix[i] - target) < Math.abs(prefix[best] - target)) best = i;
+    }
+    cuts.push(best);
+  }
+  cuts.push(cost.length);
+  return cuts.slice(0, -1).map((c, j) => [c, cuts[j + 1]] as [number, number]);
+}
+
+/** Work of one segment (logged interval) of a plan, in {@link fusedCost} units. */
+function segmentWork(plan: TrainPlan): number {
+  const { instances: I, features: n, hidden: m } = plan.model.config;
+  return I * fusedCost(1, n, m) * plan.batchSize * Math.min(plan.logEvery, plan.steps);
+}
+
+/** Segments above this much work (about a second on one core) run on a thread even when it is the only one. */
+const HEAVY_SEGMENT = 2e9;
+
+/**
+ * @internal Why the threaded fused engine declines a plan, or null: wherever
+ * the fused engine does, for data that is not a `SparseFeatures` (threads
+ * rebuild it from its config), and for one thread or one instance unless a
+ * segment is long (then one thread keeps the calling thread free, and an abort
+ * stops training at once).
+ */
+export function threadedUnsupported(plan: TrainPlan, threads: number): string | null {
+  const why = fusedUnsupported(plan);
+  if (why) return why;
+  if (!(plan.data instanceof SparseFeatures)) return 'worker threads rebuild the data from a SparseFeatures config, and this data source is not one';
+  if ((threads < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
+    return 'one worker thread for a short segment (the fused engine on the calling thread does the same)';
+  }
+  return null;
+}
+
+/**
+ * @internal Start a session on up to `threads` threads made by `spawn`, each
+ * owning a range of instances balanced by estimated cost.
+ */
+export async function startThreaded(
+  plan: TrainPlan,
+  threads: number,
+  kernel: ThreadInit['kernel'],
+  spawn: (init: ThreadInit) => ThreadPort,
+): Promise<EngineSession> {
+  const layout = tiedLayout(plan.model)!;
+  const data = plan.data as SparseFeatures;
+  const { instances: I, features: n, hidden: m } = plan.model.config;
+  const probability = data.probability;
+  const density = Array.from({ length: I }, (_, k) => probability.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) / n);
+  const ranges = balanceRanges(density.map((d) => fusedCost(d, n, m)), Math.min(I, threads));
+  const W = (await layout.W.data()) as Float32Array;
+  const b = (await layout.b.data()) as Float32Array;
+
+  const ports = ranges.map(([s, e]) => {
+    const rows = (v: Float32Array) => Array.from({ length: e - s }, (_, k) => Array.from(v.subarray((s + k) * n, (s + k + 1) * n)));
+    return spawn({
+      activation: layout.activation,
+      kernel,
+      start: s,
+      end: e,
+      firstInstance: data.firstInstance + s,
+      features: n,
+      hidden: m,
+      W: W.slice(s * n * m, e * n * m),
+      b: b.slice(s * n, e * n),
+      importance: plan.importance.slice(s * n, e * n),
+      optimizer: plan.optimizer,
+      schedule: plan.schedule,
+      steps: plan.steps,
+      batchSize: plan.batchSize,
+      data: { featureProbability: rows(probability), signed: data.signed, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
+    });
+  });
+
+  // one pending reply per thread; a failure with none pending fails the next request
+  let failure: Error | null = null;
+  const waiting: ((r: ThreadReply | Error) => void)[] = [];
+  ports.forEach((port, w) => {
+    const deliver = (r: ThreadReply | Error) => {
+      const cb = waiting[w];
+      delete waiting[w];
+      if (cb) cb(r);
+      else if (r instanceof Error) failure ??= r;
+    };
+    port.listen(deliver, (e) => deliver(new Error(`training worker ${w}: ${e.message}`)));
+  });
+  const ask = (w: number, request: ThreadRequest) =>
+    new Promise<ThreadReply>((resolve, reject) => {
+      waiting[w] = (r) => {
+        if (r instanceof Error) reject(r);
+        else if (r.type === 'error') reject(new Error(`training worker ${w}: ${r.message}`));
+        else resolve(r);
+      };
+      ports[w].post(request);
+    });
+  const askAll = (request: ThreadRequest) => {
+    if (failure) return Promise.reject(failure);
+    return Promise.all(ports.map((_, w) => ask(w, request)));
+  };
+
+  let terminated = false;
+  return {
+    async run(from, to, signal) {
+      const replies = askAll({ type: 'run', from, to });
+      const losses = (r: ThreadReply[]) => Float32Array.from(r.flatMap((x) => (x as { loss: number[] }).loss));
+      if (!signal) return losses(await replies);
+      // an abort stops the threads at once (the session is over: train() disposes it)
+      let onAbort = () => {};
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          replies.catch(() => {});
+          terminated = true;
+          for (const p of ports) p.terminate();
+          reject(new Error('aborted'));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return losses(await Promise.race([replies, stopped]));
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    async sync() {
+      // stopped by an abort: the model keeps the weights of its last sync
+      if (terminated) return;
+      const replies = (await askAll({ type: 'weights' })) as Extract<ThreadReply, { type: 'weights' }>[];
+      const Wn = new Float32Array(I * n * m);
+      const bn = new Float32Array(I * n);
+      replies.forEach((r, w) => {
+        Wn.set(r.W, ranges[w][0] * n * m);
+        bn.set(r.b, ranges[w][0] * n);
+      });
+      plan.model.setParams({ W: Wn, b: bn });
+    },
+    async dispose() {
+      await Promise.all(ports.map((p) => p.terminate()));
+    },
+  };
+}
