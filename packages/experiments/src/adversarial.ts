@@ -2,8 +2,25 @@ import { adversarialVulnerability, dimensionsPerFeature, featureAttack, represen
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
+import { defineExperiment } from './types.js';
+
+/** One sparsity of the adversarial experiment. */
+export interface AdversarialPoint {
+  sparsity: number;
+  density: number;
+  /** Gain of the optimal small L2 attack at single-feature inputs (mean over features). */
+  vulnerability: number;
+  /** The paper's attack: loss increase over ε². */
+  attackVulnerability: number;
+  attackSamples: number;
+  attackEpsilon: number;
+  cleanLoss: number;
+  attackedLoss: number;
+  perFeature: number[];
+  dimsPerFeature: number;
+  represented: number;
+}
 
 const schema = sparsitySweepSchema(
   { features: [2, 1024], hidden: [1, 256] },
@@ -28,7 +45,7 @@ export type AdversarialConfig = ConfigFromSchema<typeof schema>;
  * Both grow as features are packed into superposition and track features per
  * dimension.
  */
-export const adversarial: Experiment<AdversarialConfig> = {
+export const adversarial = defineExperiment<AdversarialConfig, SweepResult, { points: AdversarialPoint[] }>({
   name: 'adversarial',
   title: 'Adversarial vulnerability grows with superposition',
   paperSection: 'Relationship to Adversarial Robustness',
@@ -36,13 +53,13 @@ export const adversarial: Experiment<AdversarialConfig> = {
   defaults: defaultsOf(schema),
   variants: { quick: { steps: 2000, lr: 1e-2, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.999] }, paper: {} },
   headline(r) {
-    const pts = (r as { points: { attackVulnerability: number }[] }).points;
+    const pts = r.points;
     return { denseAttackVulnerability: pts[0].attackVulnerability, sparsestAttackVulnerability: pts[pts.length - 1].attackVulnerability };
   },
   trainingShape: sweepShape,
-  async run(c, ctx) {
+  train: (c, ctx) => trainSparsitySweep(c, 'relu-output', ctx),
+  analyze(c, sweep) {
     const n = c.features;
-    const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
     const W = asWeights(sweep.params.W);
     const bFlat = (sweep.params.b as number[][]).flat();
     const vul = adversarialVulnerability(W, bFlat);
@@ -55,7 +72,7 @@ export const adversarial: Experiment<AdversarialConfig> = {
     const attacks = featureAttack(W, bFlat, geometricImportance(n, c.importanceBase), inputs, 0.1);
     const dpf = dimensionsPerFeature(W);
     const counts = representedCount(W);
-    const points = c.sparsities.map((s, i) => ({
+    const points = c.sparsities.map((s, i): AdversarialPoint => ({
       sparsity: s,
       density: round9(1 / (1 - s)),
       vulnerability: round9(vul[i].mean),
@@ -68,21 +85,24 @@ export const adversarial: Experiment<AdversarialConfig> = {
       dimsPerFeature: round9(dpf[i]),
       represented: counts[i],
     }));
-    ctx.progress.log(`adversarial: gain ${points.map((p) => `S=${p.sparsity}: ${p.vulnerability.toFixed(2)}`).join(', ')}`);
-    ctx.progress.log(`adversarial: paper's attack, loss increase / ε² ${points.map((p) => `S=${p.sparsity}: ${p.attackVulnerability.toFixed(2)}`).join(', ')}`);
     return {
       results: { points },
-      figures: {
-        adversarial: lineChartSpec(
+      tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+      summary:
+        `adversarial: gain ${points.map((p) => `S=${p.sparsity}: ${p.vulnerability.toFixed(2)}`).join(', ')}\n` +
+        `adversarial: paper's attack, loss increase / ε² ${points.map((p) => `S=${p.sparsity}: ${p.attackVulnerability.toFixed(2)}`).join(', ')}`,
+    };
+  },
+  figures(c, { points }) {
+    return {
+      adversarial: lineChartSpec(
           [
             { name: "paper's attack: loss increase / ε²", x: points.map((p) => p.density), y: points.map((p) => p.attackVulnerability) },
             { name: 'optimal attack gain', x: points.map((p) => p.density), y: points.map((p) => p.vulnerability) },
             { name: 'features per dimension (1/dims per feature)', x: points.map((p) => p.density), y: points.map((p) => 1 / p.dimsPerFeature) },
           ],
-          { title: `Adversarial vulnerability vs sparsity (n=${n}, m=${c.hidden})`, xTitle: '1/(1−S)  (1: dense → sparse)', yTitle: 'vulnerability', logX: true, points: true },
+          { title: `Adversarial vulnerability vs sparsity (n=${c.features}, m=${c.hidden})`, xTitle: '1/(1−S)  (1: dense → sparse)', yTitle: 'vulnerability', logX: true, points: true },
         ),
-      },
-      tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
     };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { STICKY_POINTS, featureDimensionality, featureNorms, stickyPlateaus } from '@tms/analysis';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { defineExperiment } from './types.js';
 
 
 const schema = {
@@ -17,12 +17,22 @@ const schema = {
 /** Config of the learning-dynamics experiment. */
 export type DynamicsConfig = ConfigFromSchema<typeof schema>;
 
+/** Results of the learning-dynamics experiment. */
+export interface DynamicsResults extends Record<string, unknown> {
+  snapshots: { step: number; dimensionality: number[]; norms: number[] }[];
+  /** The sticky levels each feature rests on, in order. */
+  plateaus: number[][];
+  /** Features resting on two or more levels (jumps between energy levels). */
+  featuresJumping: number;
+  history: SweepResult['history'];
+}
+
 /**
  * Learning dynamics (paper: "Superposition and Learning Dynamics"): snapshots of
  * every feature's dimensionality Dᵢ during training. Features move between the
  * sticky fractions in discrete jumps ("energy levels").
  */
-export const dynamics: Experiment<DynamicsConfig> = {
+export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsResults>({
   name: 'dynamics',
   title: 'Learning dynamics: feature dimensionality jumps between fractions during training',
   paperSection: 'Superposition and Learning Dynamics',
@@ -30,10 +40,10 @@ export const dynamics: Experiment<DynamicsConfig> = {
   defaults: defaultsOf(schema),
   variants: { quick: { steps: 6000, lr: 3e-3, snapshots: 50 }, paper: {} },
   headline(r) {
-    return { featuresJumping: (r as { featuresJumping: number }).featuresJumping };
+    return { featuresJumping: r.featuresJumping };
   },
   trainingShape: (c) => ({ instances: 1, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
-  async run(c, ctx) {
+  train(c, ctx) {
     // log-spaced snapshot steps, rounded to multiples of logEvery
     const steps = new Set<number>();
     for (let k = 0; k < c.snapshots; k++) {
@@ -41,7 +51,7 @@ export const dynamics: Experiment<DynamicsConfig> = {
       steps.add(Math.min(c.steps, Math.max(c.logEvery, s)));
     }
     const snapshotSteps = [...steps].sort((a, b) => a - b);
-    const sweep = await trainSweep(
+    return trainSweep(
       'model',
       {
         kind: 'relu-output',
@@ -55,6 +65,8 @@ export const dynamics: Experiment<DynamicsConfig> = {
       },
       ctx,
     );
+  },
+  analyze(c, sweep) {
     const snaps = (sweep.snapshots ?? []).map((s) => {
       const W = asWeights(s.params.W);
       return {
@@ -71,26 +83,28 @@ export const dynamics: Experiment<DynamicsConfig> = {
       ).map(round9),
     );
     const jumping = plateaus.filter((p) => p.length >= 2).length;
-    ctx.progress.log(`dynamics: ${jumping} of ${c.features} features jump between sticky levels`);
     return {
       results: { snapshots: snaps, plateaus, featuresJumping: jumping, history: sweep.history.filter((_, i) => i % 10 === 9) },
-      figures: {
-        dynamics: lineChartSpec(
-          Array.from({ length: c.features }, (_, f) => ({
-            name: `feature ${f}`,
-            x: snaps.map((s) => s.step),
-            y: snaps.map((s) => s.dimensionality[f]),
-          })),
-          {
-            title: `Feature dimensionality Dᵢ during training (n=${c.features}, m=${c.hidden}, S=${c.sparsity})`,
-            xTitle: 'step',
-            yTitle: 'dimensionality Dᵢ',
-            logX: true,
-            rules: STICKY_POINTS.map((s) => ({ y: s.value, label: s.label })),
-          },
-        ),
-      },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+      summary: `dynamics: ${jumping} of ${c.features} features jump between sticky levels`,
     };
   },
-};
+  figures(c, { snapshots: snaps }) {
+    return {
+      dynamics: lineChartSpec(
+        Array.from({ length: c.features }, (_, f) => ({
+          name: `feature ${f}`,
+          x: snaps.map((s) => s.step),
+          y: snaps.map((s) => s.dimensionality[f]),
+        })),
+        {
+          title: `Feature dimensionality Dᵢ during training (n=${c.features}, m=${c.hidden}, S=${c.sparsity})`,
+          xTitle: 'step',
+          yTitle: 'dimensionality Dᵢ',
+          logX: true,
+          rules: STICKY_POINTS.map((s) => ({ y: s.value, label: s.label })),
+        },
+      ),
+    };
+  },
+});

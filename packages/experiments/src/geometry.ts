@@ -2,7 +2,7 @@ import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensiona
 import { dimensionalitySpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
-import type { Experiment } from './types.js';
+import { defineExperiment } from './types.js';
 
 
 const schema = {
@@ -19,13 +19,32 @@ const schema = {
 /** Config of the geometry experiment. */
 export type GeometryConfig = ConfigFromSchema<typeof schema>;
 
+/** One density of the geometry experiment. */
+export interface GeometryPoint {
+  density: number;
+  sparsity: number;
+  dimsPerFeature: number;
+  represented: number;
+  /** Dimensionality Dᵢ of each represented feature. */
+  dimensionality: number[];
+  /** Uniform polytopes found, by name. */
+  polytopes: Record<string, number>;
+}
+
+/** The trained geometry models, one per density (chunks concatenated). */
+export interface GeometryTrained {
+  densities: number[];
+  W: number[][][];
+  b: number[][];
+}
+
 /**
  * Feature geometry (paper: "The Geometry of Superposition"): uniform-importance
  * ReLU-output models over a density sweep. Dimensions per feature m/‖W‖_F² fall
  * from 1 as features get sparse and stick at fractions; each feature's
  * dimensionality Dᵢ clusters at 1, 3/4, 2/3, 1/2, 2/5, 3/8; polytopes are named.
  */
-export const geometry: Experiment<GeometryConfig> = {
+export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { points: GeometryPoint[]; stickyPoints: typeof STICKY_POINTS }>({
   name: 'geometry',
   title: 'Dimensions per feature and feature dimensionality vs sparsity (uniform polytopes)',
   paperSection: 'The Geometry of Superposition (feature dimensionality, uniform polytopes)',
@@ -35,26 +54,17 @@ export const geometry: Experiment<GeometryConfig> = {
     quick: { features: 40, hidden: 10, densityPoints: 8, chunkSize: 8, steps: 3000, lr: 1e-2, batchSize: 512 },
     paper: { features: 400, hidden: 30, densityPoints: 30, chunkSize: 4, steps: 10_000, lr: 1e-3 },
   },
-  headline(r) {
-    const pts = (r as { points: { dimsPerFeature: number }[] }).points;
+  headline({ points: pts }) {
     return { denseDimsPerFeature: pts[0].dimsPerFeature, sparsestDimsPerFeature: pts[pts.length - 1].dimsPerFeature };
   },
   trainingShape: (c) => ({ instances: Math.min(c.chunkSize, c.densityPoints), features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
-  async run(c, ctx) {
+  async train(c, ctx) {
     const n = c.features;
-    const dens = logspace(1, c.densityMax, c.densityPoints);
-    const rows: {
-      density: number;
-      sparsity: number;
-      dimsPerFeature: number;
-      represented: number;
-      dimensionality: number[];
-      polytopes: Record<string, number>;
-    }[] = [];
-    const Ws: number[][][] = [];
-    const bs: number[][] = [];
-    for (let start = 0; start < dens.length; start += c.chunkSize) {
-      const chunk = dens.slice(start, start + c.chunkSize);
+    const densities = logspace(1, c.densityMax, c.densityPoints);
+    const W: number[][][] = [];
+    const b: number[][] = [];
+    for (let start = 0; start < densities.length; start += c.chunkSize) {
+      const chunk = densities.slice(start, start + c.chunkSize);
       const sweep = await trainSweep(
         `chunk-${start}`,
         {
@@ -69,42 +79,47 @@ export const geometry: Experiment<GeometryConfig> = {
           firstInstance: start,
         },
         ctx,
-        `densities ${start + 1}-${start + chunk.length}/${dens.length}`,
+        `densities ${start + 1}-${start + chunk.length}/${densities.length}`,
       );
-      const W = asWeights(sweep.params.W);
-      const dpf = dimensionsPerFeature(W);
-      const D = featureDimensionality(W);
-      const norms = featureNorms(W);
-      const groups = detectPolytopes(W);
-      chunk.forEach((d, i) => {
-        const counts: Record<string, number> = {};
-        for (const g of groups[i]) if (g.uniform) counts[g.name] = (counts[g.name] ?? 0) + 1;
-        rows.push({
-          density: round9(d),
-          sparsity: round9(1 - 1 / d),
-          dimsPerFeature: round9(dpf[i]),
-          represented: norms[i].filter((v) => v > 0.5).length,
-          dimensionality: D[i].flatMap((v, f) => (norms[i][f] > 0.5 ? [round9(v)] : [])),
-          polytopes: counts,
-        });
-        Ws.push((sweep.params.W as number[][][])[i]);
-        bs.push((sweep.params.b as number[][])[i]);
-      });
+      W.push(...(sweep.params.W as number[][][]));
+      b.push(...(sweep.params.b as number[][]));
     }
-    ctx.progress.log(`geometry: dims/feature ${rows.map((r) => r.dimsPerFeature.toFixed(2)).join(' ')}`);
+    return { densities, W, b };
+  },
+  analyze(_c, { densities, W: Ws, b: bs }) {
+    const W = asWeights(Ws);
+    const dpf = dimensionsPerFeature(W);
+    const D = featureDimensionality(W);
+    const norms = featureNorms(W);
+    const groups = detectPolytopes(W);
+    const points = densities.map((d, i): GeometryPoint => {
+      const counts: Record<string, number> = {};
+      for (const g of groups[i]) if (g.uniform) counts[g.name] = (counts[g.name] ?? 0) + 1;
+      return {
+        density: round9(d),
+        sparsity: round9(1 - 1 / d),
+        dimsPerFeature: round9(dpf[i]),
+        represented: norms[i].filter((v) => v > 0.5).length,
+        dimensionality: D[i].flatMap((v, f) => (norms[i][f] > 0.5 ? [round9(v)] : [])),
+        polytopes: counts,
+      };
+    });
     return {
-      results: { points: rows, stickyPoints: STICKY_POINTS },
-      figures: {
-        geometry: dimensionalitySpec(
-          {
-            models: rows.map((r) => ({ density: r.density, dimsPerFeature: r.dimsPerFeature })),
-            features: rows.flatMap((r) => r.dimensionality.map((v) => ({ density: r.density, dimensionality: v }))),
-            sticky: STICKY_POINTS.map((s) => ({ value: s.value, label: `${s.label} ${s.polytope}` })),
-          },
-          { title: `Dimensions per feature (line) and feature dimensionality Dᵢ (dots), n=${n}, m=${c.hidden}` },
-        ),
-      },
+      results: { points, stickyPoints: STICKY_POINTS },
       tensors: { 'relu-output.W': tensorFromNested(Ws), 'relu-output.b': tensorFromNested(bs) },
+      summary: `geometry: dims/feature ${points.map((r) => r.dimsPerFeature.toFixed(2)).join(' ')}`,
     };
   },
-};
+  figures(c, { points }) {
+    return {
+      geometry: dimensionalitySpec(
+        {
+          models: points.map((r) => ({ density: r.density, dimsPerFeature: r.dimsPerFeature })),
+          features: points.flatMap((r) => r.dimensionality.map((v) => ({ density: r.density, dimensionality: v }))),
+          sticky: STICKY_POINTS.map((s) => ({ value: s.value, label: `${s.label} ${s.polytope}` })),
+        },
+        { title: `Dimensions per feature (line) and feature dimensionality Dᵢ (dots), n=${c.features}, m=${c.hidden}` },
+      ),
+    };
+  },
+});

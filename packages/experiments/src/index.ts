@@ -127,16 +127,16 @@ export function createRunContext(options: RunContextOptions = {}): RunContext {
 }
 
 export { adversarial, computation, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
-export type { AdversarialConfig } from './adversarial.js';
-export type { DynamicsConfig } from './dynamics.js';
-export type { GeometryConfig } from './geometry.js';
-export type { Intro2dConfig } from './intro-2d.js';
-export type { IntroConfig, IntroInstanceResult, IntroModelResult } from './intro.js';
+export type { AdversarialConfig, AdversarialPoint } from './adversarial.js';
+export type { DynamicsConfig, DynamicsResults } from './dynamics.js';
+export type { GeometryConfig, GeometryPoint, GeometryTrained } from './geometry.js';
+export type { Intro2dConfig, Intro2dInstance } from './intro-2d.js';
+export type { IntroConfig, IntroInstanceResult, IntroModelResult, IntroResults, IntroTrainedModel } from './intro.js';
 export type { L1Config, L1Point } from './l1.js';
-export type { NeuronConfig, NeuronModelResult } from './neurons.js';
-export type { NonuniformConfig } from './nonuniform.js';
-export type { PhaseCellResult, PhaseConfig } from './phase.js';
-export type { SaeConfig, SaePoint } from './sae.js';
+export type { NeuronConfig, NeuronModelResult, NeuronResults } from './neurons.js';
+export type { NonuniformConfig, NonuniformPairs, NonuniformResults, NonuniformTrained } from './nonuniform.js';
+export type { PhaseCellResult, PhaseConfig, PhaseResults, PhaseTrained } from './phase.js';
+export type { SaeConfig, SaePoint, SaeTrained, SaeTrainedPoint } from './sae.js';
 export {
   DivergenceError,
   asWeights,
@@ -150,4 +150,4 @@ export {
   type TrainToyOptions,
   type TrainedToyModels,
 } from './common.js';
-export type { Experiment, ExperimentOutput, ProgressSink, RunContext } from './types.js';
+export { defineExperiment, type Analysis, type Experiment, type ExperimentOutput, type ExperimentStages, type ProgressSink, type RunContext } from './types.js';

@@ -2,8 +2,8 @@ import { featureNorms, detectPolytopes, representedCount, superposition, type Fe
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
+import { defineExperiment } from './types.js';
 
 const schema = sparsitySweepSchema(
   { features: [2, 64], hidden: [2, 2], hiddenDoc: 'hidden dimensions m (2: the figure is drawn in the plane)' },
@@ -13,21 +13,32 @@ const schema = sparsitySweepSchema(
 /** Config of the 2D superposition experiment. */
 export type Intro2dConfig = ConfigFromSchema<typeof schema>;
 
+/** One sparsity of the 2D experiment. */
+export interface Intro2dInstance {
+  sparsity: number;
+  finalLoss: number;
+  W: number[][];
+  b: number[];
+  featureNorms: number[];
+  superposition: number[];
+  representedCount: number;
+  polytopes: FeatureGroup[];
+}
+
 /**
  * Five features in two dimensions (paper: "Superposition as a phase change" /
  * the pentagon figure): ReLU-output models at increasing sparsity, with the
  * columns Wᵢ drawn in the plane. Dense: the 2 most important features get
  * orthogonal directions; sparse: all 5 spread out into a pentagon.
  */
-export const intro2d: Experiment<Intro2dConfig> = {
+export const intro2d = defineExperiment<Intro2dConfig, SweepResult, { instances: Intro2dInstance[]; history: SweepResult['history'] }>({
   name: 'intro-2d',
   title: 'Five features in two dimensions: from 2 orthogonal features to a pentagon',
   paperSection: 'Demonstrating Superposition (2D feature directions, the pentagon)',
   schema,
   defaults: defaultsOf(schema),
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
-  headline(r) {
-    const inst = (r as { instances: { representedCount: number; polytopes: { name: string }[] }[] }).instances;
+  headline({ instances: inst }) {
     const last = inst[inst.length - 1];
     return {
       denseRepresented: inst[0].representedCount,
@@ -36,9 +47,8 @@ export const intro2d: Experiment<Intro2dConfig> = {
     };
   },
   trainingShape: sweepShape,
-  async run(c, ctx) {
-    const n = c.features;
-    const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
+  train: (c, ctx) => trainSparsitySweep(c, 'relu-output', ctx),
+  analyze(c, sweep) {
     const W = asWeights(sweep.params.W);
     const norms = featureNorms(W);
     const sup = superposition(W);
@@ -54,21 +64,23 @@ export const intro2d: Experiment<Intro2dConfig> = {
       representedCount: counts[i],
       polytopes: groups[i].map((g: FeatureGroup) => ({ ...g, meanDimensionality: round9(g.meanDimensionality) })),
     }));
-    ctx.progress.log(`intro-2d: represented ${instances.map((r) => `S=${r.sparsity}: ${r.representedCount}`).join(', ')}`);
-    const importance = geometricImportance(n, c.importanceBase);
     return {
       results: { instances, history: sweep.history },
-      figures: {
-        'intro-2d': featureDirectionsSpec(
-          instances.map((r) => ({ label: `1−S = ${+(1 - r.sparsity).toPrecision(3)}`, W: r.W, color: importance })),
-          { title: `Columns Wᵢ of ReLU-output models, n=${n}, m=2 (colour: importance)`, colorTitle: 'importance' },
-        ),
-        'intro-2d-bias': lineChartSpec(
-          instances.map((r) => ({ name: `S=${r.sparsity}`, x: r.b.map((_, i) => i), y: r.b })),
-          { title: 'Biases bᵢ per feature', xTitle: 'feature', yTitle: 'bᵢ', points: true },
-        ),
-      },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+      summary: `intro-2d: represented ${instances.map((r) => `S=${r.sparsity}: ${r.representedCount}`).join(', ')}`,
     };
   },
-};
+  figures(c, { instances }) {
+    const importance = geometricImportance(c.features, c.importanceBase);
+    return {
+      'intro-2d': featureDirectionsSpec(
+        instances.map((r) => ({ label: `1−S = ${+(1 - r.sparsity).toPrecision(3)}`, W: r.W, color: importance })),
+        { title: `Columns Wᵢ of ReLU-output models, n=${c.features}, m=2 (colour: importance)`, colorTitle: 'importance' },
+      ),
+      'intro-2d-bias': lineChartSpec(
+        instances.map((r) => ({ name: `S=${r.sparsity}`, x: r.b.map((_, i) => i), y: r.b })),
+        { title: 'Biases bᵢ per feature', xTitle: 'feature', yTitle: 'bᵢ', points: true },
+      ),
+    };
+  },
+});

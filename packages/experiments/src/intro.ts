@@ -9,8 +9,8 @@ import {
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { paramInstance, round9, tensorFromNested, trainToyModels } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, paramInstance, paramNested, round9, tensorFromNested, trainToyModels } from './common.js';
+import { defineExperiment } from './types.js';
 
 
 const schema = {
@@ -67,6 +67,23 @@ export interface IntroModelResult {
   history: { step: number; loss: number[] }[];
 }
 
+/** Results of the intro experiment. */
+export interface IntroResults extends Record<string, unknown> {
+  models: IntroModelResult[];
+}
+
+/** One trained model kind: what the intro experiment checkpoints. */
+export interface IntroTrainedModel {
+  kind: ModelKind;
+  seconds: number;
+  history: { step: number; loss: number[] }[];
+  /** Last logged loss per instance. */
+  finalLoss: number[];
+  /** `[instances][features][hidden]` and `[instances][features]`. */
+  W: number[][][];
+  b: number[][];
+}
+
 /**
  * The paper's introductory experiment (section "Demonstrating superposition"):
  * n = 20 features with importance 0.7^i, m = 5 hidden dimensions, one model per
@@ -74,7 +91,7 @@ export interface IntroModelResult {
  * important features; ReLU-output models pack more and more features in
  * superposition as sparsity grows.
  */
-export const intro: Experiment<IntroConfig> = {
+export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroResults>({
   name: 'intro',
   title: 'Superposition appears as features get sparse (n=20, m=5, importance 0.7^i)',
   paperSection: 'Demonstrating Superposition (figure "WᵀW and b for linear and ReLU output models")',
@@ -86,7 +103,7 @@ export const intro: Experiment<IntroConfig> = {
   },
   headline(r) {
     const out: Record<string, number> = {};
-    for (const m of (r as { models: IntroModelResult[] }).models) {
+    for (const m of r.models) {
       const name = m.kind === 'relu-output' ? 'relu' : m.kind;
       out[`${name}DenseRepresented`] = m.instances[0].metrics.representedCount;
       out[`${name}SparsestRepresented`] = m.instances[m.instances.length - 1].metrics.representedCount;
@@ -94,65 +111,86 @@ export const intro: Experiment<IntroConfig> = {
     return out;
   },
   trainingShape: (c) => ({ instances: c.sparsities.length, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
-  async run(config, ctx) {
-    const I = config.sparsities.length;
+  async train(config, ctx) {
     const n = config.features;
     const importance = geometricImportance(n, config.importanceBase);
-    const models: IntroModelResult[] = [];
+    const models: IntroTrainedModel[] = [];
     for (const kind of config.models) {
-      const result = await ctx.checkpoint(`model-${kind}`, async (): Promise<IntroModelResult> => {
-        const trained = await trainToyModels(
-          {
-            kind,
-            instances: I,
-            features: n,
-            hidden: config.hidden,
-            sparsity: config.sparsities.map((s) => new Array<number>(n).fill(s)),
-            importance,
-            steps: config.steps,
-            batchSize: config.batchSize,
-            optimizer: { name: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
-            schedule: config.schedule,
-            warmupSteps: config.warmupSteps,
-            seed: config.seed,
-            logEvery: config.logEvery,
-          },
-          ctx,
-          kind,
-        );
-        const W = trained.params.W;
-        const norms = featureNorms(W);
-        const sup = superposition(W);
-        const counts = representedCount(W);
-        const dpf = dimensionsPerFeature(W);
-        const wtw = interference(W);
-        return {
-          kind,
-          seconds: round9(trained.result.seconds),
-          history: trained.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
-          instances: config.sparsities.map((sparsity, i) => ({
-            sparsity,
-            finalLoss: round9(trained.result.finalLoss[i]),
-            W: paramInstance(W, i) as number[][],
-            b: paramInstance(trained.params.b, i) as number[],
-            metrics: {
-              featureNorms: norms[i].map(round9),
-              superposition: sup[i].map(round9),
-              representedCount: counts[i],
-              dimensionsPerFeature: round9(dpf[i]),
-              interference: wtw[i].map((r) => r.map(round9)),
+      models.push(
+        await ctx.checkpoint(`model-${kind}`, async (): Promise<IntroTrainedModel> => {
+          const trained = await trainToyModels(
+            {
+              kind,
+              instances: config.sparsities.length,
+              features: n,
+              hidden: config.hidden,
+              sparsity: config.sparsities.map((s) => new Array<number>(n).fill(s)),
+              importance,
+              steps: config.steps,
+              batchSize: config.batchSize,
+              optimizer: { name: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
+              schedule: config.schedule,
+              warmupSteps: config.warmupSteps,
+              seed: config.seed,
+              logEvery: config.logEvery,
             },
-          })),
-        };
-      });
-      ctx.progress.log(
-        `${kind}: represented features per sparsity ${config.sparsities
-          .map((s, i) => `S=${s}: ${result.instances[i].metrics.representedCount}`)
-          .join(', ')}`,
+            ctx,
+            kind,
+          );
+          return {
+            kind,
+            seconds: round9(trained.result.seconds),
+            history: trained.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
+            finalLoss: trained.result.finalLoss.map(round9),
+            W: paramNested(trained.params.W),
+            b: config.sparsities.map((_, i) => paramInstance(trained.params.b, i) as number[]),
+          };
+        }),
       );
-      models.push(result);
     }
-
+    return models;
+  },
+  analyze(config, trained) {
+    const models = trained.map((t): IntroModelResult => {
+      const W = asWeights(t.W);
+      const norms = featureNorms(W);
+      const sup = superposition(W);
+      const counts = representedCount(W);
+      const dpf = dimensionsPerFeature(W);
+      const wtw = interference(W);
+      return {
+        kind: t.kind,
+        seconds: t.seconds,
+        history: t.history,
+        instances: config.sparsities.map((sparsity, i) => ({
+          sparsity,
+          finalLoss: t.finalLoss[i],
+          W: t.W[i],
+          b: t.b[i],
+          metrics: {
+            featureNorms: norms[i].map(round9),
+            superposition: sup[i].map(round9),
+            representedCount: counts[i],
+            dimensionsPerFeature: round9(dpf[i]),
+            interference: wtw[i].map((r) => r.map(round9)),
+          },
+        })),
+      };
+    });
+    return {
+      results: { models },
+      tensors: Object.fromEntries(
+        trained.flatMap((t) => [
+          [`${t.kind}.W`, tensorFromNested(t.W)],
+          [`${t.kind}.b`, tensorFromNested(t.b)],
+        ]),
+      ),
+      summary: models
+        .map((m) => `${m.kind}: represented features per sparsity ${m.instances.map((inst) => `S=${inst.sparsity}: ${inst.metrics.representedCount}`).join(', ')}`)
+        .join('\n'),
+    };
+  },
+  figures(config, { models }) {
     const panels: IntroPanel[] = models.flatMap((m) =>
       m.instances.map((inst) => ({
         row: MODEL_TITLES[m.kind] ?? m.kind,
@@ -171,19 +209,10 @@ export const intro: Experiment<IntroConfig> = {
       })),
     );
     return {
-      results: { models },
-      figures: {
-        intro: introFigureSpec(panels, {
-          title: `WᵀW, b and ‖Wᵢ‖ (colour: superposition), n=${n}, m=${config.hidden}, importance ${config.importanceBase}^i`,
-        }),
-        loss: lossCurveSpec(lossSeries, { title: 'Training loss per instance' }),
-      },
-      tensors: Object.fromEntries(
-        models.flatMap((m) => [
-          [`${m.kind}.W`, tensorFromNested(m.instances.map((i) => i.W))],
-          [`${m.kind}.b`, tensorFromNested(m.instances.map((i) => i.b))],
-        ]),
-      ),
+      intro: introFigureSpec(panels, {
+        title: `WᵀW, b and ‖Wᵢ‖ (colour: superposition), n=${config.features}, m=${config.hidden}, importance ${config.importanceBase}^i`,
+      }),
+      loss: lossCurveSpec(lossSeries, { title: 'Training loss per instance' }),
     };
   },
-};
+});

@@ -2,8 +2,8 @@ import { dimensionsPerFeature, featureNorms, reconstructionLoss, REPRESENTED_THR
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type TrainingFields } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { defineExperiment } from './types.js';
 
 // the sparsity-sweep fields (n, m, importance, training) with one sparsity instead of a sweep
 const { sparsities: _sweep, ...sweepFields } = sparsitySweepSchema(
@@ -46,7 +46,7 @@ export interface L1Point {
  * dimensions), and an antipodal pair on one dimension can survive it: ‖h‖₁
  * does not grow when two features that rarely co-occur share a dimension.
  */
-export const l1: Experiment<L1Config> = {
+export const l1 = defineExperiment<L1Config, SweepResult, { points: L1Point[]; lambdaZeroPlottedAt: number }>({
   name: 'l1',
   title: 'An L1 penalty on hidden activations removes superposition, at a cost in loss',
   paperSection: 'The Strategic Picture of Superposition (Approach 1)',
@@ -61,20 +61,23 @@ export const l1: Experiment<L1Config> = {
     return { unpenalisedFeaturesPerDimension: pts[0].featuresPerDimension, strongestFeaturesPerDimension: pts[pts.length - 1].featuresPerDimension };
   },
   trainingShape: (c) => ({ instances: c.lambdas.length, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
-  async run(c, ctx) {
-    const n = c.features;
+  train(c, ctx) {
     const I = c.lambdas.length;
-    const importance = geometricImportance(n, c.importanceBase);
-    const sweep = await trainSweep('relu-output', {
+    return trainSweep('relu-output', {
       kind: 'relu-output',
       instances: I,
-      features: n,
+      features: c.features,
       hidden: c.hidden,
       sparsity: c.sparsity,
-      importance,
+      importance: geometricImportance(c.features, c.importanceBase),
       ...trainingOptions(c),
       activationL1: c.lambdas,
     }, ctx, `${I} models, λ ∈ [${c.lambdas.join(', ')}]`);
+  },
+  analyze(c, sweep) {
+    const n = c.features;
+    const I = c.lambdas.length;
+    const importance = geometricImportance(n, c.importanceBase);
     const W = asWeights(sweep.params.W);
     const bs = sweep.params.b as number[][];
     const norms = featureNorms(W);
@@ -95,39 +98,40 @@ export const l1: Experiment<L1Config> = {
         reconstructionLoss: round9(losses[k]),
       };
     });
-    ctx.progress.log(
-      `l1: represented / features per dimension ${points.map((p) => `λ=${p.lambda}: ${p.represented} / ${p.featuresPerDimension.toFixed(2)}`).join(', ')}`,
-    );
     // λ = 0 cannot sit on a log axis: place it one decade below the smallest positive λ
     const positive = c.lambdas.filter((v) => v > 0);
     const floor = positive.length ? Math.min(...positive) / 10 : 1e-3;
-    const xs = points.map((p) => (p.lambda > 0 ? p.lambda : floor));
     return {
       results: { points, lambdaZeroPlottedAt: floor },
-      figures: {
-        l1: lineChartSpec(
-          [
-            { name: 'represented', x: xs, y: points.map((p) => p.represented) },
-            { name: 'features / dim', x: xs, y: points.map((p) => p.featuresPerDimension) },
-            { name: 'superposition', x: xs, y: points.map((p) => p.meanSuperposition) },
-          ],
-          {
-            title: `L1 on hidden activations (n=${n}, m=${c.hidden}, S=${c.sparsity}; λ=0 drawn at ${floor})`,
-            xTitle: 'λ',
-            yTitle: 'value',
-            logX: true,
-            points: true,
-          },
-        ),
-        'l1-loss': lineChartSpec([{ name: 'reconstruction loss (no penalty)', x: xs, y: points.map((p) => p.reconstructionLoss) }], {
-          title: 'The price of removing superposition',
-          xTitle: 'λ',
-          yTitle: 'loss',
-          logX: true,
-          points: true,
-        }),
-      },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+      summary: `l1: represented / features per dimension ${points.map((p) => `λ=${p.lambda}: ${p.represented} / ${p.featuresPerDimension.toFixed(2)}`).join(', ')}`,
     };
   },
-};
+  figures(c, { points, lambdaZeroPlottedAt: floor }) {
+    const xs = points.map((p) => (p.lambda > 0 ? p.lambda : floor));
+    return {
+      l1: lineChartSpec(
+        [
+          { name: 'represented', x: xs, y: points.map((p) => p.represented) },
+          { name: 'features / dim', x: xs, y: points.map((p) => p.featuresPerDimension) },
+          { name: 'superposition', x: xs, y: points.map((p) => p.meanSuperposition) },
+        ],
+        {
+          title: `L1 on hidden activations (n=${c.features}, m=${c.hidden}, S=${c.sparsity}; λ=0 drawn at ${floor})`,
+          xTitle: 'λ',
+          yTitle: 'value',
+          logX: true,
+          points: true,
+        },
+      ),
+      'l1-loss': lineChartSpec([{ name: 'reconstruction loss (no penalty)', x: xs, y: points.map((p) => p.reconstructionLoss) }], {
+        title: 'The price of removing superposition',
+        xTitle: 'λ',
+        yTitle: 'loss',
+        logX: true,
+        points: true,
+      }),
+    };
+  },
+});
+

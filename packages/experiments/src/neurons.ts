@@ -1,13 +1,19 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
 import { defaultsOf } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, sweepShape } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape } from './common.js';
+import { defineExperiment, type Experiment } from './types.js';
 
 /** Config shared by the privileged-basis and computation experiments. */
 export type NeuronConfig = SparsitySweepConfig;
 
 const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
+
+/** Results of the privileged-basis and computation experiments. */
+export interface NeuronResults extends Record<string, unknown> {
+  models: NeuronModelResult[];
+  history: SweepResult['history'];
+}
 
 /** Summary of one model's neurons. */
 export interface NeuronModelResult {
@@ -51,17 +57,16 @@ function neuronExperiment(spec: {
   defaults: Parameters<typeof sparsitySweepSchema>[1];
   quick: Partial<NeuronConfig>;
   figureTitle: (c: NeuronConfig) => string;
-}): Experiment<NeuronConfig> {
+}): Experiment<NeuronConfig, SweepResult, NeuronResults> {
   const schema = sparsitySweepSchema(LIMITS, spec.defaults);
-  return {
+  return defineExperiment<NeuronConfig, SweepResult, NeuronResults>({
     name: spec.name,
     title: spec.title,
     paperSection: spec.paperSection,
     schema,
     defaults: defaultsOf(schema),
     variants: { quick: spec.quick, paper: {} },
-    headline(r) {
-      const models = (r as { models: NeuronModelResult[] }).models;
+    headline({ models }) {
       return {
         denseFeaturesUsed: models[0].featuresUsed,
         sparseFeaturesUsedMax: Math.max(...models.slice(1).map((m) => m.featuresUsed)),
@@ -71,26 +76,25 @@ function neuronExperiment(spec: {
       };
     },
     trainingShape: sweepShape,
-    async run(c, ctx) {
-      const sweep = await trainSparsitySweep(c, spec.kind, ctx);
+    train: (c, ctx) => trainSparsitySweep(c, spec.kind, ctx),
+    analyze(c, sweep) {
       const W = sweep.params[spec.weight] as number[][][];
       const models = summarise(W, sweep.finalLoss, c.sparsities);
-      ctx.progress.log(
-        `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features)`).join(', ')}`,
-      );
-      const tensors = Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)]));
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9) },
-        figures: {
-          [spec.name]: neuronWeightsSpec(
-            models.map((m) => ({ label: `1−S = ${+(1 - m.sparsity).toPrecision(3)}`, W: m.W })),
-            { title: spec.figureTitle(c) },
-          ),
-        },
-        tensors,
+        tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
+        summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features)`).join(', ')}`,
       };
     },
-  };
+    figures(c, { models }) {
+      return {
+        [spec.name]: neuronWeightsSpec(
+          models.map((m) => ({ label: `1−S = ${+(1 - m.sparsity).toPrecision(3)}`, W: m.W })),
+          { title: spec.figureTitle(c) },
+        ),
+      };
+    },
+  });
 }
 
 /**

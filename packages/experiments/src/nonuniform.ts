@@ -2,8 +2,8 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { defineExperiment } from './types.js';
 
 
 const schema = {
@@ -31,6 +31,45 @@ function cosines(W: number[][]): number[][] {
   return W.map((a) => W.map((b) => round9(cosine(a, b))));
 }
 
+/** The pairs part of the non-uniform experiment: the kept restart. */
+export interface NonuniformPairs {
+  mode: FeatureSet['mode'];
+  sets: FeatureSet[];
+  W: number[][];
+  b: number[];
+  featureNorms: number[];
+  cosines: number[][];
+  /** Cosines within pair (0, 1) and pair (2, 3). */
+  withinPairCosine: number[];
+  loss: number;
+}
+
+/** Results of the non-uniform superposition experiment. */
+export interface NonuniformResults extends Record<string, unknown> {
+  denserFeature: { densityFactor: number; W: number[][]; b: number[]; featureNorms: number[]; cosines: number[][] }[];
+  correlated: NonuniformPairs;
+  anticorrelated: NonuniformPairs;
+}
+
+/** The three trained sweeps of the non-uniform experiment. */
+export interface NonuniformTrained {
+  denser: SweepResult;
+  correlated: SweepResult;
+  anticorrelated: SweepResult;
+}
+
+const PAIRS = (mode: FeatureSet['mode']): FeatureSet[] => [
+  { features: [0, 1], mode },
+  { features: [2, 3], mode },
+];
+
+/** Index of the lowest of `losses` among `from` to `from + count − 1`. */
+function lowest(losses: number[], from = 0, count = losses.length): number {
+  let best = from;
+  for (let i = from + 1; i < from + count; i++) if (losses[i] < losses[best]) best = i;
+  return best;
+}
+
 /**
  * Non-uniform superposition (paper: "Non-Uniform Superposition"), three parts in
  * m = 2 so that the geometry can be drawn:
@@ -40,7 +79,7 @@ function cosines(W: number[][]): number[][] {
  * 3. two pairs of anticorrelated features: each pair is placed antipodally
  *    (they never co-occur, so opposite directions cost nothing).
  */
-export const nonuniform: Experiment<NonuniformConfig> = {
+export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, NonuniformResults>({
   name: 'nonuniform',
   title: 'Non-uniform superposition: a denser feature, correlated and anticorrelated pairs (m=2)',
   paperSection: 'Non-Uniform Superposition (non-uniform sparsity, correlated and anticorrelated features)',
@@ -48,19 +87,18 @@ export const nonuniform: Experiment<NonuniformConfig> = {
   defaults: defaultsOf(schema),
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   headline(r) {
-    const res = r as { correlated: { withinPairCosine: number[] }; anticorrelated: { withinPairCosine: number[] } };
     return {
-      correlatedPairCosineMaxAbs: Math.max(...res.correlated.withinPairCosine.map(Math.abs)),
-      anticorrelatedPairCosineMax: Math.max(...res.anticorrelated.withinPairCosine),
+      correlatedPairCosineMaxAbs: Math.max(...r.correlated.withinPairCosine.map(Math.abs)),
+      anticorrelatedPairCosineMax: Math.max(...r.anticorrelated.withinPairCosine),
     };
   },
   trainingShape: (c) => ({ instances: c.densityFactors.length * c.restarts, features: 5, hidden: 2, batchSize: c.batchSize }),
-  async run(c, ctx) {
+  async train(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
-    // part 1: one denser feature; `restarts` models per density factor (instance f·R + r), the lowest loss kept
+    // part 1: one denser feature; `restarts` models per density factor (instance f·R + r)
     const R = c.restarts;
-    const denseSweep = await trainSweep(
+    const denser = await trainSweep(
       'denser-feature',
       {
         ...common,
@@ -72,86 +110,75 @@ export const nonuniform: Experiment<NonuniformConfig> = {
       ctx,
       'denser feature',
     );
-    const keep = c.densityFactors.map((_, f) => {
-      let best = f * R;
-      for (let r = 1; r < R; r++) if (denseSweep.finalLoss[f * R + r] < denseSweep.finalLoss[best]) best = f * R + r;
-      return best;
-    });
-    const dense = {
-      params: {
-        W: keep.map((i) => (denseSweep.params.W as number[][][])[i]),
-        b: keep.map((i) => (denseSweep.params.b as number[][])[i]),
-      },
-      finalLoss: keep.map((i) => denseSweep.finalLoss[i]),
-    };
-    // parts 2 and 3: pairs
-    const pairs = async (mode: FeatureSet['mode']) => {
-      const sets: FeatureSet[] = [
-        { features: [0, 1], mode },
-        { features: [2, 3], mode },
-      ];
-      const sweep = await trainSweep(
+    // parts 2 and 3: pairs, `restarts` models each
+    const pairs = (mode: FeatureSet['mode']) =>
+      trainSweep(
         mode,
-        { ...common, instances: c.restarts, features: 4, sparsity: perInstance(new Array<number>(c.restarts).fill(c.sparsity), 4), importance: 1, sets },
+        { ...common, instances: R, features: 4, sparsity: perInstance(new Array<number>(R).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode) },
         ctx,
         `${mode} pairs`,
       );
-      let best = 0;
-      sweep.finalLoss.forEach((l, i) => {
-        if (l < sweep.finalLoss[best]) best = i;
-      });
+    const correlated = await pairs('correlated');
+    const anticorrelated = await pairs('anticorrelated');
+    return { denser, correlated, anticorrelated };
+  },
+  analyze(c, trained) {
+    const R = c.restarts;
+    // the lowest-loss restart of each setting is kept
+    const keep = c.densityFactors.map((_, f) => lowest(trained.denser.finalLoss, f * R, R));
+    const denseW = keep.map((i) => (trained.denser.params.W as number[][][])[i]);
+    const denseB = keep.map((i) => (trained.denser.params.b as number[][])[i]);
+    const pairs = (mode: FeatureSet['mode'], sweep: SweepResult): NonuniformPairs => {
+      const best = lowest(sweep.finalLoss);
       const W = (sweep.params.W as number[][][])[best];
       const cos = cosines(W);
       return {
         mode,
-        sets,
+        sets: PAIRS(mode),
         W,
         b: (sweep.params.b as number[][])[best],
         featureNorms: featureNorms(asWeights([W]))[0].map(round9),
         cosines: cos,
         withinPairCosine: [cos[0][1], cos[2][3]],
         loss: sweep.finalLoss[best],
-        sweep,
       };
     };
-    const correlated = await pairs('correlated');
-    const anticorrelated = await pairs('anticorrelated');
-    ctx.progress.log(
-      `nonuniform: within-pair cosines correlated ${correlated.withinPairCosine.map((v) => v.toFixed(2))}, anticorrelated ${anticorrelated.withinPairCosine.map((v) => v.toFixed(2))}`,
-    );
-    const denseW = dense.params.W as number[][][];
-    const strip = ({ sweep: _s, ...rest }: typeof correlated) => rest;
+    const correlated = pairs('correlated', trained.correlated);
+    const anticorrelated = pairs('anticorrelated', trained.anticorrelated);
     return {
       results: {
         denserFeature: c.densityFactors.map((f, i) => ({
           densityFactor: f,
           W: denseW[i],
-          b: (dense.params.b as number[][])[i],
+          b: denseB[i],
           featureNorms: featureNorms(asWeights([denseW[i]]))[0].map(round9),
           cosines: cosines(denseW[i]),
         })),
-        correlated: strip(correlated),
-        anticorrelated: strip(anticorrelated),
-      },
-      figures: {
-        'nonuniform-density': featureDirectionsSpec(
-          c.densityFactors.map((f, i) => ({ label: `feature 0 ×${f} denser`, W: denseW[i] })),
-          { title: `Five features in 2D, feature 0 denser (S=${c.sparsity})` },
-        ),
-        'nonuniform-correlation': featureDirectionsSpec(
-          [
-            { label: 'correlated pairs (0,1), (2,3)', W: correlated.W },
-            { label: 'anticorrelated pairs (0,1), (2,3)', W: anticorrelated.W },
-          ],
-          { title: 'Correlated features go orthogonal, anticorrelated ones antipodal', size: 160 },
-        ),
+        correlated,
+        anticorrelated,
       },
       tensors: {
         'denser.W': tensorFromNested(denseW),
-        'denser.b': tensorFromNested(dense.params.b),
-        'correlated.W': tensorFromNested(correlated.sweep.params.W),
-        'anticorrelated.W': tensorFromNested(anticorrelated.sweep.params.W),
+        'denser.b': tensorFromNested(denseB),
+        'correlated.W': tensorFromNested(trained.correlated.params.W),
+        'anticorrelated.W': tensorFromNested(trained.anticorrelated.params.W),
       },
+      summary: `nonuniform: within-pair cosines correlated ${correlated.withinPairCosine.map((v) => v.toFixed(2))}, anticorrelated ${anticorrelated.withinPairCosine.map((v) => v.toFixed(2))}`,
     };
   },
-};
+  figures(c, r) {
+    return {
+      'nonuniform-density': featureDirectionsSpec(
+        r.denserFeature.map((d) => ({ label: `feature 0 ×${d.densityFactor} denser`, W: d.W })),
+        { title: `Five features in 2D, feature 0 denser (S=${c.sparsity})` },
+      ),
+      'nonuniform-correlation': featureDirectionsSpec(
+        [
+          { label: 'correlated pairs (0,1), (2,3)', W: r.correlated.W },
+          { label: 'anticorrelated pairs (0,1), (2,3)', W: r.anticorrelated.W },
+        ],
+        { title: 'Correlated features go orthogonal, anticorrelated ones antipodal', size: 160 },
+      ),
+    };
+  },
+});

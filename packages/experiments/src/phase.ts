@@ -1,8 +1,8 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { defineExperiment } from './types.js';
 
 
 const schema = {
@@ -48,6 +48,34 @@ export interface PhaseCellResult {
   b: number[];
 }
 
+/** What the phase experiment trains and computes before analysis: the grid of models, and the theoretical phase of each cell (where available). */
+export interface PhaseTrained {
+  sweep: SweepResult;
+  theory: ({ phase: Phase; losses: Record<Phase, number> } | null)[];
+}
+
+/** Results of the phase experiment. */
+export interface PhaseResults extends Record<string, unknown> {
+  cells: PhaseCellResult[];
+  /** Share of cells where the empirical and theoretical phases agree (null without theory). */
+  agreement: number | null;
+  history: SweepResult['history'];
+}
+
+/** The grid of cells (relative importance r × density d) and each instance's sparsity and importance. */
+function phaseGrid(c: PhaseConfig) {
+  const n = c.features;
+  const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);
+  const dens = logspace(1, c.densityMax, c.densityPoints);
+  const grid = imps.flatMap((r) => dens.map((d) => ({ r, d })));
+  const R = c.restarts;
+  // instance index = (cell * R + restart)
+  const sparsity = grid.flatMap(({ d }) => Array.from({ length: R }, () => new Array<number>(n).fill(1 - 1 / d)));
+  const importance = grid.flatMap(({ r }) => Array.from({ length: R }, () => [...new Array<number>(n - 1).fill(1), r]));
+  const theoryKind = n === 2 && c.hidden === 1 ? 'n2m1' : n === 3 && c.hidden === 2 ? 'n3m2' : null;
+  return { grid, sparsity, importance, theoryKind };
+}
+
 /**
  * Phase diagrams (paper: "Superposition as a Phase Change"): for n = 2, m = 1
  * (or n = 3, m = 2) ReLU-output models, sweep the extra feature's relative
@@ -58,7 +86,7 @@ export interface PhaseCellResult {
  * m = 1: {@link theoreticalPhaseN2M1}) or closed forms plus an optimised
  * triangle family (n = 3, m = 2: {@link theoreticalPhaseN3M2}).
  */
-export const phase: Experiment<PhaseConfig> = {
+export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
   name: 'phase',
   title: 'Phase diagram: not represented / dedicated dimension / superposition (n=2, m=1; n=3, m=2)',
   paperSection: 'Superposition as a Phase Change',
@@ -75,28 +103,21 @@ export const phase: Experiment<PhaseConfig> = {
     if (c.hidden >= c.features) throw new ConfigError('hidden', `an integer below features (${c.features}): a phase diagram needs more features than dimensions`, c.hidden);
     if (c.importanceMin > c.importanceMax) throw new ConfigError('importanceMin', `at most importanceMax (${c.importanceMax})`, c.importanceMin);
   },
-  headline(r) {
-    const agreement = (r as { agreement: number | null }).agreement;
+  headline({ agreement }) {
     const out: Record<string, number> = {};
     if (agreement !== null) out.agreement = agreement;
     return out;
   },
   trainingShape: (c) => ({ instances: c.importancePoints * c.densityPoints * c.restarts, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
-  async run(c, ctx) {
-    const n = c.features;
-    const imps = logspace(c.importanceMin, c.importanceMax, c.importancePoints);
-    const dens = logspace(1, c.densityMax, c.densityPoints);
-    const grid = imps.flatMap((r) => dens.map((d) => ({ r, d })));
+  async train(c, ctx) {
+    const { grid, sparsity, importance, theoryKind } = phaseGrid(c);
     const R = c.restarts;
-    // instance index = (cell * R + restart)
-    const sparsity = grid.flatMap(({ d }) => Array.from({ length: R }, () => new Array<number>(n).fill(1 - 1 / d)));
-    const importance = grid.flatMap(({ r }) => Array.from({ length: R }, () => [...new Array<number>(n - 1).fill(1), r]));
     const sweep = await trainSweep(
       'grid',
       {
         kind: 'relu-output',
         instances: grid.length * R,
-        features: n,
+        features: c.features,
         hidden: c.hidden,
         sparsity,
         importance,
@@ -105,18 +126,7 @@ export const phase: Experiment<PhaseConfig> = {
       ctx,
       `${grid.length} cells × ${R} restarts`,
     );
-    const classes = classifyFeature(asWeights(sweep.params.W), n - 1);
-    // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3): with sparse
-    // features the minibatch loss hardly sees co-occurring features, so it cannot tell the
-    // solutions apart.
-    const exact = n <= 3;
-    const Ws = sweep.params.W as number[][][];
-    const bs = sweep.params.b as number[][];
-    const selectionLoss = exact
-      ? Ws.map((W, k) => expectedReluOutputLoss(W, bs[k], importance[k], 1 - sparsity[k][0]) / n)
-      : sweep.finalLoss;
-    const theoryKind = n === 2 && c.hidden === 1 ? 'n2m1' : n === 3 && c.hidden === 2 ? 'n3m2' : null;
-    const theoryAvailable = theoryKind !== null;
+    // the theoretical diagram: closed forms (n = 2, m = 1) or optimised candidates (n = 3, m = 2, slow)
     if (theoryKind === 'n3m2') ctx.progress.reset('theory: optimising candidate solutions');
     const t0 = performance.now();
     const theory = grid.map(({ r, d }, cell) => {
@@ -127,35 +137,55 @@ export const phase: Experiment<PhaseConfig> = {
       ctx.progress.update(cell + 1, grid.length, 'cells', (performance.now() - t0) / 1000);
       return t;
     });
+    return { sweep, theory: theory.map((t) => t && { phase: t.phase, losses: t.losses }) };
+  },
+  analyze(c, { sweep, theory }) {
+    const n = c.features;
+    const { grid, sparsity, importance, theoryKind } = phaseGrid(c);
+    const R = c.restarts;
+    const classes = classifyFeature(asWeights(sweep.params.W), n - 1);
+    // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3): with sparse
+    // features the minibatch loss hardly sees co-occurring features, so it cannot tell the
+    // solutions apart.
+    const exact = n <= 3;
+    const Ws = sweep.params.W as number[][][];
+    const bs = sweep.params.b as number[][];
+    const selectionLoss = exact
+      ? Ws.map((W, k) => expectedReluOutputLoss(W, bs[k], importance[k], 1 - sparsity[k][0]) / n)
+      : sweep.finalLoss;
     const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
       let best = cell * R;
       for (let k = cell * R; k < (cell + 1) * R; k++) if (selectionLoss[k] < selectionLoss[best]) best = k;
+      const t = theory[cell];
       return {
         density: round9(d),
         sparsity: round9(1 - 1 / d),
         relativeImportance: round9(r),
         empirical: classes[best],
-        theoretical: theory[cell]?.phase ?? null,
+        theoretical: t?.phase ?? null,
         // no candidate in a phase (loss Infinity) is written as null, never as a number
-        theoreticalLosses: theory[cell]
-          ? (Object.fromEntries(Object.entries(theory[cell].losses).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) as Record<Phase, number | null>)
+        theoreticalLosses: t
+          ? (Object.fromEntries(Object.entries(t.losses).map(([k, v]) => [k, v !== null && Number.isFinite(v) ? v : null])) as Record<Phase, number | null>)
           : null,
         loss: sweep.finalLoss[best],
         expectedLoss: exact ? selectionLoss[best] : null,
-        W: (sweep.params.W as number[][][])[best],
-        b: (sweep.params.b as number[][])[best],
+        W: Ws[best],
+        b: bs[best],
       };
     });
-    const agreement = theoryAvailable ? cells.filter((x) => x.empirical === x.theoretical).length / cells.length : null;
-    if (agreement !== null) ctx.progress.log(`phase: empirical and theoretical diagrams agree on ${(agreement * 100).toFixed(0)}% of cells`);
-    const toCells = (key: 'empirical' | 'theoretical'): PhaseCell[] =>
-      cells.map((x) => ({ x: x.density, y: x.relativeImportance, phase: x[key] as string }));
-    const diagrams = [{ title: `empirical (n=${n}, m=${c.hidden})`, cells: toCells('empirical') }];
-    if (theoryAvailable) diagrams.push({ title: 'theoretical (analytic losses)', cells: toCells('theoretical') });
+    const agreement = theoryKind !== null ? cells.filter((x) => x.empirical === x.theoretical).length / cells.length : null;
     return {
       results: { cells, agreement, history: sweep.history.filter((_, i) => i % 10 === 9) },
-      figures: { phase: phaseDiagramSpec(diagrams, { title: 'How the extra feature is represented' }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
+      summary: agreement !== null ? `phase: empirical and theoretical diagrams agree on ${(agreement * 100).toFixed(0)}% of cells` : undefined,
     };
   },
-};
+  figures(c, { cells, agreement }) {
+    const toCells = (key: 'empirical' | 'theoretical'): PhaseCell[] =>
+      cells.map((x) => ({ x: x.density, y: x.relativeImportance, phase: x[key] as string }));
+    const diagrams = [{ title: `empirical (n=${c.features}, m=${c.hidden})`, cells: toCells('empirical') }];
+    if (agreement !== null) diagrams.push({ title: 'theoretical (analytic losses)', cells: toCells('theoretical') });
+    return { phase: phaseDiagramSpec(diagrams, { title: 'How the extra feature is represented' }) };
+  },
+});
+

@@ -2,8 +2,8 @@ import { featureNorms, featureRecovery, firingLatents, hiddenActivations, princi
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, sweepShape, largestShape } from './common.js';
-import type { Experiment } from './types.js';
+import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape, largestShape } from './common.js';
+import { defineExperiment } from './types.js';
 
 const schema = {
   ...sparsitySweepSchema(
@@ -51,6 +51,24 @@ export interface SaePoint {
   finalReconstruction: number;
 }
 
+/** One trained autoencoder, with what analysis needs of its activations. */
+export interface SaeTrainedPoint {
+  /** Decoder directions, `[dictionarySize][m]`. */
+  decoder: number[][];
+  /** The m principal axes of fresh activations. */
+  axes: number[][];
+  /** Latents that never fire on fresh activations. */
+  dead: number;
+  /** Reconstruction error at the end of training. */
+  reconstruction: number;
+}
+
+/** What the sae experiment trains: the toy models, then one autoencoder per sparsity. */
+export interface SaeTrained {
+  sweep: SweepResult;
+  autoencoders: SaeTrainedPoint[];
+}
+
 /**
  * Sparse-autoencoder feature recovery (beyond the paper; its "Sparse
  * dictionary learning" outlook): train ReLU-output toy models at several
@@ -61,7 +79,7 @@ export interface SaePoint {
  * directions (e.g. neurons) can do. In superposition the autoencoder finds
  * far more than m features; principal axes never can.
  */
-export const sae: Experiment<SaeConfig> = {
+export const sae = defineExperiment<SaeConfig, SaeTrained, { points: SaePoint[] }>({
   name: 'sae',
   title: 'Sparse autoencoders recover the features a model holds in superposition',
   paperSection: 'Beyond the paper: sparse dictionary learning',
@@ -71,25 +89,21 @@ export const sae: Experiment<SaeConfig> = {
     quick: { steps: 3000, lr: 5e-3, sparsities: [0, 0.9, 0.99, 0.999], saeSteps: 2500 },
     paper: { features: 40, hidden: 10, dictionarySize: 160, saeSteps: 8000 },
   },
-  headline(r) {
-    const pts = (r as { points: SaePoint[] }).points;
+  headline({ points: pts }) {
     const last = pts[pts.length - 1];
     return { sparsestRepresented: last.represented, sparsestRecoveredBySae: last.recoveredBySae, sparsestRecoveredByPca: last.recoveredByPca };
   },
   // the sweep, then one autoencoder at a time on the hidden activations
   trainingShape: (c) => largestShape(sweepShape(c), { instances: 1, features: c.hidden, hidden: c.dictionarySize, batchSize: c.saeBatchSize }),
-  async run(c, ctx) {
+  async train(c, ctx) {
     const n = c.features;
     const m = c.hidden;
     const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
     const Ws = sweep.params.W as number[][][];
-    const norms = featureNorms(asWeights(Ws));
-    const points: SaePoint[] = [];
-    const decoders: number[][][] = [];
+    const autoencoders: SaeTrainedPoint[] = [];
     for (let k = 0; k < c.sparsities.length; k++) {
       const S = c.sparsities[k];
       const W = Ws[k];
-      const represented = W.filter((_, i) => norms[k][i] > REPRESENTED_THRESHOLD);
       // keyed by (seed, sweep point): no stream is shared with another point or seed
       const source = new SparseFeatures({ instances: 1, features: n, sparsity: S, seed: deriveSeed(c.seed, 'sae-data'), firstInstance: k });
       let xs = new Float32Array(0);
@@ -97,38 +111,48 @@ export const sae: Experiment<SaeConfig> = {
         if (xs.length < B * n) xs = new Float32Array(B * n);
         hiddenActivations(W, source.sample(B, xs).data, out.subarray(0, B * m));
       };
-      const result = await ctx.checkpoint(`sae-${k}`, async () => {
-        ctx.progress.reset(`autoencoder S=${S}`);
-        const t0 = performance.now();
-        const ae = trainSparseAutoencoder(hidden, {
-          inputDim: m,
-          dictionarySize: c.dictionarySize,
-          l1: c.l1,
-          steps: c.saeSteps,
-          batchSize: c.saeBatchSize,
-          lr: c.saeLr,
-          seed: deriveSeed(c.seed, 'sae-init', k),
-          signal: ctx.signal,
-          onProgress: (p) =>
-            ctx.progress.update(p.step, p.steps, `recon ${p.reconstruction.toExponential(2)} L1 ${p.l1.toFixed(3)}`, (performance.now() - t0) / 1000),
-        });
-        if (ae.steps < c.saeSteps) throw new Error(`autoencoder S=${S}: training aborted at step ${ae.steps}`);
-        // fresh activations: which latents fire, and the principal axes
-        const N = 20_000;
-        const acts = new Float32Array(N * m);
-        hidden(N, acts);
-        const fires = firingLatents(ae, acts);
-        return {
-          decoder: ae.decoder.map((r) => r.map(round9)),
-          axes: principalAxes(acts, m).map((r) => r.map(round9)),
-          dead: fires.filter((f) => !f).length,
-          reconstruction: round9(ae.history.at(-1)?.reconstruction ?? NaN),
-        };
-      });
-      const bySae = featureRecovery(represented, result.decoder, { threshold: c.threshold });
-      const byPca = featureRecovery(represented, result.axes, { threshold: c.threshold, signed: false });
-      decoders.push(result.decoder);
-      points.push({
+      autoencoders.push(
+        await ctx.checkpoint(`sae-${k}`, async (): Promise<SaeTrainedPoint> => {
+          ctx.progress.reset(`autoencoder S=${S}`);
+          const t0 = performance.now();
+          const ae = trainSparseAutoencoder(hidden, {
+            inputDim: m,
+            dictionarySize: c.dictionarySize,
+            l1: c.l1,
+            steps: c.saeSteps,
+            batchSize: c.saeBatchSize,
+            lr: c.saeLr,
+            seed: deriveSeed(c.seed, 'sae-init', k),
+            signal: ctx.signal,
+            onProgress: (p) =>
+              ctx.progress.update(p.step, p.steps, `recon ${p.reconstruction.toExponential(2)} L1 ${p.l1.toFixed(3)}`, (performance.now() - t0) / 1000),
+          });
+          if (ae.steps < c.saeSteps) throw new Error(`autoencoder S=${S}: training aborted at step ${ae.steps}`);
+          // fresh activations: which latents fire, and the principal axes
+          const N = 20_000;
+          const acts = new Float32Array(N * m);
+          hidden(N, acts);
+          const fires = firingLatents(ae, acts);
+          return {
+            decoder: ae.decoder.map((r) => r.map(round9)),
+            axes: principalAxes(acts, m).map((r) => r.map(round9)),
+            dead: fires.filter((f) => !f).length,
+            reconstruction: round9(ae.history.at(-1)?.reconstruction ?? NaN),
+          };
+        }),
+      );
+    }
+    return { sweep, autoencoders };
+  },
+  analyze(c, { sweep, autoencoders }) {
+    const Ws = sweep.params.W as number[][][];
+    const norms = featureNorms(asWeights(Ws));
+    const points = c.sparsities.map((S, k): SaePoint => {
+      const represented = Ws[k].filter((_, i) => norms[k][i] > REPRESENTED_THRESHOLD);
+      const ae = autoencoders[k];
+      const bySae = featureRecovery(represented, ae.decoder, { threshold: c.threshold });
+      const byPca = featureRecovery(represented, ae.axes, { threshold: c.threshold, signed: false });
+      return {
         sparsity: S,
         density: round9(1 / (1 - S)),
         represented: represented.length,
@@ -137,37 +161,38 @@ export const sae: Experiment<SaeConfig> = {
         saeMmcs: round9(bySae.mmcs),
         pcaMmcs: round9(byPca.mmcs),
         saeCosine: bySae.maxCosine.map(round9),
-        deadLatents: result.dead,
-        finalReconstruction: result.reconstruction,
-      });
-    }
-    ctx.progress.log(
-      `sae: recovered (autoencoder / principal axes / represented) ${points.map((p) => `S=${p.sparsity}: ${p.recoveredBySae}/${p.recoveredByPca}/${p.represented}`).join(', ')}`,
-    );
-    const x = points.map((p) => p.density);
+        deadLatents: ae.dead,
+        finalReconstruction: ae.reconstruction,
+      };
+    });
     return {
       results: { points },
-      figures: {
-        sae: lineChartSpec(
-          [
-            { name: 'represented', x, y: points.map((p) => p.represented) },
-            { name: 'sparse autoencoder', x, y: points.map((p) => p.recoveredBySae) },
-            { name: `${m} principal axes`, x, y: points.map((p) => p.recoveredByPca) },
-          ],
-          {
-            title: `Features recovered (cos > ${c.threshold}) from hidden activations (n=${n}, m=${m}, ${c.dictionarySize} latents)`,
-            xTitle: '1/(1−S)  (1: dense → sparse)',
-            yTitle: 'features',
-            logX: true,
-            points: true,
-          },
-        ),
-      },
       tensors: {
         'relu-output.W': tensorFromNested(sweep.params.W),
         'relu-output.b': tensorFromNested(sweep.params.b),
-        'sae.decoder': tensorFromNested(decoders),
+        'sae.decoder': tensorFromNested(autoencoders.map((a) => a.decoder)),
       },
+      summary: `sae: recovered (autoencoder / principal axes / represented) ${points.map((p) => `S=${p.sparsity}: ${p.recoveredBySae}/${p.recoveredByPca}/${p.represented}`).join(', ')}`,
     };
   },
-};
+  figures(c, { points }) {
+    const x = points.map((p) => p.density);
+    return {
+      sae: lineChartSpec(
+        [
+          { name: 'represented', x, y: points.map((p) => p.represented) },
+          { name: 'sparse autoencoder', x, y: points.map((p) => p.recoveredBySae) },
+          { name: `${c.hidden} principal axes`, x, y: points.map((p) => p.recoveredByPca) },
+        ],
+        {
+          title: `Features recovered (cos > ${c.threshold}) from hidden activations (n=${c.features}, m=${c.hidden}, ${c.dictionarySize} latents)`,
+          xTitle: '1/(1−S)  (1: dense → sparse)',
+          yTitle: 'features',
+          logX: true,
+          points: true,
+        },
+      ),
+    };
+  },
+});
+

@@ -39,8 +39,26 @@ export interface ExperimentOutput {
   tensors?: Record<string, { data: Float32Array; shape: number[] }>;
 }
 
-/** An experiment of the catalogue. */
-export interface Experiment<C extends object = Record<string, unknown>> {
+/** What an experiment's `analyze` stage returns: its results, the weights to save, a summary line. */
+export interface Analysis<R extends Record<string, unknown> = Record<string, unknown>> {
+  /** Written to `results.json` (config and seed are added by the runner). */
+  results: R;
+  /** Trained weights, written to `weights.safetensors` (names like `relu-output.W`). */
+  tensors?: Record<string, { data: Float32Array; shape: number[] }>;
+  /** One line for the progress log, e.g. the features each model represents. */
+  summary?: string;
+}
+
+/**
+ * The stages of an experiment, as written: `train` (the slow part, one
+ * checkpoint per unit), `analyze` (metrics from the trained weights, pure) and
+ * `figures` (Vega-Lite specs from the results, pure). {@link defineExperiment}
+ * adds `run`, which chains them.
+ *
+ * - `T`: what training returns (weights and loss histories, JSON-serialisable);
+ * - `R`: the results `analyze` computes and `figures` draws.
+ */
+export interface ExperimentStages<C extends object = Record<string, unknown>, T = unknown, R extends Record<string, unknown> = Record<string, unknown>> {
   /** CLI name, e.g. `intro`. */
   name: string;
   /** One-line summary. */
@@ -64,12 +82,43 @@ export interface Experiment<C extends object = Record<string, unknown>> {
    * be estimated (`trainingBytes`) and refused before anything is allocated.
    */
   trainingShape?(config: C): TrainingShape;
-  /** Run it. */
-  run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
+  /** Stage 1: train every model of the config, through `ctx.checkpoint` per unit. */
+  train(config: C, ctx: RunContext): Promise<T>;
+  /** Stage 2: results and weights from the trained models; pure (no training, no rendering). */
+  analyze(config: C, trained: T): Analysis<R>;
+  /** Stage 3: the figures, as Vega-Lite specs, from the results alone; pure. */
+  figures(config: C, results: R): Record<string, VegaLiteSpec>;
   /**
    * The few numbers its paper claim rests on, from its `results` (e.g. intro:
    * features represented by the dense and the sparsest ReLU-output model).
    * The CLI test and the docs' live run assert the same ones.
    */
-  headline?(results: Record<string, unknown>): Record<string, number>;
+  headline?(results: R): Record<string, number>;
+}
+
+/** An experiment of the catalogue: its stages, and `run`, which chains them. */
+export interface Experiment<C extends object = Record<string, unknown>, T = unknown, R extends Record<string, unknown> = Record<string, unknown>>
+  extends ExperimentStages<C, T, R> {
+  /** `train` → `analyze` → `figures` (the summary goes to `ctx.progress.log`). */
+  run(config: C, ctx: RunContext): Promise<ExperimentOutput>;
+}
+
+/**
+ * An experiment from its stages, with `run` chaining them.
+ *
+ * @example
+ * ```ts
+ * const mine = defineExperiment({ name: 'mine', ..., train: async (c, ctx) => ..., analyze: (c, t) => ({ results }), figures: (c, r) => ({}) });
+ * ```
+ */
+export function defineExperiment<C extends object, T, R extends Record<string, unknown>>(stages: ExperimentStages<C, T, R>): Experiment<C, T, R> {
+  return {
+    ...stages,
+    async run(config, ctx) {
+      const trained = await stages.train(config, ctx);
+      const { results, tensors, summary } = stages.analyze(config, trained);
+      if (summary) ctx.progress.log(summary);
+      return { results, tensors, figures: stages.figures(config, results) };
+    },
+  };
 }

@@ -49,3 +49,39 @@ describe('typed configs and cross-field checks', () => {
     }
   });
 });
+
+describe('staged experiments: train → analyze → figures', () => {
+  it('every experiment declares the three stages, and run chains them', () => {
+    for (const exp of Object.values(experiments)) {
+      expect(typeof exp.train, exp.name).toBe('function');
+      expect(typeof exp.analyze, exp.name).toBe('function');
+      expect(typeof exp.figures, exp.name).toBe('function');
+    }
+  });
+
+  it('analyze is pure, and figures redraw from results read back from JSON (intro: linear keeps the top 5, ReLU packs more when sparse)', async () => {
+    const exp = experiments.intro;
+    const config = resolveConfig(exp, { sparsities: [0, 0.99] }, 'quick');
+    const logs: string[] = [];
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine], progress: { reset() {}, update() {}, log: (m) => logs.push(m) } });
+    const trained = await exp.train(config, ctx);
+    // weights and histories only: what the checkpoints hold
+    expect(trained.map((t) => t.kind)).toEqual(['linear', 'relu-output']);
+    expect(trained[0].W).toHaveLength(2);
+    const a = exp.analyze(config, trained);
+    expect(exp.analyze(config, structuredClone(trained))).toEqual(a);
+    const head = exp.headline!(a.results);
+    expect(head.linearDenseRepresented).toBe(5);
+    expect(head.linearSparsestRepresented).toBe(5);
+    expect(head.reluSparsestRepresented).toBeGreaterThan(5);
+    expect(Object.keys(a.tensors!).sort()).toEqual(['linear.W', 'linear.b', 'relu-output.W', 'relu-output.b']);
+    // what the docs do with a results.json: draw its figures without training
+    const fromFile = JSON.parse(JSON.stringify(a.results));
+    expect(exp.figures(config, fromFile)).toEqual(exp.figures(config, a.results));
+    // run = the three stages (in-memory checkpoints: train is not repeated)
+    const out = await exp.run(config, ctx);
+    expect(out.results).toEqual(a.results);
+    expect(out.figures).toEqual(exp.figures(config, a.results));
+    expect(logs.some((l) => /^linear: represented features per sparsity S=0: 5, S=0.99: 5/.test(l))).toBe(true);
+  });
+});
