@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The main job: reproduce the paper's headline figures with the CPU-sized
-// defaults of each experiment, into results/<experiment>/.
+// defaults of each experiment, into results/<experiment>/, then check the
+// paper's claims on them (`tms check results`).
 // Usage: node scripts/reproduce.mjs [experiment ...] [-- extra tms run flags]
 import { spawnSync } from 'node:child_process';
 
@@ -16,3 +17,7 @@ for (const name of names.length ? names : HEADLINE) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 console.error('\nresults in results/: results.json, weights.safetensors and the figures (.svg, .vl.json) of each experiment');
+// the paper's claims on what was just written (exit 1 if one fails)
+console.error('\n== tms check results');
+const check = spawnSync(process.execPath, [bin, 'check', 'results'], { stdio: 'inherit' });
+process.exit(check.status ?? 1);

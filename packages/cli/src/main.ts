@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField } from '@tms/data';
-import { DivergenceError, experiments, getExperiment, resolveConfig } from '@tms/experiments';
+import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
 import { NonFiniteResultError, runExperiment, stagingFolder } from './runner.js';
@@ -17,6 +18,8 @@ Usage:
   tms list                          list the experiments
   tms help <experiment>             show an experiment's config fields and variants
   tms run <experiment> [options] [--<field> <value> ...]
+  tms check <dir>                   check the paper's claims on the results in <dir>
+                                    (a run's --out, or a folder of them); exit 1 if one fails
 
 Run options:
   --out <dir>         output folder (default results/<experiment>)
@@ -72,8 +75,10 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
         return 0;
       case 'run':
         return await run(rest, io, signal);
+      case 'check':
+        return await check(rest, io);
       default:
-        io.err(`tms: unknown command "${command}"; allowed: run, list, help\n\n${USAGE}`);
+        io.err(`tms: unknown command "${command}"; allowed: run, check, list, help\n\n${USAGE}`);
         return 2;
     }
   } catch (e) {
@@ -91,6 +96,49 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
 }
 
 class UsageError extends Error {}
+
+/** The results.json files of a run folder, or of the run folders inside it. */
+async function resultFiles(dir: string): Promise<string[]> {
+  const own = join(dir, 'results.json');
+  if (existsSync(own)) return [own];
+  let entries: string[];
+  try {
+    entries = (await readdir(dir)).sort();
+  } catch (e) {
+    throw new ConfigError('dir', 'a results folder (a run\'s --out, or a folder of them)', `${dir} (${(e as Error).message})`);
+  }
+  return entries.map((e) => join(dir, e, 'results.json')).filter((f) => existsSync(f));
+}
+
+const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : Number.isNaN(v) ? 'missing' : v.toPrecision(3));
+
+/** `tms check <dir>`: the paper's claims (CLAIMS) on every results.json found; exit 1 when one fails. */
+async function check(args: string[], io: CliIO): Promise<number> {
+  if (args.length !== 1 || args[0].startsWith('--')) throw new UsageError('check needs one results folder: tms check <dir> (a run\'s --out, or a folder of them)');
+  const files = await resultFiles(args[0]);
+  if (!files.length) throw new ConfigError('dir', 'a folder holding results.json, or folders that do', args[0]);
+  io.out(`tms check: claims v${CLAIMS_VERSION} on ${files.length} result${files.length > 1 ? 's' : ''}`);
+  let passed = 0;
+  let total = 0;
+  for (const file of files) {
+    let rows: { pass: boolean; skipped: boolean; id: string; value: number; expected: string; statement: string; section: string }[];
+    try {
+      const results = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      const exp = getExperiment(String(results.experiment));
+      if (!exp?.headline) throw new Error(`unknown experiment ${JSON.stringify(results.experiment)}`);
+      rows = evaluateClaims(exp.name, exp.headline(results), (results.config ?? {}) as Record<string, unknown>);
+    } catch (e) {
+      rows = [{ pass: false, skipped: false, id: file, value: NaN, expected: 'a results.json written by tms run', statement: `unreadable: ${(e as Error).message}`, section: '' }];
+    }
+    for (const r of rows) {
+      if (!r.skipped) total++;
+      if (r.pass) passed++;
+      io.out(`${r.skipped ? 'SKIP' : r.pass ? 'PASS' : 'FAIL'}  ${r.id.padEnd(38)} ${formatValue(r.value).padStart(7)}  (${r.expected})  ${r.statement}${r.section ? ` [${r.section}]` : ''}`);
+    }
+  }
+  io.out(`${passed} of ${total} claims hold`);
+  return passed === total ? 0 : 1;
+}
 
 function help(name: string, io: CliIO): number {
   const exp = getExperiment(name);

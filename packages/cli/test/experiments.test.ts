@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
 import { experiments, getExperiment, resolveConfig, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint, type ExperimentName } from '@tms/experiments';
-import { runExperiment } from '../src/index.js';
+import { main, runExperiment } from '../src/index.js';
 import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
@@ -13,6 +13,10 @@ async function quick(name: string): Promise<{ r: any; dir: string }> {
   const summary = await runExperiment(getExperiment(name)!, {}, { out: dir, variant: 'quick' });
   // the headline claim, the same check the docs' live run makes in the browser
   HEADLINE_CLAIMS[name as ExperimentName](getExperiment(name)!.headline!(summary.results));
+  // and `tms check` on the folder agrees: every claim of the experiment holds
+  const out: string[] = [];
+  expect(await main(['check', dir], { out: (s) => out.push(s), err: (s) => out.push(s) }), out.join('\n')).toBe(0);
+  expect(out.at(-1)).toMatch(/^(\d+) of \1 claims hold$/);
   return { r: summary.results, dir };
 }
 

@@ -46,6 +46,31 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
     expect(existsSync(`${dir}.partial`)).toBe(false);
   });
 
+  it('tms check: every claim holds on the folder; a contradicted claim fails with exit 1 naming it', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const ok = capture();
+    expect(await main(['check', dir], ok.io)).toBe(0);
+    expect(ok.out[0]).toMatch(/^tms check: claims v\d+ on 1 result$/);
+    expect(ok.out).toContainEqual(expect.stringMatching(/^PASS  intro\.relu-dense-top5 +5  \(= 5\)  a ReLU-output model with dense features represents exactly the 5 most important/));
+    // a folder of run folders, one of them contradicting the paper
+    const parent = join(dir, '..', 'many');
+    await mkdir(join(parent, 'a'), { recursive: true });
+    await mkdir(join(parent, 'b'), { recursive: true });
+    await writeFile(join(parent, 'a', 'results.json'), JSON.stringify(results));
+    const dense = results.models[1].instances[0];
+    const wrong = structuredClone(results);
+    wrong.models[1].instances[0] = { ...dense, metrics: { ...dense.metrics, representedCount: 7 } };
+    await writeFile(join(parent, 'b', 'results.json'), JSON.stringify(wrong));
+    const bad = capture();
+    expect(await main(['check', parent], bad.io)).toBe(1);
+    expect(bad.out.filter((l) => l.startsWith('FAIL'))).toEqual([expect.stringMatching(/^FAIL  intro\.relu-dense-top5 +7  \(= 5\)/)]);
+    expect(bad.out.at(-1)).toBe('7 of 8 claims hold');
+    // nothing to check: exit 2
+    const none = capture();
+    expect(await main(['check', join(dir, 'nope')], none.io)).toBe(2);
+    expect(none.err.join('\n')).toMatch(/"dir"/);
+  });
+
   it('meets its headline claim (the same check as the live run in the browser)', () => {
     HEADLINE_CLAIMS.intro(experiments.intro.headline!(results as never));
   });

@@ -150,4 +150,5 @@ export {
   type TrainToyOptions,
   type TrainedToyModels,
 } from './common.js';
+export { CLAIMS, CLAIMS_VERSION, evaluateClaims, type Claim, type ClaimResult } from './claims.js';
 export { defineExperiment, type Analysis, type Experiment, type ExperimentOutput, type ExperimentStages, type ProgressSink, type RunContext } from './types.js';

@@ -85,3 +85,23 @@ describe('staged experiments: train → analyze → figures', () => {
     expect(logs.some((l) => /^linear: represented features per sparsity S=0: 5, S=0.99: 5/.test(l))).toBe(true);
   });
 });
+
+describe('the claims tms check evaluates', () => {
+  it('every experiment has claims, with unique ids, and they fail on numbers that contradict the paper', async () => {
+    const { CLAIMS, CLAIMS_VERSION, evaluateClaims } = await import('../src/index.js');
+    expect(CLAIMS_VERSION).toBeGreaterThanOrEqual(1);
+    for (const name of Object.keys(experiments)) expect(CLAIMS.some((c) => c.experiment === name), name).toBe(true);
+    expect(new Set(CLAIMS.map((c) => c.id)).size).toBe(CLAIMS.length);
+    const ok = evaluateClaims('intro', { reluDenseRepresented: 5, reluSparsestRepresented: 14, linearDenseRepresented: 5, linearSparsestRepresented: 5 }, {});
+    expect(ok.map((r) => r.pass)).toEqual([true, true, true, true]);
+    // a run without a linear model skips the linear claims
+    const bad = evaluateClaims('intro', { reluDenseRepresented: 7, reluSparsestRepresented: 6 }, {});
+    expect(bad.filter((r) => r.skipped).map((r) => r.id)).toEqual(['intro.linear-dense-top5', 'intro.linear-sparse-top5']);
+    expect(bad.filter((r) => !r.pass && !r.skipped).map((r) => [r.id, r.value, r.expected])).toEqual([
+      ['intro.relu-dense-top5', 7, '= 5'],
+      ['intro.relu-sparse-superposition', 6, '≥ 10'],
+    ]);
+    // missing numbers fail, never pass
+    expect(evaluateClaims('geometry', {}, {}).every((r) => !r.pass && Number.isNaN(r.value))).toBe(true);
+  });
+});

@@ -1,0 +1,108 @@
+import type { ExperimentName } from './index.js';
+
+/** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
+export const CLAIMS_VERSION = 1;
+
+/** One quantitative claim of the paper, checked on an experiment's headline numbers. */
+export interface Claim {
+  /** Stable id, e.g. `intro.relu-dense-top5`. */
+  id: string;
+  experiment: ExperimentName;
+  /** The paper section the claim comes from. */
+  section: string;
+  /** The claim in words. */
+  statement: string;
+  /** What is measured, from `experiment.headline(results)` and the run's config. */
+  measure(headline: Record<string, number>, config: Record<string, unknown>): number;
+  /** The condition on the measured value, in words (e.g. `= 5`, `≥ 10`). */
+  expected(headline: Record<string, number>, config: Record<string, unknown>): string;
+  /** Whether the measured value meets the claim. */
+  holds(value: number, headline: Record<string, number>, config: Record<string, unknown>): boolean;
+  /** Whether the run covers what the claim is about (e.g. a linear model was trained); default yes. */
+  applies?(headline: Record<string, number>, config: Record<string, unknown>): boolean;
+}
+
+/** The result of one claim on one results file. */
+export interface ClaimResult {
+  id: string;
+  experiment: string;
+  section: string;
+  statement: string;
+  /** Measured value (NaN when the results lack what the claim measures). */
+  value: number;
+  expected: string;
+  pass: boolean;
+  /** The run does not cover the claim (it neither passes nor fails). */
+  skipped: boolean;
+}
+
+type Cmp = { expected: (h: Record<string, number>, c: Record<string, unknown>) => string; holds: Claim['holds'] };
+const fixed = (text: string, holds: (v: number) => boolean): Cmp => ({ expected: () => text, holds: (v) => holds(v) });
+const eq = (x: number) => fixed(`= ${x}`, (v) => v === x);
+const atLeast = (x: number) => fixed(`≥ ${x}`, (v) => v >= x);
+const above = (x: number) => fixed(`> ${x}`, (v) => v > x);
+const below = (x: number) => fixed(`< ${x}`, (v) => v < x);
+const atMost = (x: number) => fixed(`≤ ${x}`, (v) => v <= x);
+const within = (lo: number, hi: number) => fixed(`in (${lo}, ${hi})`, (v) => v > lo && v < hi);
+const hiddenOf = (c: Record<string, unknown>) => Number(c.hidden);
+
+function claim(
+  experiment: ExperimentName,
+  id: string,
+  section: string,
+  statement: string,
+  measure: Claim['measure'],
+  cmp: Cmp,
+  applies?: Claim['applies'],
+): Claim {
+  return { id: `${experiment}.${id}`, experiment, section, statement, measure, expected: cmp.expected, holds: cmp.holds, applies };
+}
+
+/**
+ * The paper's quantitative claims that the catalogue reproduces, one or more
+ * per experiment, with thresholds that hold on the quick variants and on the
+ * defaults. `tms check <results>` evaluates them; the CLI and browser tests
+ * assert them on every quick run.
+ */
+export const CLAIMS: readonly Claim[] = [
+  claim('intro', 'relu-dense-top5', 'Demonstrating Superposition', 'a ReLU-output model with dense features represents exactly the 5 most important (n = 20, m = 5)', (h) => h.reluDenseRepresented, eq(5)),
+  claim('intro', 'relu-sparse-superposition', 'Demonstrating Superposition', 'with sparse features it represents 10 or more in superposition', (h) => h.reluSparsestRepresented, atLeast(10)),
+  claim('intro', 'linear-dense-top5', 'Demonstrating Superposition', 'a linear model represents the 5 most important features when dense', (h) => h.linearDenseRepresented, eq(5), (h) => 'linearDenseRepresented' in h),
+  claim('intro', 'linear-sparse-top5', 'Demonstrating Superposition', 'and still only those 5 when sparse (no superposition without a nonlinearity)', (h) => h.linearSparsestRepresented, eq(5), (h) => 'linearSparsestRepresented' in h),
+  claim('intro-2d', 'dense-two', 'Demonstrating Superposition', 'dense: 2 of 5 features get orthogonal directions in 2D', (h) => h.denseRepresented, eq(2)),
+  claim('intro-2d', 'sparse-pentagon', 'Demonstrating Superposition', 'sparse: all 5 features, as a pentagon', (h) => (h.sparsestRepresented === 5 ? h.sparsestPentagons : 0), eq(1)),
+  claim('phase', 'agrees-with-theory', 'Superposition as a Phase Change', 'trained models agree with the theoretical phase diagram on most cells', (h) => h.agreement ?? NaN, atLeast(0.75)),
+  claim('geometry', 'dense-one-dim', 'The Geometry of Superposition', 'dense features: one dimension per feature', (h) => h.denseDimsPerFeature, within(0.95, 1.05)),
+  claim('geometry', 'sparse-half', 'The Geometry of Superposition', 'sparse features: half a dimension per feature or less', (h) => h.sparsestDimsPerFeature, atMost(0.5)),
+  claim('nonuniform', 'correlated-orthogonal', 'Non-Uniform Superposition', 'correlated features are placed orthogonally (|cos| within each pair)', (h) => h.correlatedPairCosineMaxAbs, below(0.3)),
+  claim('nonuniform', 'anticorrelated-antipodal', 'Non-Uniform Superposition', 'anticorrelated features are placed antipodally (cos within each pair)', (h) => h.anticorrelatedPairCosineMax, below(-0.9)),
+  claim('dynamics', 'energy-levels', 'Superposition and Learning Dynamics', 'features jump between sticky dimensionality levels during training', (h) => h.featuresJumping, atLeast(2)),
+  claim('adversarial', 'dense-baseline', 'Relationship to Adversarial Robustness', "the paper's attack raises the loss by ε² on a dense model", (h) => h.denseAttackVulnerability, within(0.9, 1.1)),
+  claim('adversarial', 'superposition-vulnerable', 'Relationship to Adversarial Robustness', 'in superposition the same attack does over 3× more damage', (h) => h.sparsestAttackVulnerability / h.denseAttackVulnerability, above(3)),
+  claim('computation', 'dense-pairs', 'Computation in Superposition', '|x| with 6 neurons, dense: 3 features, each on a monosemantic pair of neurons', (h) => h.denseFeaturesUsed, eq(3)),
+  claim('computation', 'sparse-more', 'Computation in Superposition', 'sparse: more than 3 features computed', (h) => h.sparseFeaturesUsedMax, above(3)),
+  claim('computation', 'sparse-polysemantic', 'Computation in Superposition', 'sparse: neurons turn polysemantic (monosemanticity drops by more than 0.15)', (h) => h.denseMonosemanticity - h.sparseMonosemanticityMin, above(0.15)),
+  claim('privileged', 'dense-monosemantic', 'Superposition in a Privileged Basis', 'dense: the top 5 features on 5 neurons', (h) => h.denseFeaturesUsed, eq(5)),
+  claim('privileged', 'sparse-polysemantic', 'Superposition in a Privileged Basis', 'sparse: more features than neurons + 1', (h, c) => h.sparsestFeaturesUsed - hiddenOf(c), above(1)),
+  claim('sae', 'sparse-represented', 'Beyond the paper: sparse dictionary learning', 'the sparsest toy model represents 15 or more of 20 features', (h) => h.sparsestRepresented, atLeast(15)),
+  claim('sae', 'sae-recovers', 'Beyond the paper: sparse dictionary learning', 'a sparse autoencoder recovers at least 85% of them', (h) => h.sparsestRecoveredBySae / h.sparsestRepresented, atLeast(0.85)),
+  claim('sae', 'pca-cannot', 'Beyond the paper: sparse dictionary learning', 'the m principal axes recover at most m of them', (h, c) => h.sparsestRecoveredByPca - hiddenOf(c), atMost(0)),
+  claim('l1', 'unpenalised-superposition', 'The Strategic Picture of Superposition (Approach 1)', 'without a penalty, more than 3 features per dimension', (h) => h.unpenalisedFeaturesPerDimension, above(3)),
+  claim('l1', 'penalty-removes', 'The Strategic Picture of Superposition (Approach 1)', 'the strongest penalty leaves less than 1 feature per dimension', (h) => h.strongestFeaturesPerDimension, below(1)),
+];
+
+/** Evaluate the claims of `experiment` on its headline numbers and config. */
+export function evaluateClaims(experiment: string, headline: Record<string, number>, config: Record<string, unknown>): ClaimResult[] {
+  return CLAIMS.filter((c) => c.experiment === experiment).map((c) => {
+    const base = { id: c.id, experiment: c.experiment, section: c.section, statement: c.statement, expected: c.expected(headline, config) };
+    if (c.applies && !c.applies(headline, config)) return { ...base, value: NaN, pass: false, skipped: true };
+    let value = NaN;
+    try {
+      value = Number(c.measure(headline, config));
+    } catch {
+      // a results file without the numbers this claim needs
+    }
+    const pass = typeof value === 'number' && !Number.isNaN(value) && c.holds(value, headline, config);
+    return { ...base, value, pass, skipped: false };
+  });
+}
