@@ -91,7 +91,7 @@ export function explainNativeError(pkg: string, error: unknown): string {
   const first = String((error as Error)?.message ?? error).split('\n')[0];
   switch (kind) {
     case 'not-installed':
-      return `not installed (optional: \`pnpm add ${pkg}\` where its install script can download libtensorflow)`;
+      return `not installed (optional: add ${pkg} to your project with your package manager, where its install script can download libtensorflow)`;
     case 'binding-not-built':
       return 'installed but its native addon was not built (tfjs_binding.node missing): install it with build scripts allowed and internet access to download libtensorflow';
     case 'native-libs-missing':

@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 export { main, type CliIO } from './main.js';
-export { NonFiniteResultError, defaultMemoryBudget, nodeEngines, nonFinitePath, runExperiment, stagingFolder, type RunOptions, type RunSummary } from './runner.js';
+export { NonFiniteResultError, cliVersion, defaultMemoryBudget, nodeEngines, nonFinitePath, runExperiment, stagingFolder, type RunOptions, type RunSummary } from './runner.js';
 export { CheckpointError, encodeCheckpoint, readCheckpoint, type CheckpointRead } from './checkpoint.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';

@@ -8,7 +8,7 @@ import { describeField } from '@tms/data';
 import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { NonFiniteResultError, runExperiment, stagingFolder } from './runner.js';
+import { NonFiniteResultError, cliVersion, runExperiment, stagingFolder } from './runner.js';
 import { FolderLockedError } from './io.js';
 import { CheckpointError } from './checkpoint.js';
 
@@ -16,6 +16,7 @@ const USAGE = `tms — Toy Models of Superposition
 
 Usage:
   tms list                          list the experiments
+  tms --version                     the version of @tms/cli
   tms help <experiment>             show an experiment's config fields and variants
   tms run <experiment> [options] [--<field> <value> ...]
   tms check <dir>                   check the paper's claims on the results in <dir>
@@ -70,6 +71,11 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
         if (rest[0]) return help(rest[0], io);
         io.out(USAGE);
         return 0;
+      case '--version':
+      case '-v':
+      case 'version':
+        io.out(`tms ${await cliVersion()}`);
+        return 0;
       case 'list':
         for (const e of Object.values(experiments)) io.out(`${e.name.padEnd(12)} ${e.title}`);
         return 0;
@@ -78,7 +84,7 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
       case 'check':
         return await check(rest, io);
       default:
-        io.err(`tms: unknown command "${command}"; allowed: run, check, list, help\n\n${USAGE}`);
+        io.err(`tms: unknown command "${command}"; allowed: run, check, list, help, --version\n\n${USAGE}`);
         return 2;
     }
   } catch (e) {

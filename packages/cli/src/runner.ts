@@ -129,7 +129,7 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
   const engines = options.engines ?? nodeEngines(options.workers ?? 1);
   const configId = configHash({ experiment: exp.name, config });
   // what a checkpoint must match: the config and what computes it (results differ by backend and engine)
-  const identity = { experiment: exp.name, config, backend: tf.getBackend(), engines: engines.map((e) => e.name), version: await packageVersion() };
+  const identity = { experiment: exp.name, config, backend: tf.getBackend(), engines: engines.map((e) => e.name), version: await cliVersion() };
   const runHash = configHash(identity);
   const staging = stagingFolder(options.out);
   const ckptDir = join(staging, '.checkpoints');
@@ -244,7 +244,8 @@ export function nonFinitePath(value: unknown, path: string): string | null {
 }
 
 let version: string | undefined;
-async function packageVersion(): Promise<string> {
+/** The version of `@tms/cli` (from its package.json; "unknown" where that cannot be read). */
+export async function cliVersion(): Promise<string> {
   if (version) return version;
   try {
     const url = new URL('../package.json', import.meta.url);
