@@ -20,4 +20,4 @@ export { NonFiniteResultError, cliVersion, defaultMemoryBudget, nodeEngines, non
 export { CheckpointError, encodeCheckpoint, readCheckpoint, type CheckpointRead } from './checkpoint.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';
-export { FolderLockedError, commitFolder, ensureDir, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+export { FolderLockedError, besideFolder, commitFolder, ensureDir, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';

@@ -56,6 +56,15 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
   }
 }
 
+/**
+ * A path beside an output folder: `<folder><suffix>` (`.lock`, `.partial`,
+ * `.previous`), with any trailing separator of `folder` dropped, so `out/`
+ * and `out` name the same siblings.
+ */
+export function besideFolder(folder: string, suffix: string): string {
+  return `${folder.replace(/[/\\]+$/, '')}${suffix}`;
+}
+
 /** The output folder is held by another live run. */
 export class FolderLockedError extends Error {
   /** Process id of the run holding the folder. */
@@ -85,7 +94,7 @@ function alive(pid: number): boolean {
  * @throws FolderLockedError when a live process holds it
  */
 export async function lockFolder(folder: string, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
-  const lockFile = `${folder.replace(/[/\\]+$/, '')}.lock`;
+  const lockFile = besideFolder(folder, '.lock');
   await ensureDir(dirname(lockFile));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -127,7 +136,7 @@ export async function foreignEntries(folder: string): Promise<string[]> {
  * one is in place, so a crash leaves either folder whole (see {@link recoverCommit}).
  */
 export async function commitFolder(staging: string, folder: string): Promise<void> {
-  const previous = `${folder}.previous`;
+  const previous = besideFolder(folder, '.previous');
   await rm(previous, { recursive: true, force: true });
   let moved = false;
   try {
@@ -142,7 +151,7 @@ export async function commitFolder(staging: string, folder: string): Promise<voi
 
 /** Finish or undo a {@link commitFolder} cut short by a crash: bring back `<folder>.previous` when `folder` is missing. */
 export async function recoverCommit(folder: string, notice: (message: string) => void = () => {}): Promise<void> {
-  const previous = `${folder}.previous`;
+  const previous = besideFolder(folder, '.previous');
   if (!(await exists(previous))) return;
   if (await exists(folder)) {
     await rm(previous, { recursive: true, force: true });

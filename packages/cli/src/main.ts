@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField } from '@tms/data';
-import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig } from '@tms/experiments';
+import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
 import { NonFiniteResultError, cliVersion, runExperiment, stagingFolder } from './runner.js';
@@ -127,14 +127,14 @@ async function check(args: string[], io: CliIO): Promise<number> {
   let passed = 0;
   let total = 0;
   for (const file of files) {
-    let rows: { pass: boolean; skipped: boolean; id: string; value: number; expected: string; statement: string; section: string }[];
+    let rows: ClaimResult[];
     try {
       const results = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       const exp = getExperiment(String(results.experiment));
       if (!exp?.headline) throw new Error(`unknown experiment ${JSON.stringify(results.experiment)}`);
       rows = evaluateClaims(exp.name, exp.headline(results), (results.config ?? {}) as Record<string, unknown>);
     } catch (e) {
-      rows = [{ pass: false, skipped: false, id: file, value: NaN, expected: 'a results.json written by tms run', statement: `unreadable: ${(e as Error).message}`, section: '' }];
+      rows = [{ pass: false, skipped: false, id: file, experiment: '', value: NaN, expected: 'a results.json written by tms run', statement: `unreadable: ${(e as Error).message}`, section: '' }];
     }
     for (const r of rows) {
       if (!r.skipped) total++;

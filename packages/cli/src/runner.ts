@@ -9,7 +9,7 @@ import { checkMemory, resolveConfig, type Experiment, type ProgressSink, type Ru
 import { renderSvg } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
-import { commitFolder, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { besideFolder, commitFolder, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -61,7 +61,7 @@ const silent: ProgressSink = { reset() {}, update() {}, log() {} };
  * `<out>.partial`; it replaces `out` only when every file is written.
  */
 export function stagingFolder(out: string): string {
-  return `${out.replace(/[/\\]+$/, '')}.partial`;
+  return besideFolder(out, '.partial');
 }
 
 /** The default memory budget: three quarters of the memory free now. */

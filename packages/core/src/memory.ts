@@ -49,30 +49,25 @@ export function formatBytes(bytes: number): string {
 
 /**
  * Refuse training shapes that need more than `budget` bytes (see
- * {@link trainingBytes}), naming the field that dominates: `batchSize` when the
- * batch and its activations take most of the memory, else `features` (or the
- * `fields` names the caller uses for these sizes).
+ * {@link trainingBytes}), or a tensor larger than an array can hold, naming
+ * the field that dominates: `batchSize` when the batch and its activations
+ * take most of the memory, else `features`.
  *
+ * @returns the estimate in bytes
  * @throws ConfigError with the estimate, the budget and what to lower
  */
-export function checkTrainingMemory(
-  s: TrainingShape,
-  budget: number,
-  fields: Partial<Record<keyof TrainingShape, string>> = {},
-  budgetName = 'the memory budget',
-): number {
+export function checkTrainingMemory(s: TrainingShape, budget: number, budgetName = 'the memory budget'): number {
   const need = trainingBytes(s);
-  const name = (k: keyof TrainingShape) => fields[k] ?? k;
   const tensorValues = Math.max(s.instances * s.features * s.hidden, s.instances * s.batchSize * s.features);
   if (need > budget || tensorValues > MAX_TENSOR_VALUES) {
     const batchHeavy = s.batchSize * (s.features + s.hidden) * 2 > s.features * s.hidden + s.features;
-    const field = batchHeavy ? name('batchSize') : name('features');
+    const field = batchHeavy ? 'batchSize' : 'features';
     const value = batchHeavy ? s.batchSize : s.features;
     const why =
       tensorValues > MAX_TENSOR_VALUES
         ? `one tensor of ${tensorValues} values, more than an array may hold (${MAX_TENSOR_VALUES})`
         : `about ${formatBytes(need)} for ${s.instances} instances × ${s.features} features × ${s.hidden} hidden at batch ${s.batchSize}, more than ${budgetName} (${formatBytes(budget)})`;
-    throw new ConfigError(field, `a smaller value: training would need ${why}; lower ${name('batchSize')}, ${name('features')} or ${name('hidden')}, or train fewer instances at once`, value);
+    throw new ConfigError(field, `a smaller value: training would need ${why}; lower batchSize, features or hidden, or train fewer instances at once`, value);
   }
   return need;
 }

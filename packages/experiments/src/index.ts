@@ -94,7 +94,7 @@ export function resolveConfig<C extends object>(exp: Experiment<C>, input: Parti
  */
 export function checkMemory<C extends object>(exp: Experiment<C>, config: C, budget: number, budgetName?: string): number | undefined {
   const shape = exp.trainingShape?.(config);
-  return shape && checkTrainingMemory(shape, budget, {}, budgetName);
+  return shape && checkTrainingMemory(shape, budget, budgetName);
 }
 
 /** Options of {@link createRunContext}. */

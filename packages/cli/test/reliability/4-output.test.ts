@@ -63,6 +63,16 @@ describe('reliability 4: output safety', () => {
     expect(await readdir(dir)).toEqual(['notes.txt']);
   });
 
+  probe('82', 'an --out given with a trailing slash names the same folder, lock and staging folder; a second run replaces it', async () => {
+    const dir = await freshOut();
+    const config = { models: ['relu-output' as const], sparsities: [0], steps: 2, logEvery: 1 };
+    await runExperiment(experiments.intro, config, { out: `${dir}/` });
+    await runExperiment(experiments.intro, { ...config, seed: 3 }, { out: `${dir}/` });
+    expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')).seed).toBe(3);
+    expect((await readdir(dir)).sort()).toEqual(['intro.svg', 'intro.vl.json', 'loss.svg', 'loss.vl.json', 'results.json', 'weights.safetensors']);
+    for (const suffix of ['.lock', '.partial', '.previous']) expect(existsSync(`${dir}${suffix}`)).toBe(false);
+  });
+
   probe('83, 84', 'two runs into one folder: the second exits 2 naming the holder; the folder holds the first run only', async () => {
     const dir = await freshOut();
     const a = spawnTms(['run', 'intro', '--out', dir, '--seed', '1', '--variant', 'quick', '--quiet']);
