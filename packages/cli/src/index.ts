@@ -2,7 +2,8 @@
  * `@tms/cli`: the `tms` command, and `runExperiment`, which runs an experiment of
  * `@tms/experiments` into an output folder (validated config, memory estimate,
  * a lock, binary checkpoints per unit for `--resume`, and results.json,
- * weights.safetensors and figures moved into place together).
+ * weights.safetensors and figures moved into place together), and `runShard`
+ * / `mergeShards`, which split a run across processes or machines.
  *
  * @example
  * ```ts
@@ -16,7 +17,24 @@
  * @packageDocumentation
  */
 export { main, type CliIO } from './main.js';
-export { NonFiniteResultError, cliVersion, defaultMemoryBudget, nodeEngines, nonFinitePath, runExperiment, stagingFolder, type RunOptions, type RunSummary } from './runner.js';
+export {
+  NonFiniteResultError,
+  cliVersion,
+  defaultMemoryBudget,
+  mergeShards,
+  nodeEngines,
+  nonFinitePath,
+  runExperiment,
+  runShard,
+  stagingFolder,
+  type MergeOptions,
+  type RunOptions,
+  type RunSummary,
+  type ShardOptions,
+  type ShardSummary,
+} from './runner.js';
+export { MissingUnitsError, SHARD_LOCK_HEARTBEAT_MS, ShardLockedError, lockShard, parseShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
+export { SubmitError, k8sManifests, shellQuote, slurmScripts, toYaml, type ClusterArgs, type SlurmScripts } from './cluster.js';
 export { CheckpointError, encodeCheckpoint, readCheckpoint, type CheckpointRead } from './checkpoint.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';

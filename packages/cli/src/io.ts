@@ -1,13 +1,17 @@
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 
 /**
  * Write a file atomically: the data goes to a temporary file in the same folder,
  * which is then renamed over the target, so readers never see a half-written file.
+ * The temporary name is unique to the write (pid, time and random bytes), so
+ * writers of one file in one process, or on hosts sharing the folder, never
+ * share a temporary file.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await ensureDir(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
@@ -116,7 +120,7 @@ export async function lockFolder(folder: string, notice: (message: string) => vo
 
 /** Names a run writes into its output folder (anything else there is not ours to replace). */
 export function isRunOutput(name: string): boolean {
-  return name === 'results.json' || name === 'weights.safetensors' || name === '.checkpoints' || /\.(svg|vl\.json)$/.test(name) || /^\..*\.tmp$/.test(name);
+  return name === 'results.json' || name === 'weights.safetensors' || name === '.checkpoints' || name === '.units' || /\.(svg|vl\.json)$/.test(name) || /^\..*\.tmp$/.test(name);
 }
 
 /** Entries of `folder` that a run did not write; an empty list when it is missing. */

@@ -5,10 +5,12 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, checkInt, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField } from '@tms/data';
-import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult } from '@tms/experiments';
+import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult, type Experiment } from '@tms/experiments';
 import { parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { NonFiniteResultError, cliVersion, runExperiment, stagingFolder } from './runner.js';
+import { NonFiniteResultError, cliVersion, mergeShards, runExperiment, runShard, stagingFolder } from './runner.js';
+import { MissingUnitsError, ShardLockedError, parseShard, unitStore } from './shards.js';
+import { SubmitError, clusterCommand } from './cluster.js';
 import { FolderLockedError } from './io.js';
 import { CheckpointError } from './checkpoint.js';
 
@@ -21,6 +23,16 @@ Usage:
   tms run <experiment> [options] [--<field> <value> ...]
   tms check <dir>                   check the paper's claims on the results in <dir>
                                     (a run's --out, or a folder of them); exit 1 if one fails
+  tms run <experiment> --shard K/N  train shard K (0 to N-1) of a run split N ways
+  tms merge <out> [--wait <s>]      write the results of a sharded run (exit 4 while
+                                    units are missing; --wait polls for them)
+  tms slurm <experiment> --shards N [run options] [--partition P --time T
+            --cpus C --gpus G --account A --dry-run --tms <command>]
+                                    submit a Slurm job array (one task per shard)
+                                    and a merge job that runs after it
+  tms k8s <experiment> --shards N --image I --claim PVC [run options]
+          [--mount /data --cpus C --gpus G --namespace NS --name J]
+                                    print a Kubernetes Indexed Job and its merge Job
 
 Run options:
   --out <dir>         output folder (default results/<experiment>)
@@ -39,9 +51,12 @@ Run options:
 A run builds its files in <out>.partial and moves them into place as <out>
 when all are written, so <out> always holds one whole run.
 
+A sharded run keeps each finished unit in <out>/.units; shards may run at
+once on machines sharing the folder, and a shard run again reuses its units.
+
 Exit codes: 0 success, 1 run failed, 2 bad usage, config, memory estimate or
-checkpoint (nothing written), 3 training diverged, 130/143 interrupted by
-SIGINT/SIGTERM (finished parts kept for --resume).`;
+checkpoint (nothing written), 3 training diverged, 4 merge: units missing,
+130/143 interrupted by SIGINT/SIGTERM (finished parts kept for --resume).`;
 
 /** Streams the CLI writes to (replaceable in tests). */
 export interface CliIO {
@@ -83,18 +98,35 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
         return await run(rest, io, signal);
       case 'check':
         return await check(rest, io);
+      case 'merge':
+        return await merge(rest, io, signal);
+      case 'slurm':
+      case 'k8s':
+      {
+        const a = await parseRunArgs(command, rest, CLUSTER_FLAGS);
+        if (a.resume || a.restart) throw new ConfigError(a.resume ? 'resume' : 'restart', `not with tms ${command} (its shards always reuse the units saved in <out>/.units)`, true);
+        return await clusterCommand(command, a, io);
+      }
       default:
-        io.err(`tms: unknown command "${command}"; allowed: run, check, list, help, --version\n\n${USAGE}`);
+        io.err(`tms: unknown command "${command}"; allowed: run, merge, slurm, k8s, check, list, help, --version\n\n${USAGE}`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof FolderLockedError || e instanceof CheckpointError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof FolderLockedError || e instanceof ShardLockedError || e instanceof CheckpointError) {
       io.err(`tms: ${e.message}`);
       return 2;
     }
     if (e instanceof DivergenceError || e instanceof NonFiniteResultError) {
       io.err(`tms: ${e.message}`);
       return 3;
+    }
+    if (e instanceof SubmitError) {
+      io.err(`tms: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof MissingUnitsError) {
+      io.err(`tms: ${e.message}`);
+      return 4;
     }
     io.err(`tms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
@@ -157,21 +189,37 @@ function help(name: string, io: CliIO): number {
   return 0;
 }
 
-async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+/** The options `tms run`, `tms slurm` and `tms k8s` share, parsed and checked. */
+interface RunArgs {
+  exp: Experiment<object>;
+  out: string;
+  variant?: string;
+  /** Config fields from --config and --<field> flags (validated). */
+  input: Record<string, unknown>;
+  resume: boolean;
+  restart: boolean;
+  maxMemory?: number;
+  /** The --max-memory text as given (passed on to cluster jobs). */
+  maxMemoryText?: string;
+  quiet: boolean;
+  backend: string;
+  workers?: number;
+  /** The values of the command's own flags (e.g. --shard, --partition), by name. */
+  extra: Record<string, string | true>;
+}
+
+/**
+ * Parse `<experiment> [options] [--<field> <value> ...]`. `extra` names the
+ * command's own flags: `value` flags take a value, `switch` flags none.
+ * Everything is validated before anything is selected or written.
+ */
+async function parseRunArgs(command: string, args: string[], extra: Record<string, 'value' | 'switch'> = {}): Promise<RunArgs> {
   const name = args[0];
-  if (!name || name.startsWith('--')) throw new UsageError(`run needs an experiment name: ${Object.keys(experiments).join(', ')}`);
+  if (!name || name.startsWith('--')) throw new UsageError(`${command} needs an experiment name: ${Object.keys(experiments).join(', ')}`);
   const exp = getExperiment(name);
   if (!exp) throw new ConfigError('experiment', `one of ${Object.keys(experiments).join(', ')}`, name);
-
-  let out = `results/${name}`;
-  let variant: string | undefined;
+  const r: RunArgs = { exp, out: `results/${name}`, input: {}, resume: false, restart: false, quiet: false, backend: 'auto', extra: {} };
   let configFile: string | undefined;
-  let resume = false;
-  let restart = false;
-  let maxMemory: number | undefined;
-  let quiet = false;
-  let backend = 'auto';
-  let workers = availableParallelism();
   const pairs: [string, string][] = [];
   const seen = new Set<string>();
   for (let i = 1; i < args.length; i++) {
@@ -193,36 +241,45 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       if (inline === 'false') return false;
       throw new ConfigError(flag, 'no value, "true" or "false"', inline);
     };
+    if (extra[flag] === 'value') {
+      r.extra[flag] = takeValue();
+      continue;
+    }
+    if (extra[flag] === 'switch') {
+      if (takeSwitch()) r.extra[flag] = true;
+      continue;
+    }
     switch (flag) {
       case 'resume':
-        resume = takeSwitch();
+        r.resume = takeSwitch();
         break;
       case 'restart':
-        restart = takeSwitch();
+        r.restart = takeSwitch();
         break;
       case 'max-memory':
-        maxMemory = parseSize(takeValue(), 'maxMemory');
+        r.maxMemoryText = takeValue();
+        r.maxMemory = parseSize(r.maxMemoryText, 'maxMemory');
         break;
       case 'quiet':
-        quiet = takeSwitch();
+        r.quiet = takeSwitch();
         break;
       case 'out':
-        out = takeValue();
-        if (out.trim() === '') throw new ConfigError('out', 'a folder path (not empty)', out);
+        r.out = takeValue();
+        if (r.out.trim() === '') throw new ConfigError('out', 'a folder path (not empty)', r.out);
         break;
       case 'variant':
-        variant = takeValue();
+        r.variant = takeValue();
         break;
       case 'config':
         configFile = takeValue();
         break;
       case 'backend':
-        backend = takeValue();
+        r.backend = takeValue();
         break;
       case 'workers':
         {
           const raw = takeValue();
-          workers = checkInt(/^\d+$/.test(raw) ? Number(raw) : raw, 'workers', 1, 256);
+          r.workers = checkInt(/^\d+$/.test(raw) ? Number(raw) : raw, 'workers', 1, 256);
         }
         break;
       default:
@@ -248,9 +305,20 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
     const spec = (exp.schema as Record<string, { type: string } | undefined>)[key];
     if (spec && (spec.type === 'numbers' || spec.type === 'enums') && !Array.isArray(value)) overrides[key] = [value];
   }
-  const input = { ...fileConfig, ...overrides };
+  r.input = { ...fileConfig, ...overrides };
   // Validate everything before choosing a backend or touching the disk.
-  resolveConfig(exp, input, variant);
+  resolveConfig(exp, r.input, r.variant);
+  checkOneOf(r.backend, 'backend', ['auto', ...NODE_BACKENDS] as const);
+  return r;
+}
+
+async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+  const a = await parseRunArgs('run', args, { shard: 'value' });
+  const { exp, out, variant, input, resume, restart, maxMemory, quiet } = a;
+  const workers = a.workers ?? availableParallelism();
+  const backend = a.backend;
+  const shard = typeof a.extra.shard === 'string' ? parseShard(a.extra.shard) : undefined;
+  if (shard && (resume || restart)) throw new ConfigError(resume ? 'resume' : 'restart', 'not with --shard (a shard always reuses the units saved in <out>/.units)', true);
   const prefer = checkOneOf(backend, 'backend', ['auto', ...NODE_BACKENDS] as const);
   const info = await useNodeBackend({ prefer });
   const bar = new ProgressBar({ quiet, stream: io.progressStream });
@@ -269,6 +337,16 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    const meta = { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped } };
+    if (shard) {
+      const done = await runShard(exp, input, { out: resolve(out), variant, maxMemory, progress: bar, signal: controller.signal, workers, meta, shard });
+      io.out(
+        `shard ${shard.index}/${shard.count}: trained ${done.trained.length} unit${done.trained.length === 1 ? '' : 's'}${done.trained.length ? ` (${done.trained.join(', ')})` : ''}` +
+          `${done.reused.length ? `, found ${done.reused.length} saved (${done.reused.join(', ')})` : ''}; ${done.others} belong to other shards. ` +
+          `When all ${shard.count} shards are done: tms merge ${out}`,
+      );
+      return 0;
+    }
     const summary = await runExperiment(exp, input, {
       out: resolve(out),
       variant,
@@ -278,13 +356,17 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       progress: bar,
       signal: controller.signal,
       workers,
-      meta: { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped } },
+      meta,
     });
     io.out(`wrote ${summary.files.join(', ')}`);
     return 0;
   } catch (e) {
     if (controller.signal.aborted && !(e instanceof ConfigError || e instanceof FolderLockedError)) {
-      io.err(`tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`);
+      io.err(
+        shard
+          ? `tms: interrupted by ${stoppedBy}; finished units are saved in ${unitStore(resolve(out))} — rerun the same shard to continue`
+          : `tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`,
+      );
       return stoppedBy === 'SIGTERM' ? 143 : 130;
     }
     throw e;
@@ -293,6 +375,43 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
     process.off('SIGTERM', onSignal);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** The flags of `tms slurm` and `tms k8s` beside the run options. */
+const CLUSTER_FLAGS = {
+  shards: 'value',
+  partition: 'value',
+  time: 'value',
+  cpus: 'value',
+  gpus: 'value',
+  account: 'value',
+  'dry-run': 'switch',
+  tms: 'value',
+  image: 'value',
+  claim: 'value',
+  mount: 'value',
+  namespace: 'value',
+  name: 'value',
+} as const;
+
+/** `tms merge <out> [--wait <seconds>] [--quiet]`: write the results of a sharded run once every unit is saved. */
+async function merge(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+  const out = args[0];
+  if (!out || out.startsWith('--')) throw new UsageError('merge needs the output folder of a sharded run: tms merge <out> [--wait <seconds>] [--quiet]');
+  let wait = 0;
+  let quiet = false;
+  for (let i = 1; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2) as [string, string | undefined];
+    if (flag === '--quiet' && inline === undefined) quiet = true;
+    else if (flag === '--wait') {
+      const raw = inline ?? args[++i];
+      wait = checkInt(raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : raw, 'wait', 0, 30 * 86_400);
+    } else throw new UsageError(`merge takes --wait <seconds> and --quiet; not "${args[i]}"`);
+  }
+  const bar = new ProgressBar({ quiet, stream: io.progressStream });
+  const summary = await mergeShards(resolve(out), { progress: bar, wait, signal });
+  io.out(`merged ${summary.results.experiment} into ${summary.outDir}: wrote ${summary.files.join(', ')}`);
+  return 0;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };

@@ -5,11 +5,12 @@ import { autodiffEngine, encodeSafetensors, tf, type Engine } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
-import { checkMemory, resolveConfig, type Experiment, type ProgressSink, type RunContext } from '@tms/experiments';
+import { assignShards, checkMemory, getExperiment, resolveConfig, type Experiment, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
 import { renderSvg } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
 import { besideFolder, commitFolder, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { MissingUnitsError, lockShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -105,6 +106,20 @@ export async function runExperiment<C extends object>(
   const budget = options.maxMemory ?? defaultMemoryBudget();
   checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
   const out = options.out;
+  await checkOutFolder(out);
+  // one run per output folder: a second one stops here, before writing anything
+  const notice = (m: string) => (options.progress ?? silent).log(m);
+  const release = await onOutFolder(out, () => lockFolder(out, notice));
+  try {
+    await recoverCommit(out, notice);
+    return await runLocked(exp, config, options, await runIdentity(exp, config, options.engines ?? nodeEngines(options.workers ?? 1)));
+  } finally {
+    await release();
+  }
+}
+
+/** Refuse an output folder holding files a run did not write (a run replaces it whole). */
+async function checkOutFolder(out: string): Promise<void> {
   const foreign = await onOutFolder(out, () => foreignEntries(out));
   if (foreign.length) {
     throw new ConfigError(
@@ -113,29 +128,63 @@ export async function runExperiment<C extends object>(
       `${out} (it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`,
     );
   }
-  // one run per output folder: a second one stops here, before writing anything
-  const notice = (m: string) => (options.progress ?? silent).log(m);
-  const release = await onOutFolder(out, () => lockFolder(out, notice));
-  try {
-    await recoverCommit(out, notice);
-    return await runLocked(exp, config, options);
-  } finally {
-    await release();
-  }
 }
 
-async function runLocked<C extends object>(exp: Experiment<C>, config: C, options: RunOptions): Promise<RunSummary> {
+/** What a checkpoint must match: the config and what computes it (results differ by backend and engine). */
+interface RunIdentity {
+  experiment: string;
+  config: object;
+  backend: string;
+  engines: string[];
+  version: string;
+}
+
+async function runIdentity(exp: { name: string }, config: object, engines: readonly Engine[]): Promise<RunIdentity> {
+  return { experiment: exp.name, config, backend: tf.getBackend(), engines: engines.map((e) => e.name), version: await cliVersion() };
+}
+
+/** How a run gets its units: trained here (checkpointed for resume), or read from a sharded run's unit store. */
+type UnitSource = { kind: 'local' } | { kind: 'merge'; store: string; shards: number };
+
+const unitFile = (dir: string, key: string) => join(dir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.safetensors`);
+
+/**
+ * Enforce how an experiment declares its units: prerequisite calls first,
+ * then one call with the units to split (a sharded run splits that one and
+ * stops, so nothing may follow it).
+ */
+function unitRounds(expName: string) {
+  let splitDone = false;
+  return (options: UnitsOptions | undefined) => {
+    if (splitDone) {
+      throw new Error(`${expName}: train calls trainUnits again after its split units; declare every unit to split in one call, after any { prerequisite: true } calls`);
+    }
+    if (!options?.prerequisite) splitDone = true;
+  };
+}
+
+/** A unit's saved value: `found` false when the file is missing or from another run. */
+async function readUnit<T>(path: string, runHash: string): Promise<{ found: true; value: T } | { found: false }> {
+  const saved = await readCheckpoint<T>(path, runHash);
+  return saved.status === 'ok' ? { found: true, value: saved.value } : { found: false };
+}
+
+async function runLocked<C extends object>(
+  exp: Experiment<C>,
+  config: C,
+  options: RunOptions,
+  identity: RunIdentity,
+  source: UnitSource = { kind: 'local' },
+): Promise<RunSummary> {
   const progress = options.progress ?? silent;
   const engines = options.engines ?? nodeEngines(options.workers ?? 1);
   const configId = configHash({ experiment: exp.name, config });
-  // what a checkpoint must match: the config and what computes it (results differ by backend and engine)
-  const identity = { experiment: exp.name, config, backend: tf.getBackend(), engines: engines.map((e) => e.name), version: await cliVersion() };
   const runHash = configHash(identity);
   const staging = stagingFolder(options.out);
   const ckptDir = join(staging, '.checkpoints');
   const manifestPath = join(ckptDir, 'manifest.json');
 
-  if (options.resume) {
+  if (options.resume && source.kind === 'local') {
     let manifest: { hash?: unknown; backend?: unknown; engines?: unknown } | undefined;
     try {
       manifest = await readJsonIfExists(manifestPath);
@@ -152,24 +201,50 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
   } else {
     await rm(staging, { recursive: true, force: true });
   }
-  await writeJsonAtomic(manifestPath, { ...identity, hash: runHash });
+  if (source.kind === 'local') await writeJsonAtomic(manifestPath, { ...identity, hash: runHash });
 
+  const checkpoint = async <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    const path = unitFile(ckptDir, key);
+    if (options.resume) {
+      const saved = await readUnit<T>(path, runHash);
+      if (saved.found) {
+        progress.log(`${key}: resumed from checkpoint`);
+        return saved.value;
+      }
+    }
+    const value = await compute();
+    await writeFileAtomic(path, encodeCheckpoint(value, runHash));
+    return value;
+  };
+  const round = unitRounds(exp.name);
   const ctx: RunContext = {
     progress,
     signal: options.signal,
     engines,
-    async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
-      const path = join(ckptDir, `${key.replace(/[^A-Za-z0-9_.-]/g, '_')}.safetensors`);
-      if (options.resume) {
-        const saved = await readCheckpoint<T>(path, runHash);
-        if (saved.status === 'ok') {
-          progress.log(`${key}: resumed from checkpoint`);
-          return saved.value;
-        }
+    checkpoint:
+      source.kind === 'local'
+        ? checkpoint
+        : async (key) => {
+            throw new Error(`${exp.name}: train calls ctx.checkpoint("${key}") outside trainUnits, so its units cannot be sharded or merged`);
+          },
+    async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
+      round(unitOptions);
+      if (source.kind === 'local') {
+        const out: T[] = [];
+        for (const u of units) out.push(await checkpoint(u.key, () => u.compute()));
+        return out;
       }
-      const value = await compute();
-      await writeFileAtomic(path, encodeCheckpoint(value, runHash));
-      return value;
+      // merge: every unit from the store, or the list of those missing
+      const owner = unitOptions?.prerequisite ? null : assignShards(units.map((u) => u.cost), source.shards);
+      const values: T[] = [];
+      const missing: { key: string; shard: number | null }[] = [];
+      for (const [i, u] of units.entries()) {
+        const saved = await readUnit<T>(unitFile(source.store, u.key), runHash);
+        if (saved.found) values.push(saved.value);
+        else missing.push({ key: u.key, shard: owner ? owner[i] : null });
+      }
+      if (missing.length) throw new MissingUnitsError(source.store, missing, source.shards);
+      return values;
     },
   };
 
@@ -206,6 +281,200 @@ async function runLocked<C extends object>(exp: Experiment<C>, config: C, option
   await rm(ckptDir, { recursive: true, force: true });
   await commitFolder(staging, options.out);
   return { outDir: options.out, files: names.map((n) => join(options.out, n)), config: config as Record<string, unknown>, results };
+}
+
+/** Options of {@link runShard}: those of a run, less resume/restart (a shard always reuses the units saved in the store). */
+export interface ShardOptions extends Omit<RunOptions, 'resume' | 'restart'> {
+  /** Which shard to train. */
+  shard: Shard;
+}
+
+/** What {@link runShard} did. */
+export interface ShardSummary {
+  /** The unit store, `out/.units`. */
+  store: string;
+  shard: Shard;
+  /** Units this process trained. */
+  trained: string[];
+  /** Units it found saved (by an earlier try of this shard, or prerequisites saved by another shard). */
+  reused: string[];
+  /** Units that other shards train. */
+  others: number;
+}
+
+/** Thrown through the experiment's `train` once a shard has its units: the rest belongs to other shards. */
+class ShardDone extends Error {}
+
+/**
+ * Train one shard of a run: the experiment's units are assigned to
+ * `shard.count` shards, balanced by estimated cost ({@link assignShards}),
+ * and this process trains those of `shard.index` (plus any prerequisite units
+ * not saved yet) into the unit store `out/.units`, each unit written
+ * atomically. Shards run at once, on one machine or many sharing the folder;
+ * each locks only itself. A shard run again (a requeued Slurm task) reuses
+ * the units it finds. When every shard is done, {@link mergeShards} writes the
+ * results, identical to a one-machine run of the same config apart from
+ * timings.
+ *
+ * @throws ConfigError for a bad config, an unusable `out`, or a store holding another run's units
+ * @throws ShardLockedError when a live process trains the same shard
+ */
+export async function runShard<C extends object>(exp: Experiment<C>, input: Partial<C>, options: ShardOptions): Promise<ShardSummary> {
+  const config = resolveConfig(exp, input, options.variant);
+  const budget = options.maxMemory ?? defaultMemoryBudget();
+  checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
+  const { out, shard } = options;
+  await checkOutFolder(out);
+  const progress = options.progress ?? silent;
+  const engines = options.engines ?? nodeEngines(options.workers ?? 1);
+  const identity = await runIdentity(exp, config, engines);
+  const runHash = configHash(identity);
+  const store = unitStore(out);
+  const manifestPath = join(store, 'manifest.json');
+  let manifest: UnitStoreManifest | undefined;
+  try {
+    manifest = await onOutFolder(out, () => readJsonIfExists<UnitStoreManifest>(manifestPath));
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new CheckpointError(manifestPath, `is corrupt: ${(e as Error).message}`);
+  }
+  if (manifest && (manifest.hash !== runHash || manifest.shards !== shard.count)) {
+    throw new ConfigError(
+      'shard',
+      `a shard of the run whose units ${store} holds (experiment ${manifest.experiment}, ${manifest.shards} shards, backend ${JSON.stringify(manifest.backend)}, engines ${JSON.stringify(manifest.engines)}, hash ${manifest.hash}; ` +
+        `this one: experiment ${exp.name}, ${shard.count} shards, backend ${JSON.stringify(identity.backend)}, engines ${JSON.stringify(identity.engines)}, hash ${runHash}); give the same config, variant, backend and shard count, or delete ${store} to start over`,
+      `${shard.index}/${shard.count}`,
+    );
+  }
+  if (!manifest) {
+    const fresh: UnitStoreManifest = { format: 'tms-units/1', ...identity, config: config as Record<string, unknown>, hash: runHash, shards: shard.count, meta: options.meta };
+    await onOutFolder(out, () => writeJsonAtomic(manifestPath, fresh));
+  }
+  const release = await lockShard(store, shard, (m) => progress.log(m));
+  const summary: ShardSummary = { store, shard, trained: [], reused: [], others: 0 };
+  const unit = async <T>(u: TrainingUnit<T>): Promise<T> => {
+    const path = unitFile(store, u.key);
+    const saved = await readUnit<T>(path, runHash);
+    if (saved.found) {
+      summary.reused.push(u.key);
+      progress.log(`${u.key}: saved already`);
+      return saved.value;
+    }
+    const value = await u.compute();
+    await writeFileAtomic(path, encodeCheckpoint(value, runHash));
+    summary.trained.push(u.key);
+    return value;
+  };
+  const round = unitRounds(exp.name);
+  const ctx: RunContext = {
+    progress,
+    signal: options.signal,
+    engines,
+    async checkpoint(key) {
+      throw new Error(`${exp.name}: train calls ctx.checkpoint("${key}") outside trainUnits, so its units cannot be sharded`);
+    },
+    async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
+      round(unitOptions);
+      if (unitOptions?.prerequisite) {
+        const values: T[] = [];
+        for (const u of units) values.push(await unit(u));
+        return values;
+      }
+      const owner = assignShards(units.map((u) => u.cost), shard.count);
+      for (const [i, u] of units.entries()) {
+        if (owner[i] === shard.index) await unit(u);
+        else summary.others++;
+      }
+      throw new ShardDone();
+    },
+  };
+  try {
+    await exp.train(config, ctx);
+  } catch (e) {
+    if (!(e instanceof ShardDone)) throw e;
+  } finally {
+    await release();
+  }
+  return summary;
+}
+
+/** Options of {@link mergeShards}. */
+export interface MergeOptions {
+  /** Where progress goes. Default: nowhere. */
+  progress?: ProgressSink;
+  /** Seconds to wait for missing units (polling the store); default 0: fail at once, listing them. */
+  wait?: number;
+  /** Seconds between polls while waiting. Default 10. */
+  pollSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Merge a sharded run (see {@link runShard}): read the run from the unit
+ * store's manifest, take every unit from the store, and write
+ * `results.json`, `weights.safetensors` and the figures into `out` as
+ * {@link runExperiment} does (staged, then moved into place; the store goes
+ * with the old contents of `out`). Nothing is trained.
+ *
+ * @throws MissingUnitsError listing the units not saved yet (after `wait` seconds)
+ * @throws ConfigError when `out` holds no unit store, or the store was written by another tms version
+ */
+export async function mergeShards(out: string, options: MergeOptions = {}): Promise<RunSummary> {
+  const store = unitStore(out);
+  const manifestPath = join(store, 'manifest.json');
+  let manifest: UnitStoreManifest | undefined;
+  try {
+    manifest = await readJsonIfExists<UnitStoreManifest>(manifestPath);
+  } catch (e) {
+    throw new CheckpointError(manifestPath, `is corrupt: ${(e as Error).message}`);
+  }
+  if (!manifest) {
+    const merged = await readJsonIfExists(join(out, 'results.json')).catch(() => undefined);
+    throw new ConfigError(
+      'out',
+      'the --out of a sharded run (tms run <experiment> --shard K/N --out <dir>)',
+      `${out} (it has no ${store}${merged ? '; its results.json is there, so it may be merged already' : ''})`,
+    );
+  }
+  if (manifest.format !== 'tms-units/1') throw new CheckpointError(manifestPath, `has format ${JSON.stringify(manifest.format)}, not tms-units/1`);
+  const exp = getExperiment(manifest.experiment);
+  if (!exp) throw new CheckpointError(manifestPath, `names an unknown experiment ${JSON.stringify(manifest.experiment)}`);
+  const config = resolveConfig(exp, manifest.config as never);
+  const identity: RunIdentity = { experiment: exp.name, config, backend: manifest.backend, engines: manifest.engines, version: manifest.version };
+  if (configHash(identity) !== manifest.hash) throw new CheckpointError(manifestPath, 'does not match its own hash (edited by hand?)');
+  const version = await cliVersion();
+  if (manifest.version !== version) throw new ConfigError('version', `tms ${manifest.version}, the version that trained the units in ${store}`, version);
+  await checkOutFolder(out);
+  const progress = options.progress ?? silent;
+  const release = await onOutFolder(out, () => lockFolder(out, (m) => progress.log(m)));
+  try {
+    await recoverCommit(out, (m) => progress.log(m));
+    const deadline = Date.now() + (options.wait ?? 0) * 1000;
+    for (;;) {
+      try {
+        return await runLocked(exp, config, { out, progress, signal: options.signal, meta: manifest.meta }, identity, { kind: 'merge', store, shards: manifest.shards });
+      } catch (e) {
+        const left = deadline - Date.now();
+        if (!(e instanceof MissingUnitsError) || left <= 0 || options.signal?.aborted) throw e;
+        progress.log(`waiting for ${e.missing.length} unit${e.missing.length > 1 ? 's' : ''} (${Math.ceil(left / 1000)} s left)`);
+        await sleep(Math.min(left, (options.pollSeconds ?? 10) * 1000), options.signal);
+      }
+    }
+  } finally {
+    await release();
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** An experiment produced a NaN or ±Infinity where a number belongs (the CLI exits 3, writing no results). */

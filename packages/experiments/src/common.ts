@@ -1,6 +1,7 @@
 import { createModel, train, trainingBytes, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
+import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 
 /** Round to 9 significant digits: exact for float32 values, and short in JSON. */
 export function round9(v: number): number {
@@ -202,18 +203,51 @@ function nestParams(params: Record<string, ParamArray>): Record<string, number[]
   );
 }
 
-/** Train one batch of models (checkpointed under `key`) and return it as plain data. */
-export async function trainSweep(key: string, o: TrainToyOptions, ctx: RunContext, label = key): Promise<SweepResult> {
-  return ctx.checkpoint(key, async () => {
-    const t = await trainToyModels(o, ctx, label);
-    return {
-      params: nestParams(t.params),
-      finalLoss: tailMeanLoss(t.result.history).map(round9),
-      history: t.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
-      seconds: round9(t.result.seconds),
-      ...(t.snapshots.length ? { snapshots: t.snapshots.map((s) => ({ step: s.step, params: nestParams(s.params) })) } : {}),
-    };
-  });
+/**
+ * One batch of models as a training unit (key `key`, cost {@link toyModelCost}):
+ * trains it and returns it as plain data, for {@link trainUnits}.
+ */
+export function sweepUnit(key: string, o: TrainToyOptions, ctx: RunContext, label = key): TrainingUnit<SweepResult> {
+  return {
+    key,
+    cost: toyModelCost(o),
+    async compute() {
+      const t = await trainToyModels(o, ctx, label);
+      return {
+        params: nestParams(t.params),
+        finalLoss: tailMeanLoss(t.result.history).map(round9),
+        history: t.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
+        seconds: round9(t.result.seconds),
+        ...(t.snapshots.length ? { snapshots: t.snapshots.map((s) => ({ step: s.step, params: nestParams(s.params) })) } : {}),
+      };
+    },
+  };
+}
+
+/** Train one batch of models as the run's one unit `key` (see {@link sweepUnit}) and return it as plain data. */
+export async function trainSweep(key: string, o: TrainToyOptions, ctx: RunContext, label = key, options?: UnitsOptions): Promise<SweepResult> {
+  const [sweep] = await trainUnits(ctx, [sweepUnit(key, o, ctx, label)], options);
+  return sweep;
+}
+
+/**
+ * Sweeps trained in chunks of instances (see `firstInstance`) joined into one,
+ * in order: parameters, final losses and each history record concatenated
+ * along instances, seconds summed.
+ */
+export function joinSweeps(sweeps: readonly SweepResult[]): SweepResult {
+  if (sweeps.length === 1) return sweeps[0];
+  const first = sweeps[0];
+  const join = <V>(get: (s: SweepResult) => V[]): V[] => sweeps.flatMap(get);
+  const joinParams = (get: (s: SweepResult) => SweepResult['params']) =>
+    Object.fromEntries(Object.keys(get(first)).map((k) => [k, join((s) => get(s)[k] as unknown[])])) as SweepResult['params'];
+  return {
+    params: joinParams((s) => s.params),
+    finalLoss: join((s) => s.finalLoss),
+    history: first.history.map((h, i) => ({ step: h.step, loss: join((s) => s.history[i].loss) })),
+    seconds: round9(sweeps.reduce((a, s) => a + s.seconds, 0)),
+    ...(first.snapshots ? { snapshots: first.snapshots.map((snap, i) => ({ step: snap.step, params: joinParams((s) => s.snapshots![i].params) })) } : {}),
+  };
 }
 
 /** A nested `[instances][features][hidden]` array as `@tms/analysis` weights. */
@@ -245,7 +279,7 @@ export function sparsitySweepSchema(
 export type SparsitySweepConfig = ConfigFromSchema<ReturnType<typeof sparsitySweepSchema>>;
 
 /** Train one model of `kind` per sparsity of the config (checkpointed under the kind's name). */
-export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext): Promise<SweepResult> {
+export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext, options?: UnitsOptions): Promise<SweepResult> {
   const n = c.features;
   return trainSweep(
     kind,
@@ -260,6 +294,8 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
       ...trainingOptions(c),
     },
     ctx,
+    kind,
+    options,
   );
 }
 

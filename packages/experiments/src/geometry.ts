@@ -1,7 +1,8 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type TrainingFields } from './common.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type TrainingFields } from './common.js';
+import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
 
@@ -61,29 +62,31 @@ export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { poin
   async train(c, ctx) {
     const n = c.features;
     const densities = logspace(1, c.densityMax, c.densityPoints);
-    const W: number[][][] = [];
-    const b: number[][] = [];
+    const units = [];
     for (let start = 0; start < densities.length; start += c.chunkSize) {
       const chunk = densities.slice(start, start + c.chunkSize);
-      const sweep = await trainSweep(
-        `chunk-${start}`,
-        {
-          kind: 'relu-output',
-          instances: chunk.length,
-          features: n,
-          hidden: c.hidden,
-          sparsity: perInstance(chunk.map((d) => 1 - 1 / d), n),
-          importance: 1,
-          ...trainingOptions(c),
-          // streams keyed by the global instance index: the chunk size changes nothing
-          firstInstance: start,
-        },
-        ctx,
-        `densities ${start + 1}-${start + chunk.length}/${densities.length}`,
+      units.push(
+        sweepUnit(
+          `chunk-${start}`,
+          {
+            kind: 'relu-output',
+            instances: chunk.length,
+            features: n,
+            hidden: c.hidden,
+            sparsity: perInstance(chunk.map((d) => 1 - 1 / d), n),
+            importance: 1,
+            ...trainingOptions(c),
+            // streams keyed by the global instance index: the chunk size changes nothing
+            firstInstance: start,
+          },
+          ctx,
+          `densities ${start + 1}-${start + chunk.length}/${densities.length}`,
+        ),
       );
-      W.push(...(sweep.params.W as number[][][]));
-      b.push(...(sweep.params.b as number[][]));
     }
+    const sweeps = await trainUnits(ctx, units);
+    const W = sweeps.flatMap((s) => s.params.W as number[][][]);
+    const b = sweeps.flatMap((s) => s.params.b as number[][]);
     return { densities, W, b };
   },
   analyze(_c, { densities, W: Ws, b: bs }) {

@@ -144,11 +144,14 @@ export {
   round9,
   tailMeanLoss,
   tensorFromNested,
+  joinSweeps,
+  sweepUnit,
   trainSweep,
   trainToyModels,
   type SweepResult,
   type TrainToyOptions,
   type TrainedToyModels,
 } from './common.js';
+export { assignShards, toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 export { CLAIMS, CLAIMS_VERSION, evaluateClaims, type Claim, type ClaimResult } from './claims.js';
 export { defineExperiment, type Analysis, type Experiment, type ExperimentOutput, type ExperimentStages, type ProgressSink, type RunContext } from './types.js';

@@ -11,6 +11,7 @@ import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, paramInstance, paramNested, round9, tensorFromNested, trainToyModels } from './common.js';
 import { defineExperiment } from './types.js';
+import { toyModelCost, trainUnits, type TrainingUnit } from './units.js';
 
 
 const schema = {
@@ -114,10 +115,11 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
   async train(config, ctx) {
     const n = config.features;
     const importance = geometricImportance(n, config.importanceBase);
-    const models: IntroTrainedModel[] = [];
-    for (const kind of config.models) {
-      models.push(
-        await ctx.checkpoint(`model-${kind}`, async (): Promise<IntroTrainedModel> => {
+    const units = config.models.map(
+      (kind): TrainingUnit<IntroTrainedModel> => ({
+        key: `model-${kind}`,
+        cost: toyModelCost({ instances: config.sparsities.length, steps: config.steps, batchSize: config.batchSize, features: n, hidden: config.hidden }),
+        compute: async (): Promise<IntroTrainedModel> => {
           const trained = await trainToyModels(
             {
               kind,
@@ -145,10 +147,10 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
             W: paramNested(trained.params.W),
             b: config.sparsities.map((_, i) => paramInstance(trained.params.b, i) as number[]),
           };
-        }),
-      );
-    }
-    return models;
+        },
+      }),
+    );
+    return trainUnits(ctx, units);
   },
   analyze(config, trained) {
     const models = trained.map((t): IntroModelResult => {

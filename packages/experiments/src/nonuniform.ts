@@ -2,7 +2,8 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type SweepResult, type TrainingFields } from './common.js';
+import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
 
@@ -98,7 +99,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
     // part 1: one denser feature; `restarts` models per density factor (instance f·R + r)
     const R = c.restarts;
-    const denser = await trainSweep(
+    const denser = sweepUnit(
       'denser-feature',
       {
         ...common,
@@ -112,15 +113,14 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     );
     // parts 2 and 3: pairs, `restarts` models each
     const pairs = (mode: FeatureSet['mode']) =>
-      trainSweep(
+      sweepUnit(
         mode,
         { ...common, instances: R, features: 4, sparsity: perInstance(new Array<number>(R).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode) },
         ctx,
         `${mode} pairs`,
       );
-    const correlated = await pairs('correlated');
-    const anticorrelated = await pairs('anticorrelated');
-    return { denser, correlated, anticorrelated };
+    const [denserSweep, correlated, anticorrelated] = await trainUnits(ctx, [denser, pairs('correlated'), pairs('anticorrelated')]);
+    return { denser: denserSweep, correlated, anticorrelated };
   },
   analyze(c, trained) {
     const R = c.restarts;

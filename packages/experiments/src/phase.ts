@@ -1,7 +1,8 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type SweepResult, type TrainingFields } from './common.js';
+import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
 
@@ -23,6 +24,13 @@ const schema = {
    * expected loss for n ≤ 3, final training loss otherwise).
    */
   restarts: { type: 'int', min: 1, max: 20, doc: 'restarts per cell (lowest loss kept)', default: 2 },
+  /**
+   * Cells (with their restarts) per checkpointed training unit. Every
+   * instance draws from streams keyed by its global index, so results do not
+   * depend on it; smaller units resume at a finer grain and split a sharded
+   * run (`tms run phase --shard k/N`) into more parts.
+   */
+  chunkSize: { type: 'int', min: 1, max: 10_000, doc: 'cells per checkpointed training unit (results do not depend on it)', default: 25 },
   ...trainingFields({ steps: 5000, lr: 5e-3 }),
 } as const;
 
@@ -108,24 +116,33 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
     if (agreement !== null) out.agreement = agreement;
     return out;
   },
-  trainingShape: (c) => ({ instances: c.importancePoints * c.densityPoints * c.restarts, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
+  trainingShape: (c) => ({ instances: Math.min(c.chunkSize, c.importancePoints * c.densityPoints) * c.restarts, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
   async train(c, ctx) {
     const { grid, sparsity, importance, theoryKind } = phaseGrid(c);
     const R = c.restarts;
-    const sweep = await trainSweep(
-      'grid',
-      {
-        kind: 'relu-output',
-        instances: grid.length * R,
-        features: c.features,
-        hidden: c.hidden,
-        sparsity,
-        importance,
-        ...trainingOptions(c),
-      },
-      ctx,
-      `${grid.length} cells × ${R} restarts`,
-    );
+    const units = [];
+    for (let start = 0; start < grid.length; start += c.chunkSize) {
+      const cells = Math.min(c.chunkSize, grid.length - start);
+      units.push(
+        sweepUnit(
+          `cells-${start}`,
+          {
+            kind: 'relu-output',
+            instances: cells * R,
+            features: c.features,
+            hidden: c.hidden,
+            sparsity: sparsity.slice(start * R, (start + cells) * R),
+            importance: importance.slice(start * R, (start + cells) * R),
+            ...trainingOptions(c),
+            // streams keyed by the global instance index: the chunk size changes nothing
+            firstInstance: start * R,
+          },
+          ctx,
+          `cells ${start + 1}-${start + cells}/${grid.length} × ${R} restarts`,
+        ),
+      );
+    }
+    const sweep = joinSweeps(await trainUnits(ctx, units));
     // the theoretical diagram: closed forms (n = 2, m = 1) or optimised candidates (n = 3, m = 2, slow)
     if (theoryKind === 'n3m2') ctx.progress.reset('theory: optimising candidate solutions');
     const t0 = performance.now();

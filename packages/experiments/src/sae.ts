@@ -4,6 +4,7 @@ import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape, largestShape } from './common.js';
 import { defineExperiment } from './types.js';
+import { trainUnits, type TrainingUnit } from './units.js';
 
 const schema = {
   ...sparsitySweepSchema(
@@ -98,11 +99,10 @@ export const sae = defineExperiment<SaeConfig, SaeTrained, { points: SaePoint[] 
   async train(c, ctx) {
     const n = c.features;
     const m = c.hidden;
-    const sweep = await trainSparsitySweep(c, 'relu-output', ctx);
+    // every shard of a sharded run needs the sweep: a prerequisite, not split
+    const sweep = await trainSparsitySweep(c, 'relu-output', ctx, { prerequisite: true });
     const Ws = sweep.params.W as number[][][];
-    const autoencoders: SaeTrainedPoint[] = [];
-    for (let k = 0; k < c.sparsities.length; k++) {
-      const S = c.sparsities[k];
+    const units = c.sparsities.map((S, k): TrainingUnit<SaeTrainedPoint> => {
       const W = Ws[k];
       // keyed by (seed, sweep point): no stream is shared with another point or seed
       const source = new SparseFeatures({ instances: 1, features: n, sparsity: S, seed: deriveSeed(c.seed, 'sae-data'), firstInstance: k });
@@ -111,8 +111,11 @@ export const sae = defineExperiment<SaeConfig, SaeTrained, { points: SaePoint[] 
         if (xs.length < B * n) xs = new Float32Array(B * n);
         hiddenActivations(W, source.sample(B, xs).data, out.subarray(0, B * m));
       };
-      autoencoders.push(
-        await ctx.checkpoint(`sae-${k}`, async (): Promise<SaeTrainedPoint> => {
+      return {
+        key: `sae-${k}`,
+        // training steps plus the 20,000 activations read after
+        cost: 6 * (c.saeSteps * c.saeBatchSize + 20_000) * m * c.dictionarySize,
+        compute: async (): Promise<SaeTrainedPoint> => {
           ctx.progress.reset(`autoencoder S=${S}`);
           const t0 = performance.now();
           const ae = trainSparseAutoencoder(hidden, {
@@ -139,10 +142,10 @@ export const sae = defineExperiment<SaeConfig, SaeTrained, { points: SaePoint[] 
             dead: fires.filter((f) => !f).length,
             reconstruction: round9(ae.history.at(-1)?.reconstruction ?? NaN),
           };
-        }),
-      );
-    }
-    return { sweep, autoencoders };
+        },
+      };
+    });
+    return { sweep, autoencoders: await trainUnits(ctx, units) };
   },
   analyze(c, { sweep, autoencoders }) {
     const Ws = sweep.params.W as number[][][];

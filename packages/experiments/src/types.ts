@@ -1,6 +1,7 @@
 import type { Engine, TrainingShape } from '@tms/core';
 import type { VegaLiteSpec } from '@tms/viz';
 import type { ConfigSchema } from '@tms/data';
+import type { TrainingUnit, UnitsOptions } from './units.js';
 
 /** Progress sink given to experiments (the CLI draws a bar; code can pass its own). */
 export interface ProgressSink {
@@ -27,6 +28,12 @@ export interface RunContext {
    * return the saved result of that unit. Each finished unit is saved atomically.
    */
   checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /**
+   * Train a list of units (optional; experiments call it through `trainUnits`,
+   * which falls back to one `checkpoint` per unit). The CLI's runner uses it
+   * to split a run into shards (`tms run --shard k/N`) and to merge them.
+   */
+  units?<T>(units: readonly TrainingUnit<T>[], options?: UnitsOptions): Promise<T[]>;
 }
 
 /** What an experiment produces: JSON-serialisable results and figures. */
@@ -82,7 +89,11 @@ export interface ExperimentStages<C extends object = Record<string, unknown>, T 
    * be estimated (`trainingBytes`) and refused before anything is allocated.
    */
   trainingShape?(config: C): TrainingShape;
-  /** Stage 1: train every model of the config, through `ctx.checkpoint` per unit. */
+  /**
+   * Stage 1: train every model of the config, in units through `trainUnits`:
+   * any prerequisite units first, then every other unit in one call (so that
+   * a sharded run can split them).
+   */
   train(config: C, ctx: RunContext): Promise<T>;
   /** Stage 2: results and weights from the trained models; pure (no training, no rendering). */
   analyze(config: C, trained: T): Analysis<R>;

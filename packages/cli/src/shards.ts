@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '@tms/data';
+import { ensureDir } from './io.js';
+
+/** Which part of a sharded run this process trains: shard `index` (0-based) of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/**
+ * Parse `K/N` (0 ≤ K < N, N ≤ 10,000), as `--shard` takes it. K is 0-based, as
+ * Slurm's `SLURM_ARRAY_TASK_ID` (with `--array=0-(N-1)`) and Kubernetes'
+ * `JOB_COMPLETION_INDEX` count.
+ *
+ * @throws ConfigError naming `shard`
+ */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && count <= 10_000 && index >= 0 && index < count)) {
+    throw new ConfigError('shard', 'K/N with shards N from 1 to 10000 and K from 0 to N-1 (0-based, e.g. 0/4 … 3/4)', text);
+  }
+  return { index, count };
+}
+
+/** The unit store of a sharded run into `out`: `out/.units`, where every shard saves its finished units. */
+export function unitStore(out: string): string {
+  return join(out, '.units');
+}
+
+/** What a unit store's `manifest.json` holds: the run every unit in it belongs to. */
+export interface UnitStoreManifest {
+  format: 'tms-units/1';
+  experiment: string;
+  /** The resolved config. */
+  config: Record<string, unknown>;
+  backend: string;
+  engines: string[];
+  version: string;
+  /** Hash of experiment, config, backend, engines and version; every unit file carries it. */
+  hash: string;
+  /** Number of shards the run is split into. */
+  shards: number;
+  /** Extra facts for results.json (the backend's selection report), from the first shard. */
+  meta?: Record<string, unknown>;
+}
+
+/** Units a merge cannot find in the store: the run is not finished yet. */
+export class MissingUnitsError extends Error {
+  /** Each missing unit and the shard that trains it (`null`: every shard trains it first). */
+  readonly missing: { key: string; shard: number | null }[];
+  constructor(store: string, missing: { key: string; shard: number | null }[], shards: number) {
+    const byShard = [...new Set(missing.map((m) => m.shard))].sort((a, b) => (a ?? -1) - (b ?? -1));
+    const list = missing.slice(0, 8).map((m) => `${m.key} (${m.shard === null ? 'every shard' : `shard ${m.shard}/${shards}`})`);
+    super(
+      `${missing.length} unit${missing.length > 1 ? 's are' : ' is'} not in ${store} yet: ${list.join(', ')}${missing.length > 8 ? ', …' : ''}; ` +
+        `run or rerun ${byShard.map((s) => (s === null ? 'any shard' : `--shard ${s}/${shards}`)).join(', ')} and merge again (or merge with --wait)`,
+    );
+    this.name = 'MissingUnitsError';
+    this.missing = missing;
+  }
+}
+
+/** Another live process trains the same shard. */
+export class ShardLockedError extends Error {
+  constructor(lockFile: string, holder: string) {
+    super(`this shard is being trained by ${holder} (lock ${lockFile}); wait for it, or remove the lock if that process is gone`);
+    this.name = 'ShardLockedError';
+  }
+}
+
+/** How often a shard lock's holder refreshes it, and after how long without a refresh another host may take it over. */
+export const SHARD_LOCK_HEARTBEAT_MS = 30_000;
+const STALE_MS = 4 * SHARD_LOCK_HEARTBEAT_MS;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the lock of one shard: `<store>/shard-K.lock`, holding `host pid`,
+ * created exclusively. Shards lock only themselves, so all N train at once
+ * into one store. The holder refreshes the file's time every
+ * {@link SHARD_LOCK_HEARTBEAT_MS}; a lock is stale when its process is gone
+ * (same host) or it has not been refreshed for four heartbeats (another host,
+ * e.g. a Slurm task requeued elsewhere), and is then taken over.
+ *
+ * @returns a function that releases the lock
+ * @throws ShardLockedError when a live process holds it
+ */
+export async function lockShard(store: string, shard: Shard, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
+  await ensureDir(store);
+  const lockFile = join(store, `shard-${shard.index}.lock`);
+  const me = `${hostname()} ${process.pid}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockFile, `${me}\n`, { flag: 'wx' });
+      const beat = setInterval(() => {
+        const t = new Date();
+        utimes(lockFile, t, t).catch(() => {});
+      }, SHARD_LOCK_HEARTBEAT_MS);
+      beat.unref();
+      return async () => {
+        clearInterval(beat);
+        await rm(lockFile, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = (await readFile(lockFile, 'utf8').catch(() => '')).trim();
+      const [host, pidText] = holder.split(' ');
+      const pid = Number(pidText);
+      const age = Date.now() - (await stat(lockFile).then((s) => s.mtimeMs).catch(() => 0));
+      const live = host === hostname() ? Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid)) : age < STALE_MS;
+      if (live) throw new ShardLockedError(lockFile, holder ? `pid ${pid} on ${host}` : 'another process');
+      notice(`taking over the stale lock ${lockFile} (${holder || 'empty'}${host === hostname() ? ', not running' : `, last refreshed ${Math.round(age / 1000)} s ago`})`);
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new ShardLockedError(lockFile, 'another process');
+}
