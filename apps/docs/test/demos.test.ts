@@ -31,6 +31,11 @@ describe('live demos train in the browser', () => {
     // one guide page per experiment, with its config fields
     await page.goto(`${site.url}/experiments/phase`);
     expect(await page.content()).toContain('--density-max');
+    // the cluster guide, linked from the sidebar
+    expect(await page.locator('a[href$="/cluster"], a[href$="/cluster.html"]').count()).toBeGreaterThan(0);
+    expect((await page.goto(`${site.url}/cluster`))?.status()).toBe(200);
+    expect(await page.textContent('h1')).toContain('Sweeps on a cluster');
+    expect(await page.content()).toContain('JOB_COMPLETION_INDEX');
     await page.close();
   });
 

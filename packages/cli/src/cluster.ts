@@ -217,8 +217,9 @@ export function k8sManifests(a: ClusterArgs): { shards: Record<string, unknown>;
 }
 
 /**
- * YAML for plain JSON-like values: block mappings and sequences, strings
- * double-quoted as JSON writes them (valid YAML), numbers and booleans bare.
+ * YAML for plain JSON-like values: block mappings and sequences, numbers and
+ * booleans bare, names and paths plain, other strings double-quoted as JSON
+ * writes them (valid YAML).
  */
 export function toYaml(value: unknown, indent = ''): string {
   if (Array.isArray(value)) {
@@ -236,7 +237,10 @@ export function toYaml(value: unknown, indent = ''): string {
 function scalar(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null || v === undefined) return 'null';
-  return JSON.stringify(String(v));
+  const text = String(v);
+  // plain where no YAML reader could take it for anything but this string
+  if (/^[A-Za-z_/][A-Za-z0-9_./-]*$/.test(text) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(text)) return text;
+  return JSON.stringify(text);
 }
 
 function isBlock(v: unknown): boolean {

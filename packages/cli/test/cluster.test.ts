@@ -147,6 +147,8 @@ describe('toYaml and shellQuote', () => {
       g: {},
       h: 'two\nlines "quoted"',
       i: [[1, 2], { j: { k: 'deep' } }],
+      // plain-looking strings YAML would read as something else stay strings
+      l: ['yes', 'No', 'null', '1.5', '0x10', '-', '/data/run', 'batch/v1', '*', '&a', '# x', ''],
     };
     expect(parse(toYaml(value))).toEqual({ ...value, d: ['x', { e: 1, f: [true, null] }, []] });
   });

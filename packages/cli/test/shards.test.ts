@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
 import { getExperiment } from '@tms/experiments';
-import { MissingUnitsError, ShardLockedError, lockShard, main, mergeShards, parseShard, runExperiment, runShard, unitStore } from '../src/index.js';
+import { MissingUnitsError, ShardLockedError, lockShard, main, mergeShards, parseShard, runExperiment, runShard, unitStore, writeFileAtomic } from '../src/index.js';
 
 const phase = getExperiment('phase')!;
 // 7 units of 7 cells (4 restarts each), a few hundred steps: seconds
@@ -144,6 +144,15 @@ describe('sharded runs', () => {
     expect(await main(['run', 'phase', '--out', out, '--shard', '0/2', '--resume', '--quiet'], { out: (s) => lines.push(s), err: (s) => lines.push(s) })).toBe(2);
     expect(lines.join('\n')).toMatch(/field "resume": .*allowed: not with --shard/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('atomic writes from concurrent shards', () => {
+  it('many writes of one file in one process all land (their temporary names collided within a millisecond)', async () => {
+    const path = join(await fresh(), 'manifest.json');
+    await Promise.all(Array.from({ length: 50 }, (_, i) => writeFileAtomic(path, `{"writer": ${i}}`)));
+    expect(JSON.parse(await readFile(path, 'utf8')).writer).toBeGreaterThanOrEqual(0);
+    expect((await readdir(join(path, '..'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 

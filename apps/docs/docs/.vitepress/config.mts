@@ -15,7 +15,14 @@ export default defineConfig({
       { text: 'API', link: '/api/' },
     ],
     sidebar: [
-      { text: 'Guide', items: [{ text: 'Getting started', link: '/getting-started' }, { text: 'Backends', link: '/backends' }] },
+      {
+        text: 'Guide',
+        items: [
+          { text: 'Getting started', link: '/getting-started' },
+          { text: 'Backends', link: '/backends' },
+          { text: 'Sweeps on a cluster', link: '/cluster' },
+        ],
+      },
       {
         text: 'Live demos',
         items: [
