@@ -101,7 +101,7 @@ describe('reliability 1: bad config input exits 2, naming the field, writing not
     for (const [args, pattern] of [
       [['run'], /run needs an experiment name: intro/],
       [['run', 'bogus'], /"experiment": got "bogus"; allowed: one of intro/],
-      [['bogus'], /unknown command "bogus"; allowed: run, check, list, help, --version/],
+      [['bogus'], /unknown command "bogus"; allowed: run, merge, slurm, k8s, check, list, help, --version/],
       [['help', 'bogus'], /"experiment": got "bogus"/],
       [['run', 'intro', 'extra'], /unexpected argument "extra"/],
     ] as const) {
