@@ -163,6 +163,22 @@ function unitRounds(expName: string) {
   };
 }
 
+/** `ctx.checkpoint` of sharded and merged runs: every unit must come through `trainUnits`. */
+function outsideUnits(expName: string): RunContext['checkpoint'] {
+  return async (key) => {
+    throw new Error(`${expName}: train calls ctx.checkpoint("${key}") outside trainUnits, so its units cannot be sharded or merged`);
+  };
+}
+
+/** A unit's value saved at `path` by this run, or else computed now and saved there atomically. */
+async function savedOrComputed<T>(path: string, runHash: string, compute: () => Promise<T>): Promise<{ value: T; saved: boolean }> {
+  const saved = await readUnit<T>(path, runHash);
+  if (saved.found) return { value: saved.value, saved: true };
+  const value = await compute();
+  await writeFileAtomic(path, encodeCheckpoint(value, runHash));
+  return { value, saved: false };
+}
+
 /** A unit's saved value: `found` false when the file is missing or from another run. */
 async function readUnit<T>(path: string, runHash: string): Promise<{ found: true; value: T } | { found: false }> {
   const saved = await readCheckpoint<T>(path, runHash);
@@ -203,30 +219,18 @@ async function runLocked<C extends object>(
   }
   if (source.kind === 'local') await writeJsonAtomic(manifestPath, { ...identity, hash: runHash });
 
+  // without resume the staging folder was just emptied: nothing is found, everything computed
   const checkpoint = async <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-    const path = unitFile(ckptDir, key);
-    if (options.resume) {
-      const saved = await readUnit<T>(path, runHash);
-      if (saved.found) {
-        progress.log(`${key}: resumed from checkpoint`);
-        return saved.value;
-      }
-    }
-    const value = await compute();
-    await writeFileAtomic(path, encodeCheckpoint(value, runHash));
-    return value;
+    const unit = await savedOrComputed(unitFile(ckptDir, key), runHash, compute);
+    if (unit.saved) progress.log(`${key}: resumed from checkpoint`);
+    return unit.value;
   };
   const round = unitRounds(exp.name);
   const ctx: RunContext = {
     progress,
     signal: options.signal,
     engines,
-    checkpoint:
-      source.kind === 'local'
-        ? checkpoint
-        : async (key) => {
-            throw new Error(`${exp.name}: train calls ctx.checkpoint("${key}") outside trainUnits, so its units cannot be sharded or merged`);
-          },
+    checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
       round(unitOptions);
       if (source.kind === 'local') {
@@ -353,26 +357,17 @@ export async function runShard<C extends object>(exp: Experiment<C>, input: Part
   const release = await lockShard(store, shard, (m) => progress.log(m));
   const summary: ShardSummary = { store, shard, trained: [], reused: [], others: 0 };
   const unit = async <T>(u: TrainingUnit<T>): Promise<T> => {
-    const path = unitFile(store, u.key);
-    const saved = await readUnit<T>(path, runHash);
-    if (saved.found) {
-      summary.reused.push(u.key);
-      progress.log(`${u.key}: saved already`);
-      return saved.value;
-    }
-    const value = await u.compute();
-    await writeFileAtomic(path, encodeCheckpoint(value, runHash));
-    summary.trained.push(u.key);
-    return value;
+    const r = await savedOrComputed(unitFile(store, u.key), runHash, () => u.compute());
+    (r.saved ? summary.reused : summary.trained).push(u.key);
+    if (r.saved) progress.log(`${u.key}: saved already`);
+    return r.value;
   };
   const round = unitRounds(exp.name);
   const ctx: RunContext = {
     progress,
     signal: options.signal,
     engines,
-    async checkpoint(key) {
-      throw new Error(`${exp.name}: train calls ctx.checkpoint("${key}") outside trainUnits, so its units cannot be sharded`);
-    },
+    checkpoint: outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
       round(unitOptions);
       if (unitOptions?.prerequisite) {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '@tms/data';
-import { ensureDir } from './io.js';
+import { alive, ensureDir } from './io.js';
 
 /** Which part of a sharded run this process trains: shard `index` (0-based) of `count`. */
 export interface Shard {
@@ -76,15 +76,6 @@ export class ShardLockedError extends Error {
 /** How often a shard lock's holder refreshes it, and after how long without a refresh another host may take it over. */
 export const SHARD_LOCK_HEARTBEAT_MS = 30_000;
 const STALE_MS = 4 * SHARD_LOCK_HEARTBEAT_MS;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Take the lock of one shard: `<store>/shard-K.lock`, holding `host pid`,
