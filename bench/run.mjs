@@ -1,140 +1,313 @@
 #!/usr/bin/env node
-// `pnpm bench`: training steps per second for fixed configs on every available
-// engine/backend, against a PyTorch reference timed in the same run.
-// Options: --quick (fewer steps), --no-torch, --threads N (torch threads; default: all cores).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
+// `pnpm bench`: ms per training step of our engines against a PyTorch reference,
+// in interleaved rounds (ours, torch, ours, torch, …) so that both sides see the
+// same machine state; per config the median ratio with its min–max over rounds,
+// the per-step floor the hardware allows, and where our time goes. Appends each
+// run to bench/out/history.jsonl and writes bench/out/latest.json.
+//
+// Options: --quick (2 short rounds: indicative only), --rounds R (default 5),
+// --only a,b (configs), --no-torch, --threads N (torch threads and our workers;
+// default: all cores), --no-install (do not install OpenBLAS for torch).
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { autodiffEngine, createModel, tf, train } from '@tms/core';
-import { SparseFeatures } from '@tms/data';
+import { SparseFeatures, adamStep } from '@tms/data';
+import { hiddenActivations, trainSparseAutoencoder } from '@tms/analysis';
 import { useNodeBackend } from '@tms/backend-node';
-import { fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
+import { FusedTiedTrainer, fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
 import { trainParallel } from '@tms/engine-fused/node';
 
 const here = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const noTorch = args.includes('--no-torch');
-const tIdx = args.indexOf('--threads');
-const threads = tIdx >= 0 ? Number(args[tIdx + 1]) : cpus().length;
+const flag = (name) => args.includes(name);
+const value = (name, fallback) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : fallback);
+const quick = flag('--quick');
+const threads = Number(value('--threads', cpus().length));
+const rounds = Number(value('--rounds', quick ? 2 : 5));
+const only = value('--only', '')?.split(',').filter(Boolean) ?? [];
+if (!(rounds >= 1)) throw new Error('--rounds must be ≥ 1');
 const spec = JSON.parse(readFileSync(join(here, 'configs.json'), 'utf8'));
-if (quick) for (const c of spec.configs) Object.assign(c, { warmup: Math.ceil(c.warmup / 4), steps: Math.ceil(c.steps / 4) });
-
+const B = spec.batchSize;
+const configs = spec.configs.filter((c) => !only.length || only.includes(c.name));
+if (quick) for (const c of configs) c.steps = Math.max(1, Math.ceil(c.steps / 4));
 const log = (s) => process.stderr.write(s + '\n');
 
-/** ms per step of our training loop for one config on one engine. */
-async function ours(c, engine) {
-  const I = c.instances;
-  const n = c.features;
-  const featureProbability = Array.from({ length: I }, (_, k) => new Array(n).fill(20 ** (-k / Math.max(1, I - 1))));
-  const importance = Array.from({ length: n }, (_, j) => spec.importanceBase ** j);
-  const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: c.hidden, seed: 0 });
-  const data = new SparseFeatures({ instances: I, features: n, featureProbability, seed: 1 });
-  const steps = engine === 'autodiff' && tf.getBackend() === 'cpu' ? Math.ceil(c.steps / 5) : c.steps;
-  let r;
-  if (engine === 'parallel') {
-    // one run, timed from the end of the warm-up report (so worker start-up is excluded)
-    const rounds = Math.ceil(steps / c.warmup);
-    let t0 = 0;
-    const total = c.warmup * (rounds + 1);
-    const res = await trainParallel({
-      model,
-      data: { instances: I, features: n, featureProbability, seed: 1 },
-      importance,
-      batchSize: spec.batchSize,
-      logEvery: c.warmup,
-      steps: total,
-      onProgress: (p) => {
-        if (p.step === c.warmup) t0 = performance.now();
-      },
-    });
-    const timed = total - c.warmup;
-    r = { seconds: (performance.now() - t0) / 1000, finalLoss: res.finalLoss };
-    model.dispose();
-    return { msPerStep: (1000 * r.seconds) / timed, steps: timed, finalLoss: r.finalLoss.reduce((a, b) => a + b, 0) / I };
-  } else {
-    const engines = [engine === 'fused' ? fusedEngine : autodiffEngine];
-    const opts = { model, data, importance, batchSize: spec.batchSize, engines, logEvery: 1_000_000 };
-    await train({ ...opts, steps: c.warmup });
-    r = await train({ ...opts, steps });
-  }
-  model.dispose();
-  return { msPerStep: (1000 * r.seconds) / steps, steps, finalLoss: r.finalLoss.reduce((a, b) => a + b, 0) / I };
+// ---------- statistics ----------
+
+/** Median, min and max of a list of numbers. */
+function spread(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], n: s.length };
 }
 
-function torchReference() {
-  if (noTorch) return { missing: 'skipped (--no-torch)' };
+/** Multiply-adds ×2 per step of the dense computation, and the bytes it must move at least. */
+function work(c) {
+  if (c.kind === 'sae') {
+    const { inputDim: m, dictionarySize: d } = c;
+    const params = 2 * d * m + d + m;
+    // encode, decode, and three gradient products: 2 flops per multiply-add
+    return { flops: 10 * B * d * m + 10 * params, bytes: 4 * (B * m * 2 + params * 8) };
+  }
+  const { instances: I, features: n, hidden: m } = c;
+  const params = I * (n * m + n);
+  // h = xW, pre = hWᵀ, dh = gW, gW = gᵀh + xᵀdh: five products of B·n·m multiply-adds per instance
+  return { flops: 10 * I * B * n * m + 10 * params, bytes: 4 * (I * B * n * 2 + params * 8) };
+}
+
+/** The machine's copy bandwidth in bytes per second (best of 5 copies of 64 MB). */
+function memoryBandwidth() {
+  const a = new Float32Array(16 << 20).fill(1);
+  const b = new Float32Array(16 << 20);
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    b.set(a);
+    best = Math.min(best, performance.now() - t);
+  }
+  return (2 * a.byteLength) / (best / 1000);
+}
+
+// ---------- ours ----------
+
+const featureProbability = (c) => Array.from({ length: c.instances }, (_, k) => new Array(c.features).fill(c.pMin ** (k / Math.max(1, c.instances - 1))));
+const importanceOf = (c) => Array.from({ length: c.features }, (_, j) => c.importanceBase ** j);
+const state = new Map();
+
+/** ms per step of one round of `steps` on one of our engines (the first call per config and engine also warms up). */
+async function ours(c, engine, steps) {
+  if (c.kind === 'sae') return sae(c, steps);
+  const data = { instances: c.instances, features: c.features, featureProbability: featureProbability(c), seed: 1 };
+  if (engine === 'workers') {
+    // one run per round, timed from the end of its warm-up segment (worker start-up excluded)
+    const model = createModel({ kind: 'relu-output', instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
+    const warm = c.warmup;
+    let t0 = 0;
+    await trainParallel({
+      model,
+      data,
+      importance: importanceOf(c),
+      batchSize: B,
+      workers: threads,
+      logEvery: warm,
+      steps: warm + steps,
+      onProgress: (p) => {
+        if (p.step === warm) t0 = performance.now();
+      },
+    });
+    const ms = (performance.now() - t0) / steps;
+    model.dispose();
+    return ms;
+  }
+  const key = `${c.name}/${engine}`;
+  if (!state.has(key)) {
+    const model = createModel({ kind: 'relu-output', instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
+    const s = { model, run: (k) => train({ model, data: new SparseFeatures(data), importance: importanceOf(c), batchSize: B, engines: [engine === 'fused' ? fusedEngine : autodiffEngine], logEvery: 1e9, steps: k }) };
+    await s.run(c.warmup);
+    state.set(key, s);
+  }
+  const r = await state.get(key).run(steps);
+  return (1000 * r.seconds) / steps;
+}
+
+/** ms per step of the sparse autoencoder of @tms/analysis on a toy model's hidden activations. */
+async function sae(c, steps) {
+  const n = c.features;
+  const W = Array.from({ length: n }, (_, i) => Array.from({ length: c.inputDim }, (_, j) => Math.sin(1 + i * 7 + j * 3) * 0.5));
+  const source = new SparseFeatures({ instances: 1, features: n, sparsity: c.sparsity, seed: 3 });
+  const xs = new Float32Array(B * n);
+  const sample = (batch, out) => hiddenActivations(W, source.sample(batch, xs).data, out.subarray(0, batch * c.inputDim));
+  const opts = { inputDim: c.inputDim, dictionarySize: c.dictionarySize, l1: c.l1, lr: c.lr, batchSize: B, resampleEvery: 0 };
+  trainSparseAutoencoder(sample, { ...opts, steps: c.warmup, logEvery: c.warmup });
+  const t0 = performance.now();
+  trainSparseAutoencoder(sample, { ...opts, steps, logEvery: steps });
+  return (performance.now() - t0) / steps;
+}
+
+/** Where one thread's step goes: sampling, gradients (forward + backward), Adam. */
+function profile(c, steps) {
+  const I = c.instances;
+  const n = c.features;
+  const m = c.hidden;
+  const data = new SparseFeatures({ instances: I, features: n, featureProbability: featureProbability(c), seed: 1 });
+  const W = new Float32Array(I * n * m).map((_, i) => Math.sin(i) * 0.3);
+  const imp = Float32Array.from({ length: I * n }, (_, i) => c.importanceBase ** (i % n));
+  const trainer = new FusedTiedTrainer({ instances: I, features: n, hidden: m, activation: 'relu', W, b: new Float32Array(I * n), importance: imp, optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } });
+  const buffer = trainer.batchBuffer(B);
+  // Adam alone, on as many parameters as the model has
+  const P = I * (n * m + n);
+  const p = new Float32Array(P);
+  const g = new Float32Array(P).fill(1e-3);
+  const mm = new Float32Array(P);
+  const vv = new Float32Array(P);
+  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false };
+  let tSample = 0;
+  let tTrain = 0;
+  let tAdam = 0;
+  for (let s = 0; s < steps + 3; s++) {
+    const t0 = performance.now();
+    const x = data.sample(B, buffer).data;
+    const t1 = performance.now();
+    trainer.train(x, B, 1e-3);
+    const t2 = performance.now();
+    adamStep(p, mm, vv, g, s + 1, 1e-3, adam, 0, P);
+    const t3 = performance.now();
+    if (s < 3) continue;
+    tSample += t1 - t0;
+    tTrain += t2 - t1;
+    tAdam += t3 - t2;
+  }
+  return { sample: tSample / steps, gradients: (tTrain - tAdam) / steps, adam: tAdam / steps };
+}
+
+// ---------- torch ----------
+
+/** The PyTorch reference as a server (bench/torch_ref.py): `info()`, `time(config, variant, steps)`. */
+function startTorch() {
+  if (flag('--no-torch')) return { missing: 'skipped (--no-torch)' };
   const py = '/usr/bin/python3';
-  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
+  if (spawnSync(py, ['-c', 'import torch']).status !== 0) {
     return { missing: 'PyTorch is not installed for /usr/bin/python3: `apt-get install python3-torch libopenblas0-openmp`' };
   }
-  const run = () =>
-    spawnSync(py, [join(here, 'torch_ref.py'), join(here, 'configs.json')], {
-      encoding: 'utf8',
-      env: { ...process.env, TMS_BENCH_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
+  const child = spawn(py, [join(here, 'torch_ref.py')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TMS_BENCH_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (l) => waiting.shift()?.(JSON.parse(l)));
+  // a reference that dies fails the bench at once, not at the end
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w({ error: `bench/torch_ref.py exited with code ${code}` });
+  });
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      waiting.push((r) => (r.error ? reject(new Error(r.error)) : resolve(r)));
+      child.stdin.write(JSON.stringify(msg) + '\n');
     });
-  log(`torch reference (${threads} threads)...`);
-  let r = run();
-  if (r.status !== 0) return { missing: `torch reference failed: ${r.stderr.split('\n').slice(-3).join(' ')}` };
-  let out = JSON.parse(r.stdout);
-  if (out.blas.kind !== 'openblas' && process.getuid?.() === 0 && !args.includes('--no-install')) {
-    log(`torch uses ${out.blas.kind} BLAS (${out.blas.matmul_gflops.toFixed(1)} GFLOP/s): installing libopenblas0-openmp for a fair reference`);
-    spawnSync('apt-get', ['install', '-y', 'libopenblas0-openmp'], { stdio: 'ignore' });
-    r = run();
-    if (r.status === 0) out = JSON.parse(r.stdout);
-  }
-  return out;
+  return {
+    info: () => ask({ cmd: 'info' }),
+    time: async (config, variant, steps) => (await ask({ cmd: 'time', config, batchSize: B, variant, steps })).ms_per_step,
+    close: () => child.stdin.end(),
+  };
 }
+
+async function torchReference() {
+  let torch = startTorch();
+  if (torch.missing) return torch;
+  let info = await torch.info();
+  if (info.blas.kind !== 'openblas' && process.getuid?.() === 0 && !flag('--no-install')) {
+    log(`torch uses ${info.blas.kind} BLAS (${info.blas.matmul_gflops.toFixed(1)} GFLOP/s): installing libopenblas0-openmp for a fair reference`);
+    torch.close();
+    spawnSync('apt-get', ['install', '-y', 'libopenblas0-openmp'], { stdio: 'ignore' });
+    torch = startTorch();
+    info = await torch.info();
+  }
+  return Object.assign(torch, info);
+}
+
+// ---------- run ----------
 
 const backendInfo = await useNodeBackend({ prefer: 'wasm' });
 tf.enableProdMode();
-const rows = [];
 const kernel = fusedWasmAvailable() ? 'wasm' : 'JS';
-for (const c of spec.configs) {
-  for (const [label, backend, engine] of [
-    [`fused ${kernel}`, 'wasm', 'fused'],
-    [`fused ${kernel} ×${cpus().length} workers`, 'wasm', 'parallel'],
-    ['tfjs-wasm autodiff', 'wasm', 'autodiff'],
-    ['tfjs-cpu autodiff', 'cpu', 'autodiff'],
-  ]) {
-    await useNodeBackend({ prefer: backend, strict: true });
-    log(`${c.name}: ${label}...`);
-    const r = await ours(c, engine);
-    rows.push({ config: c.name, engine: label, ...r });
-  }
-}
-await useNodeBackend({ prefer: 'wasm', strict: true });
-
-const torch = torchReference();
-const torchBest = {};
-if (torch.results) {
-  for (const r of torch.results) torchBest[r.name] = Math.min(torchBest[r.name] ?? Infinity, r.ms_per_step);
-}
+const torch = await torchReference();
 const fair = torch.blas?.kind === 'openblas' || torch.blas?.kind === 'mkl';
+const peakFlops = torch.blas ? torch.blas.matmul_gflops * 1e9 : undefined;
+const bandwidth = memoryBandwidth();
+log(`machine: ${cpus().length} × ${cpus()[0]?.model}; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; torch: ${torch.missing ?? `${torch.torch}, ${torch.threads} threads, ${torch.blas.kind} ${torch.blas.matmul_gflops.toFixed(0)} GFLOP/s`}`);
 
+const results = [];
+for (const c of configs) {
+  const engines = c.kind === 'sae' ? [['sae', 'JS (float64)']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
+  const rows = engines.map(([engine, label]) => ({ engine, label, ms: [], ratio: [] }));
+  const torchMs = [];
+  const torchByVariant = { autograd: [], 'manual-backward': [] };
+  for (let r = 0; r < rounds; r++) {
+    log(`${c.name}: round ${r + 1}/${rounds}`);
+    for (const row of rows) row.ms.push(await ours(c, row.engine, c.steps));
+    if (!torch.missing) {
+      const a = await torch.time(c, 'autograd', c.steps);
+      const m = await torch.time(c, 'manual-backward', c.steps);
+      torchByVariant.autograd.push(a);
+      torchByVariant['manual-backward'].push(m);
+      torchMs.push(Math.min(a, m));
+      for (const row of rows) row.ratio.push(row.ms.at(-1) / torchMs.at(-1));
+    }
+  }
+  // tfjs autodiff, once: the engine every other model trains with (not interleaved)
+  const reference = [];
+  if (c.autodiff) {
+    for (const backend of ['wasm', 'cpu']) {
+      await useNodeBackend({ prefer: backend, strict: true });
+      const steps = Math.max(1, Math.ceil(c.steps / (backend === 'cpu' ? 10 : 2)));
+      reference.push({ label: `tfjs-${backend} autodiff (1 round)`, ms: await ours(c, 'autodiff', steps) });
+      state.delete(`${c.name}/autodiff`);
+    }
+    await useNodeBackend({ prefer: 'wasm', strict: true });
+  }
+  const w = work(c);
+  const floor = { flopsMs: peakFlops ? (1000 * w.flops) / peakFlops : undefined, bytesMs: (1000 * w.bytes) / bandwidth };
+  const prof = c.kind === 'sae' ? undefined : profile(c, Math.max(2, Math.ceil(c.steps / 4)));
+  results.push({
+    config: c,
+    rows: rows.map((row) => ({ engine: row.label, ms: spread(row.ms), ratio: row.ratio.length ? spread(row.ratio) : undefined, rounds: row.ms, gflops: w.flops / (spread(row.ms).median * 1e6) })),
+    torch: torchMs.length ? { best: spread(torchMs), autograd: spread(torchByVariant.autograd), manual: spread(torchByVariant['manual-backward']) } : undefined,
+    reference,
+    work: w,
+    floor,
+    profile: prof,
+  });
+}
+if (!torch.missing) torch.close();
+
+// ---------- report ----------
+
+const f = (x, d = 2) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
+const range = (s, d = 2) => (s ? `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})` : '–');
 const pad = (s, k) => String(s).padEnd(k);
 const lines = [];
-lines.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}; tfjs ${tf.version_core}; ${backendInfo.message}`);
-if (torch.results) {
-  lines.push(
-    `torch ${torch.torch}, ${torch.threads} threads, BLAS: ${torch.blas.kind} (${torch.blas.matmul_gflops.toFixed(1)} GFLOP/s fp32 1024² matmul)${fair ? '' : ' — REFERENCE BLAS: ratios are NOT a fair comparison'}`,
-  );
-  for (const r of torch.results) lines.push(`  torch ${pad(r.name, 6)} ${pad(r.variant, 16)} ${r.ms_per_step.toFixed(2)} ms/step`);
+lines.push(`${new Date().toISOString().slice(0, 10)}  ${hostname()}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; tfjs ${tf.version_core}; ${backendInfo.message}`);
+lines.push(`copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (64 MB Float32Array copies, best of 5)`);
+if (!torch.missing) {
+  lines.push(`torch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas.kind}: ${torch.blas.matmul_gflops.toFixed(0)} GFLOP/s on a 1024² fp32 matmul (the flops peak below)${fair ? '' : ' — REFERENCE BLAS: ratios are NOT a fair comparison'}`);
 } else lines.push(`torch: ${torch.missing}`);
+lines.push(`${rounds} interleaved round${rounds > 1 ? 's' : ''} per config (ours, then torch: the faster of autograd and a hand-written backward)${quick ? ' — QUICK: short rounds, ratios are indicative only' : ''}`);
 lines.push('');
-lines.push(`${pad('config', 7)} ${pad('engine', 22)} ${pad('ms/step', 9)} ${pad('steps/s', 9)} ${pad('torch ms', 9)} ratio (ours/torch; ≤ 1 is faster)`);
-for (const r of rows) {
-  const t = torchBest[r.config];
-  const ratio = t ? (r.msPerStep / t).toFixed(2) + (fair ? '' : ' (vs reference BLAS!)') : '–';
-  lines.push(
-    `${pad(r.config, 7)} ${pad(r.engine, 22)} ${pad(r.msPerStep.toFixed(2), 9)} ${pad((1000 / r.msPerStep).toFixed(0), 9)} ${pad(t ? t.toFixed(2) : '–', 9)} ${ratio}`,
-  );
+lines.push(`${pad('config', 9)} ${pad('engine', 24)} ${pad('ms/step median (min–max)', 26)} ${pad('torch ms/step', 22)} ${pad('ratio ours/torch', 22)} ${pad('GFLOP/s', 8)} floor ms (flops | bytes)`);
+for (const r of results) {
+  for (const row of r.rows) {
+    lines.push(
+      `${pad(r.config.name, 9)} ${pad(row.engine, 24)} ${pad(range(row.ms), 26)} ${pad(range(r.torch?.best), 22)} ${pad(range(row.ratio), 22)} ${pad(f(row.gflops, 1), 8)} ${f(r.floor.flopsMs, 3)} | ${f(r.floor.bytesMs, 3)}`,
+    );
+  }
+  for (const ref of r.reference) lines.push(`${pad(r.config.name, 9)} ${pad(ref.label, 24)} ${pad(f(ref.ms), 26)}`);
+  if (r.torch) lines.push(`${pad('', 9)} ${pad('(torch autograd / manual)', 24)} ${pad('', 26)} ${range(r.torch.autograd)} / ${range(r.torch.manual)}`);
 }
+lines.push('');
+lines.push('where one thread spends a step (ms): sampling | gradients (forward + backward) | Adam');
+for (const r of results) if (r.profile) lines.push(`  ${pad(r.config.name, 9)} ${f(r.profile.sample, 3)} | ${f(r.profile.gradients, 3)} | ${f(r.profile.adam, 3)}`);
 console.log(lines.join('\n'));
+
 const outDir = join(here, 'out');
 mkdirSync(outDir, { recursive: true });
-const report = { date: new Date().toISOString(), host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, quick, rows, torch };
+const report = {
+  date: new Date().toISOString(),
+  host: hostname(),
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  quick,
+  rounds,
+  threads,
+  kernel,
+  bandwidth,
+  torch: torch.missing ? { missing: torch.missing } : { version: torch.torch, threads: torch.threads, blas: torch.blas },
+  results,
+};
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 1));
-console.log(`\nwrote ${join(outDir, 'latest.json')}`);
+appendFileSync(join(outDir, 'history.jsonl'), JSON.stringify(report) + '\n');
+console.log(`\nwrote ${join(outDir, 'latest.json')} and appended to ${join(outDir, 'history.jsonl')}`);

@@ -1,31 +1,41 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `pnpm bench`: the same toy models, data and Adam steps.
+"""PyTorch reference for `pnpm bench`: the same models, data and Adam steps.
 
-Runs each config twice: with autograd, and with a hand-written backward (the
-faster of the two is the reference). Prints one JSON object on stdout:
-{"torch": version, "threads": n, "blas": {...}, "results": [{name, variant, ms_per_step}]}.
-Run with Debian's interpreter: /usr/bin/python3 bench/torch_ref.py bench/configs.json
+A server, so that `bench/run.mjs` can interleave rounds (ours, torch, ours,
+torch, ...) with torch's state kept warm between them. It reads one JSON
+command per line on stdin and answers one JSON line on stdout:
+
+  {"cmd": "info"}
+      -> {"torch": version, "threads": n, "blas": {libraries, kind, matmul_gflops}}
+  {"cmd": "time", "config": {...one entry of configs.json...}, "batchSize": B,
+   "variant": "autograd" | "manual-backward", "steps": S}
+      -> {"ms_per_step": x}   (the first call per config and variant warms up first)
+
+Toy configs train ReLU-output models x' = ReLU(W^T W x + b), Adam, importance-
+weighted MSE, instance k with feature probability pMin^(k/(I-1)). The "sae"
+config trains a sparse autoencoder on a toy model's hidden activations, as
+@tms/analysis trainSparseAutoencoder does (decoder rows renormalised each step).
+Run with Debian's interpreter: /usr/bin/python3 bench/torch_ref.py
 """
 import json, os, sys, time
 
 import torch
 
-cfg = json.load(open(sys.argv[1]))
 threads = int(os.environ.get("TMS_BENCH_THREADS", os.cpu_count() or 1))
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
 
 def blas_info():
-    """Which BLAS library torch really loaded, and its fp32 matmul speed."""
+    """Which BLAS library torch really loaded, and its fp32 matmul speed (the machine's measured peak)."""
     a = torch.randn(1024, 1024)
     b = torch.randn(1024, 1024)
     a @ b
-    t = time.perf_counter()
-    reps = 5
-    for _ in range(reps):
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
         a @ b
-    dt = (time.perf_counter() - t) / reps
+        best = min(best, time.perf_counter() - t)
     libs = set()
     try:
         for line in open("/proc/self/maps"):
@@ -37,17 +47,17 @@ def blas_info():
         pass
     names = " ".join(sorted(libs))
     kind = "openblas" if "openblas" in names else ("mkl" if "mkl" in names else ("reference" if "libblas" in names else "unknown"))
-    return {"libraries": sorted(libs), "kind": kind, "matmul_gflops": 2 * 1024**3 / dt / 1e9}
+    return {"libraries": sorted(libs), "kind": kind, "matmul_gflops": 2 * 1024**3 / best / 1e9}
 
 
-def make(c):
-    I, n, m, B = c["instances"], c["features"], c["hidden"], cfg["batchSize"]
-    p = torch.tensor([20 ** (-k / max(1, I - 1)) for k in range(I)]).view(I, 1, 1)
-    imp = (cfg["importanceBase"] ** torch.arange(n, dtype=torch.float32)).view(1, 1, n).expand(I, 1, n).contiguous()
+def make_toy(c, B):
+    I, n, m = c["instances"], c["features"], c["hidden"]
+    p = torch.tensor([c["pMin"] ** (k / max(1, I - 1)) for k in range(I)]).view(I, 1, 1)
+    imp = (c["importanceBase"] ** torch.arange(n, dtype=torch.float32)).view(1, 1, n).expand(I, 1, n).contiguous()
     W = torch.empty(I, n, m)
     torch.nn.init.normal_(W, std=(2 / (n + m)) ** 0.5)
     b = torch.zeros(I, 1, n)
-    return I, n, m, B, p, imp, W, b
+    return I, n, m, p, imp, W, b
 
 
 def data(I, B, n, p):
@@ -55,8 +65,19 @@ def data(I, B, n, p):
     return x * (torch.rand(I, B, n) < p)
 
 
-def bench_autograd(c):
-    I, n, m, B, p, imp, W, b = make(c)
+def adam_state(*params):
+    return [(torch.zeros_like(q), torch.zeros_like(q)) for q in params]
+
+
+def adam(param, g, state, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    mS, vS = state
+    mS.mul_(b1).add_(g, alpha=1 - b1)
+    vS.mul_(b2).addcmul_(g, g, value=1 - b2)
+    param.addcdiv_(mS, (vS / (1 - b2**t)).sqrt_().add_(eps), value=-lr / (1 - b1**t))
+
+
+def toy_autograd(c, B):
+    I, n, m, p, imp, W, b = make_toy(c, B)
     W.requires_grad_(True)
     b.requires_grad_(True)
     opt = torch.optim.Adam([W, b], lr=1e-3)
@@ -69,53 +90,123 @@ def bench_autograd(c):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return loss
 
-    return timed(c, step)
+    return step
 
 
-def bench_manual(c):
-    I, n, m, B, p, imp, W, b = make(c)
-    opt_state = [torch.zeros_like(W), torch.zeros_like(W), torch.zeros_like(b), torch.zeros_like(b)]
+def toy_manual(c, B):
+    I, n, m, p, imp, W, b = make_toy(c, B)
+    state = adam_state(W, b)
     t = [0]
     scale = 2.0 / (B * n)
 
-    def adam(param, g, mS, vS, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
-        mS.mul_(b1).add_(g, alpha=1 - b1)
-        vS.mul_(b2).addcmul_(g, g, value=1 - b2)
-        bc1 = 1 - b1 ** t[0]
-        bc2 = 1 - b2 ** t[0]
-        param.addcdiv_(mS, (vS / bc2).sqrt_().add_(eps), value=-lr / bc1)
+    def step():
+        with torch.no_grad():
+            t[0] += 1
+            x = data(I, B, n, p)
+            h = torch.bmm(x, W)  # [I,B,m]
+            pre = torch.baddbmm(b, h, W.transpose(1, 2))  # [I,B,n]
+            out = torch.relu(pre)
+            g = (scale * imp) * (out - x) * (pre > 0)  # dL/dpre
+            gb = g.sum(dim=1, keepdim=True)
+            dh = torch.bmm(g, W)  # [I,B,m]
+            gW = torch.bmm(g.transpose(1, 2), h) + torch.bmm(x.transpose(1, 2), dh)
+            adam(W, gW, state[0], t[0])
+            adam(b, gb, state[1], t[0])
+
+    return step
+
+
+def make_sae(c):
+    n, m, d = c["features"], c["inputDim"], c["dictionarySize"]
+    Wtoy = torch.randn(n, m) * (2 / (n + m)) ** 0.5
+    D = torch.randn(d, m)
+    D /= D.norm(dim=1, keepdim=True)
+    E = D.clone()
+    return n, m, d, Wtoy, E, torch.zeros(d), D, torch.zeros(m)
+
+
+def sae_sample(B, n, Wtoy, c):
+    x = torch.rand(B, n) * (torch.rand(B, n) < 1 - c["sparsity"])
+    return x @ Wtoy
+
+
+def sae_autograd(c, B):
+    n, m, d, Wtoy, E, be, D, bd = make_sae(c)
+    for q in (E, be, D, bd):
+        q.requires_grad_(True)
+    opt = torch.optim.Adam([E, be, D, bd], lr=c["lr"])
 
     def step():
-        t[0] += 1
-        x = data(I, B, n, p)
-        h = torch.bmm(x, W)  # [I,B,m]
-        pre = torch.baddbmm(b, h, W.transpose(1, 2))  # [I,B,n]
-        out = torch.relu(pre)
-        d = out - x
-        g = (scale * imp) * d * (pre > 0)  # dL/dpre
-        gb = g.sum(dim=1, keepdim=True)
-        dh = torch.bmm(g, W)  # [I,B,m]
-        gW = torch.bmm(g.transpose(1, 2), h) + torch.bmm(x.transpose(1, 2), dh)
-        adam(W, gW, opt_state[0], opt_state[1])
-        adam(b, gb, opt_state[2], opt_state[3])
+        h = sae_sample(B, n, Wtoy, c)
+        z = torch.relu((h - bd) @ E.T + be)
+        rec = z @ D + bd
+        loss = ((rec - h) ** 2).sum(dim=1).mean() + c["l1"] * z.sum(dim=1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            D.div_(D.norm(dim=1, keepdim=True).clamp_min(1e-12))
 
-    with torch.no_grad():
-        return timed(c, step)
+    return step
 
 
-def timed(c, step):
-    for _ in range(c["warmup"]):
-        step()
+def sae_manual(c, B):
+    n, m, d, Wtoy, E, be, D, bd = make_sae(c)
+    state = adam_state(E, be, D, bd)
+    t = [0]
+
+    def step():
+        with torch.no_grad():
+            t[0] += 1
+            h = sae_sample(B, n, Wtoy, c)
+            u = h - bd
+            pre = u @ E.T + be
+            z = torch.relu(pre)
+            e = (z @ D + bd - h) * (2 / B)  # d(mean ||e||^2)/d rec
+            gD = z.T @ e
+            df = (e @ D.T + c["l1"] / B) * (pre > 0)
+            gE = df.T @ u
+            gbe = df.sum(dim=0)
+            gbd = e.sum(dim=0) - df.sum(dim=0) @ E
+            for q, g, s in ((E, gE, state[0]), (be, gbe, state[1]), (D, gD, state[2]), (bd, gbd, state[3])):
+                adam(q, g, s, t[0], lr=c["lr"])
+            D.div_(D.norm(dim=1, keepdim=True).clamp_min(1e-12))
+
+    return step
+
+
+MAKERS = {
+    ("toy", "autograd"): toy_autograd,
+    ("toy", "manual-backward"): toy_manual,
+    ("sae", "autograd"): sae_autograd,
+    ("sae", "manual-backward"): sae_manual,
+}
+steppers = {}
+
+
+def time_steps(c, B, variant, steps):
+    key = (c["name"], variant)
+    if key not in steppers:
+        steppers[key] = MAKERS[(c.get("kind", "toy"), variant)](c, B)
+        for _ in range(c.get("warmup", 5)):
+            steppers[key]()
+    step = steppers[key]
     t0 = time.perf_counter()
-    for _ in range(c["steps"]):
+    for _ in range(steps):
         step()
-    return 1000 * (time.perf_counter() - t0) / c["steps"]
+    return 1000 * (time.perf_counter() - t0) / steps
 
 
-results = []
-for c in cfg["configs"]:
-    for variant, fn in (("autograd", bench_autograd), ("manual-backward", bench_manual)):
-        results.append({"name": c["name"], "variant": variant, "ms_per_step": fn(c)})
-print(json.dumps({"torch": torch.__version__, "threads": threads, "blas": blas_info(), "results": results}))
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    msg = json.loads(line)
+    if msg["cmd"] == "info":
+        out = {"torch": torch.__version__, "threads": threads, "blas": blas_info()}
+    elif msg["cmd"] == "time":
+        out = {"ms_per_step": time_steps(msg["config"], msg["batchSize"], msg["variant"], msg["steps"])}
+    else:
+        out = {"error": f"unknown command {msg['cmd']}"}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()

@@ -142,7 +142,7 @@ export class SparseFeatures implements BatchSource {
       const q = this.commonP[i];
       if (q >= 1) {
         // every feature present: just values
-        for (let k = start; k < start + len; k++) data[k] = signed ? 2 * rng.float() - 1 : rng.float();
+        rng.fillFloats(data, start, start + len, signed);
       } else if (q < 0.6) {
         // sparse with one probability: jump from one non-zero to the next (geometric gaps)
         data.fill(0, start, start + len);
@@ -157,7 +157,7 @@ export class SparseFeatures implements BatchSource {
         }
       } else if (q === q) {
         // dense with one probability: values everywhere, then zeros at geometric gaps
-        for (let k = start; k < start + len; k++) data[k] = signed ? 2 * rng.float() - 1 : rng.float();
+        rng.fillFloats(data, start, start + len, signed);
         const logz = Math.log(q);
         let pos = -1;
         for (;;) {

@@ -57,6 +57,35 @@ export class Rng {
     return r;
   }
 
+  /**
+   * Fill `data[start, end)` with uniform floats in [0, 1), or in [−1, 1) when
+   * `signed`: the values `float()` (or `2·float() − 1`) would give one by one,
+   * in the same order, with the generator's state kept in locals (about twice
+   * as fast as a call per value).
+   */
+  fillFloats(data: Float32Array, start: number, end: number, signed = false): void {
+    // int32 state in locals, the unsigned value formed only at the store, one loop per range
+    let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
+    const scale = signed ? 2 * 2.3283064365386963e-10 : 2.3283064365386963e-10;
+    const shift = signed ? -1 : 0;
+    for (let k = start; k < end; k++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      data[k] = (r >>> 0) * scale + shift;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform float in [0, 1) with 32 bits of randomness. */
   float(): number {
     return this.uint32() * 2.3283064365386963e-10;

@@ -13,6 +13,21 @@ describe('Rng', () => {
     expect(Array.from({ length: 100 }, () => d.uint32())).not.toEqual(sa);
   });
 
+  it('fillFloats writes exactly the floats float() gives one by one, and leaves the generator where they would', () => {
+    for (const signed of [false, true]) {
+      const a = new Rng(11, 3);
+      const b = new Rng(11, 3);
+      a.float(); // start mid-sequence
+      b.float();
+      const filled = new Float32Array(1003).fill(-7);
+      a.fillFloats(filled, 2, 1001, signed);
+      const oneByOne = new Float32Array(1003).fill(-7);
+      for (let k = 2; k < 1001; k++) oneByOne[k] = signed ? 2 * b.float() - 1 : b.float();
+      expect(Array.from(filled)).toEqual(Array.from(oneByOne));
+      expect(a.uint32()).toBe(b.uint32());
+    }
+  });
+
   it('draws uniform floats with mean 1/2 and variance 1/12', () => {
     const r = new Rng(1);
     const N = 200_000;
