@@ -33,9 +33,22 @@ export {
   type ShardOptions,
   type ShardSummary,
 } from './runner.js';
-export { MissingUnitsError, SHARD_LOCK_HEARTBEAT_MS, ShardLockedError, lockShard, parseShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
+export { MissingUnitsError, ShardLockedError, lockShard, parseShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
 export { SubmitError, k8sManifests, shellQuote, slurmScripts, toYaml, type ClusterArgs, type SlurmScripts } from './cluster.js';
 export { CheckpointError, encodeCheckpoint, readCheckpoint, type CheckpointRead } from './checkpoint.js';
 export { configHash, parseOverrides } from './config.js';
 export { ProgressBar, formatSeconds, type ProgressBarOptions } from './progress.js';
-export { FolderLockedError, besideFolder, commitFolder, ensureDir, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+export {
+  FolderLockedError,
+  LOCK_HEARTBEAT_MS,
+  besideFolder,
+  commitFolder,
+  ensureDir,
+  lockFolder,
+  readJsonIfExists,
+  recoverCommit,
+  takeLock,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type LockHolder,
+} from './io.js';

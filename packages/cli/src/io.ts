@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 
@@ -73,8 +74,8 @@ export function besideFolder(folder: string, suffix: string): string {
 export class FolderLockedError extends Error {
   /** Process id of the run holding the folder. */
   readonly pid: number;
-  constructor(folder: string, pid: number, lockFile: string) {
-    super(`${folder} is in use by another run (pid ${pid}, lock ${lockFile}); wait for it, or choose another --out`);
+  constructor(folder: string, pid: number, lockFile: string, host?: string) {
+    super(`${folder} is in use by another run (pid ${pid}${host ? ` on ${host}` : ''}, lock ${lockFile}); wait for it, or choose another --out`);
     this.name = 'FolderLockedError';
     this.pid = pid;
   }
@@ -90,33 +91,72 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** How often a lock's holder refreshes its file's time; a lock of another host left unrefreshed for four of these is stale. */
+export const LOCK_HEARTBEAT_MS = 30_000;
+
+/** Who holds a lock: the host and pid its file names (`host pid`; a bare pid means this host). */
+export interface LockHolder {
+  host: string;
+  pid: number;
+}
+
 /**
- * Take the lock of an output folder: `<folder>.lock`, beside it, holding this
- * process's pid (created exclusively, so two runs cannot both take it). A lock
- * left by a dead process is taken over, reported through `notice`.
+ * Take a lock file: created exclusively, holding `host pid`, its time
+ * refreshed every {@link LOCK_HEARTBEAT_MS} while held. A lock is stale, and
+ * taken over with a `notice`, when its process is gone (this host) or when it
+ * has not been refreshed for four heartbeats (another host sharing the
+ * folder, e.g. a cluster job that was requeued elsewhere).
+ *
+ * @param held - the error to throw when a live process holds the lock
+ * @returns a function that releases the lock
+ */
+export async function takeLock(lockFile: string, held: (holder: LockHolder | undefined) => Error, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
+  await ensureDir(dirname(lockFile));
+  const here = hostname();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockFile, `${here} ${process.pid}\n`, { flag: 'wx' });
+      const beat = setInterval(() => {
+        const t = new Date();
+        utimes(lockFile, t, t).catch(() => {});
+      }, LOCK_HEARTBEAT_MS);
+      beat.unref();
+      return async () => {
+        clearInterval(beat);
+        await rm(lockFile, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const words = (await readFile(lockFile, 'utf8').catch(() => '')).trim().split(/\s+/);
+      const holder = { host: words.length > 1 ? words[0] : here, pid: Number(words.at(-1)) };
+      const valid = Number.isInteger(holder.pid) && holder.pid > 0;
+      if (holder.host === here) {
+        // held by a live process (this one included: two runs in one process)
+        if (valid && (holder.pid === process.pid || alive(holder.pid))) throw held(holder);
+        notice(`taking over the stale lock ${lockFile} (pid ${valid ? holder.pid : '?'} is not running)`);
+      } else {
+        const age = Date.now() - (await stat(lockFile).then((st) => st.mtimeMs).catch(() => 0));
+        if (age < 4 * LOCK_HEARTBEAT_MS) throw held(holder);
+        notice(`taking over the stale lock ${lockFile} (${holder.host} ${holder.pid}, last refreshed ${Math.round(age / 1000)} s ago)`);
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw held(undefined);
+}
+
+/**
+ * Take the lock of an output folder: `<folder>.lock`, beside it (see
+ * {@link takeLock}: created exclusively, so two runs cannot both take it; a
+ * lock of a process that is gone is taken over, reported through `notice`).
  *
  * @returns a function that releases the lock
  * @throws FolderLockedError when a live process holds it
  */
 export async function lockFolder(folder: string, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
   const lockFile = besideFolder(folder, '.lock');
-  await ensureDir(dirname(lockFile));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      return async () => {
-        await rm(lockFile, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      // held by a live process (this one included: two runs in one process)
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid))) throw new FolderLockedError(folder, pid, lockFile);
-      notice(`taking over the stale lock ${lockFile} (pid ${Number.isInteger(pid) && pid > 0 ? pid : '?'} is not running)`);
-      await rm(lockFile, { force: true });
-    }
-  }
-  throw new FolderLockedError(folder, NaN, lockFile);
+  const here = hostname();
+  return takeLock(lockFile, (h) => new FolderLockedError(folder, h?.pid ?? NaN, lockFile, h && h.host !== here ? h.host : undefined), notice);
 }
 
 /** Names a run writes into its output folder (anything else there is not ours to replace). */

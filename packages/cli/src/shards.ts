@@ -1,8 +1,6 @@
-import { hostname } from 'node:os';
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '@tms/data';
-import { alive, ensureDir } from './io.js';
+import { takeLock } from './io.js';
 
 /** Which part of a sharded run this process trains: shard `index` (0-based) of `count`. */
 export interface Shard {
@@ -73,48 +71,17 @@ export class ShardLockedError extends Error {
   }
 }
 
-/** How often a shard lock's holder refreshes it, and after how long without a refresh another host may take it over. */
-export const SHARD_LOCK_HEARTBEAT_MS = 30_000;
-const STALE_MS = 4 * SHARD_LOCK_HEARTBEAT_MS;
-
 /**
- * Take the lock of one shard: `<store>/shard-K.lock`, holding `host pid`,
- * created exclusively. Shards lock only themselves, so all N train at once
- * into one store. The holder refreshes the file's time every
- * {@link SHARD_LOCK_HEARTBEAT_MS}; a lock is stale when its process is gone
- * (same host) or it has not been refreshed for four heartbeats (another host,
- * e.g. a Slurm task requeued elsewhere), and is then taken over.
+ * Take the lock of one shard: `<store>/shard-K.lock` (see {@link takeLock}:
+ * `host pid`, created exclusively, refreshed while held, and taken over when
+ * its process is gone or, from another host, after four heartbeats without a
+ * refresh, e.g. a Slurm task requeued elsewhere). Shards lock only
+ * themselves, so all N train at once into one store.
  *
  * @returns a function that releases the lock
  * @throws ShardLockedError when a live process holds it
  */
 export async function lockShard(store: string, shard: Shard, notice: (message: string) => void = () => {}): Promise<() => Promise<void>> {
-  await ensureDir(store);
   const lockFile = join(store, `shard-${shard.index}.lock`);
-  const me = `${hostname()} ${process.pid}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lockFile, `${me}\n`, { flag: 'wx' });
-      const beat = setInterval(() => {
-        const t = new Date();
-        utimes(lockFile, t, t).catch(() => {});
-      }, SHARD_LOCK_HEARTBEAT_MS);
-      beat.unref();
-      return async () => {
-        clearInterval(beat);
-        await rm(lockFile, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = (await readFile(lockFile, 'utf8').catch(() => '')).trim();
-      const [host, pidText] = holder.split(' ');
-      const pid = Number(pidText);
-      const age = Date.now() - (await stat(lockFile).then((s) => s.mtimeMs).catch(() => 0));
-      const live = host === hostname() ? Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid)) : age < STALE_MS;
-      if (live) throw new ShardLockedError(lockFile, holder ? `pid ${pid} on ${host}` : 'another process');
-      notice(`taking over the stale lock ${lockFile} (${holder || 'empty'}${host === hostname() ? ', not running' : `, last refreshed ${Math.round(age / 1000)} s ago`})`);
-      await rm(lockFile, { force: true });
-    }
-  }
-  throw new ShardLockedError(lockFile, 'another process');
+  return takeLock(lockFile, (h) => new ShardLockedError(lockFile, h ? `pid ${h.pid} on ${h.host}` : 'another process'), notice);
 }

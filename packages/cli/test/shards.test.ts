@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
 import { getExperiment } from '@tms/experiments';
-import { MissingUnitsError, ShardLockedError, lockShard, main, mergeShards, parseShard, runExperiment, runShard, unitStore, writeFileAtomic } from '../src/index.js';
+import { MissingUnitsError, ShardLockedError, lockFolder, lockShard, main, mergeShards, parseShard, runExperiment, runShard, unitStore, writeFileAtomic } from '../src/index.js';
 
 const phase = getExperiment('phase')!;
 // 7 units of 7 cells (4 restarts each), a few hundred steps: seconds
@@ -182,6 +182,22 @@ describe('shard locks', () => {
     await utimes(join(store, 'shard-0.lock'), old, old);
     await (await lockShard(store, { index: 0, count: 1 }, (m) => notices.push(m)))();
     expect(notices.join('\n')).toMatch(/node-7 1234, last refreshed 180 s ago/);
+  });
+});
+
+describe('output-folder locks share the same mechanism', () => {
+  it('a folder locked from another host is held while refreshed, and taken over once silent for 2 minutes', async () => {
+    const out = await fresh();
+    await writeFile(`${out}.lock`, 'node-7 1234\n');
+    await expect(lockFolder(out)).rejects.toThrow(/in use by another run \(pid 1234 on node-7, lock .*\.lock\)/);
+    const old = new Date(Date.now() - 180_000);
+    await utimes(`${out}.lock`, old, old);
+    const notices: string[] = [];
+    const release = await lockFolder(out, (m) => notices.push(m));
+    expect(notices.join('\n')).toMatch(/stale lock .*node-7 1234, last refreshed 180 s ago/);
+    expect((await readFile(`${out}.lock`, 'utf8')).trim()).toBe(`${hostname()} ${process.pid}`);
+    await release();
+    expect(existsSync(`${out}.lock`)).toBe(false);
   });
 });
 
