@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, checkInt } from '@tms/data';
+import { ConfigError } from '@tms/data';
 import { resolveConfig, type Experiment } from '@tms/experiments';
-import { besideFolder, foreignEntries, writeFileAtomic, writeJsonAtomic } from './io.js';
-import { cliVersion } from './runner.js';
+import { intOption } from './config.js';
+import { besideFolder, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { checkOutFolder, cliVersion } from './runner.js';
 import { unitStore } from './shards.js';
 
 /** What `tms slurm` and `tms k8s` take: the run options of `tms run`, and their own flags. */
@@ -39,16 +40,16 @@ export function shellQuote(word: string): string {
 /** Where this installation's `bin.js` is, to run as `node bin.js` on cluster nodes sharing the file system. */
 function localTms(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  // built: dist/bin.js beside this module; from source (src/): the package's dist/bin.js
   for (const bin of [join(here, 'bin.js'), join(here, '..', 'dist', 'bin.js')]) {
-    if (existsSync(bin) && !bin.includes(`${join('src', 'bin.js')}`)) return `${shellQuote(process.execPath)} ${shellQuote(bin)}`;
+    if (existsSync(bin)) return `${shellQuote(process.execPath)} ${shellQuote(bin)}`;
   }
   throw new ConfigError('tms', 'the command that runs tms on the nodes, e.g. "npx tms" (this installation\'s bin.js was not found)', undefined);
 }
 
 function intFlag(a: ClusterArgs, flag: string, min: number, max: number): number | undefined {
   const raw = a.extra[flag];
-  if (raw === undefined) return undefined;
-  return checkInt(typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw, flag, min, max);
+  return raw === undefined ? undefined : intOption(raw, flag, min, max);
 }
 
 function textFlag(a: ClusterArgs, flag: string, pattern: RegExp, allowed: string): string | undefined {
@@ -271,8 +272,7 @@ export async function clusterCommand(command: 'slurm' | 'k8s', a: ClusterArgs, i
     return 0;
   }
   const out = resolve(a.out);
-  const foreign = await foreignEntries(out);
-  if (foreign.length) throw new ConfigError('out', "a new folder, or one holding only an earlier run's files, since the merge replaces it whole", `${out} (it holds ${foreign.slice(0, 3).join(', ')})`);
+  await checkOutFolder(out);
   await writeJsonAtomic(join(s.dir, 'config.json'), s.config);
   await writeFileAtomic(join(s.dir, 'array.sbatch'), s.array);
   await writeFileAtomic(join(s.dir, 'merge.sbatch'), s.merge);

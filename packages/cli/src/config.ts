@@ -1,4 +1,4 @@
-import { ConfigError } from '@tms/data';
+import { ConfigError, checkInt } from '@tms/data';
 
 /**
  * Turn `--kebab-case value` pairs into a partial config. Values are parsed as
@@ -33,4 +33,15 @@ export function configHash(value: unknown): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * An integer option given as text (`--workers 4`): digits become a number,
+ * anything else is handed on as given, so the error names the option and the
+ * allowed range.
+ *
+ * @throws ConfigError naming `field` unless `raw` is an integer in [min, max]
+ */
+export function intOption(raw: unknown, field: string, min: number, max: number): number {
+  return checkInt(typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw, field, min, max);
 }

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ConfigError, checkInt, checkOneOf } from '@tms/data';
+import { ConfigError, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { describeField } from '@tms/data';
 import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult, type Experiment } from '@tms/experiments';
-import { parseOverrides } from './config.js';
+import { intOption, parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
 import { NonFiniteResultError, cliVersion, mergeShards, runExperiment, runShard, stagingFolder } from './runner.js';
 import { MissingUnitsError, ShardLockedError, parseShard, unitStore } from './shards.js';
@@ -277,10 +277,7 @@ async function parseRunArgs(command: string, args: string[], extra: Record<strin
         r.backend = takeValue();
         break;
       case 'workers':
-        {
-          const raw = takeValue();
-          r.workers = checkInt(/^\d+$/.test(raw) ? Number(raw) : raw, 'workers', 1, 256);
-        }
+        r.workers = intOption(takeValue(), 'workers', 1, 256);
         break;
       default:
         pairs.push([flag, takeValue()]);
@@ -404,8 +401,7 @@ async function merge(args: string[], io: CliIO, signal?: AbortSignal): Promise<n
     const [flag, inline] = args[i].split(/=(.*)/s, 2) as [string, string | undefined];
     if (flag === '--quiet' && inline === undefined) quiet = true;
     else if (flag === '--wait') {
-      const raw = inline ?? args[++i];
-      wait = checkInt(raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : raw, 'wait', 0, 30 * 86_400);
+      wait = intOption(inline ?? args[++i], 'wait', 0, 30 * 86_400);
     } else throw new UsageError(`merge takes --wait <seconds> and --quiet; not "${args[i]}"`);
   }
   const bar = new ProgressBar({ quiet, stream: io.progressStream });

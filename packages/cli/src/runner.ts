@@ -101,10 +101,8 @@ export async function runExperiment<C extends object>(
   input: Partial<C>,
   options: RunOptions,
 ): Promise<RunSummary> {
-  const config = resolveConfig(exp, input, options.variant);
+  const config = resolveWithinMemory(exp, input, options);
   if (options.resume && options.restart) throw new ConfigError('restart', 'not together with resume (choose one)', true);
-  const budget = options.maxMemory ?? defaultMemoryBudget();
-  checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
   const out = options.out;
   await checkOutFolder(out);
   // one run per output folder: a second one stops here, before writing anything
@@ -118,8 +116,21 @@ export async function runExperiment<C extends object>(
   }
 }
 
-/** Refuse an output folder holding files a run did not write (a run replaces it whole). */
-async function checkOutFolder(out: string): Promise<void> {
+/** The validated config, refused (naming the field to lower) when its training would not fit the memory budget. */
+function resolveWithinMemory<C extends object>(exp: Experiment<C>, input: Partial<C>, options: Pick<RunOptions, 'variant' | 'maxMemory'>): C {
+  const config = resolveConfig(exp, input, options.variant);
+  const budget = options.maxMemory ?? defaultMemoryBudget();
+  checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
+  return config;
+}
+
+/**
+ * Refuse an output folder holding files a run did not write (a run replaces it
+ * whole), or one this process cannot read.
+ *
+ * @throws ConfigError naming `out`
+ */
+export async function checkOutFolder(out: string): Promise<void> {
   const foreign = await onOutFolder(out, () => foreignEntries(out));
   if (foreign.length) {
     throw new ConfigError(
@@ -324,9 +335,7 @@ class ShardDone extends Error {}
  * @throws ShardLockedError when a live process trains the same shard
  */
 export async function runShard<C extends object>(exp: Experiment<C>, input: Partial<C>, options: ShardOptions): Promise<ShardSummary> {
-  const config = resolveConfig(exp, input, options.variant);
-  const budget = options.maxMemory ?? defaultMemoryBudget();
-  checkMemory(exp, config, budget, options.maxMemory === undefined ? '3/4 of the free memory (--max-memory sets another budget)' : 'the budget --max-memory');
+  const config = resolveWithinMemory(exp, input, options);
   const { out, shard } = options;
   await checkOutFolder(out);
   const progress = options.progress ?? silent;

@@ -8,6 +8,17 @@ import { experiments, resolveConfig } from '@tms/experiments';
 import { runExperiment } from '../../src/index.js';
 import { expectRefused, freshOut, probe, spawnTms, until } from './probe.js';
 
+/** `tms run intro` into `dir`, sent SIGINT `afterMs` after it started training; how it ended and how long after the signal. */
+async function interruptRun(dir: string, args: string[], afterMs: number) {
+  const run = spawnTms(['run', 'intro', '--out', dir, ...args, '--quiet']);
+  await until(() => existsSync(join(`${dir}.partial`, '.checkpoints', 'manifest.json')), 60_000, 'the run to start');
+  await new Promise((r) => setTimeout(r, afterMs));
+  const sent = Date.now();
+  run.child.kill('SIGINT');
+  const end = await run.done;
+  return { end, ms: Date.now() - sent };
+}
+
 describe('reliability 2: resource abuse', () => {
   probe('57', 'intro 4096 × 4096 at batch 10⁶ is refused up front, naming batchSize, with nothing allocated or written', async () => {
     const dir = await freshOut();
@@ -41,14 +52,9 @@ describe('reliability 2: resource abuse', () => {
 
   probe('59', 'Ctrl-C stops a run whose single step takes seconds (1024 × 1024 at batch 8192) at once', async () => {
     const dir = await freshOut();
-    const run = spawnTms(['run', 'intro', '--out', dir, '--features', '1024', '--hidden', '1024', '--batch-size', '8192', '--models', 'relu-output', '--workers', '1', '--max-memory', '1TB', '--quiet']);
-    await until(() => existsSync(join(`${dir}.partial`, '.checkpoints', 'manifest.json')), 60_000, 'the run to start');
-    await new Promise((r) => setTimeout(r, 1500));
-    const sent = Date.now();
-    run.child.kill('SIGINT');
-    const end = await run.done;
+    const { end, ms } = await interruptRun(dir, ['--features', '1024', '--hidden', '1024', '--batch-size', '8192', '--models', 'relu-output', '--workers', '1', '--max-memory', '1TB'], 1500);
     expect(end.code).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(ms).toBeLessThan(5000);
     expect(end.err).toMatch(/interrupted by SIGINT; finished parts are saved in .*\.partial — rerun with --resume to continue/);
     expect(existsSync(dir)).toBe(false);
     expect(existsSync(`${dir}.lock`)).toBe(false);
@@ -56,14 +62,9 @@ describe('reliability 2: resource abuse', () => {
 
   probe('60', 'Ctrl-C during a long run of a tiny model exits 130 at once', async () => {
     const dir = await freshOut();
-    const run = spawnTms(['run', 'intro', '--out', dir, '--steps', '10000000', '--models', 'relu-output', '--sparsities', '0', '--quiet']);
-    await until(() => existsSync(join(`${dir}.partial`, '.checkpoints', 'manifest.json')), 60_000, 'the run to start');
-    await new Promise((r) => setTimeout(r, 500));
-    const sent = Date.now();
-    run.child.kill('SIGINT');
-    const end = await run.done;
+    const { end, ms } = await interruptRun(dir, ['--steps', '10000000', '--models', 'relu-output', '--sparsities', '0'], 500);
     expect(end.code).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(3000);
+    expect(ms).toBeLessThan(3000);
   });
 
   probe('61', 'SIGTERM after the first unit exits 143 with a message; --resume then gives the uninterrupted result bit for bit', async () => {
