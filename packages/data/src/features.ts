@@ -16,6 +16,12 @@ export interface SparseFeaturesConfig {
   sparsity?: PerFeature;
   /** If true, non-zero values are uniform in [-1, 1] instead of [0, 1]. Default false. */
   signed?: boolean;
+  /**
+   * If true, every sample is rescaled to unit Euclidean norm ‖x‖₂ = 1 (an
+   * all-zero sample stays zero), as in the memorisation / double-descent
+   * follow-up (Henighan et al. 2023). Default false.
+   */
+  unitNorm?: boolean;
   /** Seed of the generator. Default 0. */
   seed?: number;
   /**
@@ -81,6 +87,8 @@ export class SparseFeatures implements BatchSource {
   /** Per-instance, per-feature probability of being non-zero, `[instances * features]`. */
   readonly probability: Float32Array;
   readonly signed: boolean;
+  /** Whether samples are rescaled to unit norm (see {@link SparseFeaturesConfig.unitNorm}). */
+  readonly unitNorm: boolean;
   readonly seed: number;
   /** The validated feature sets (empty when all features are independent). */
   readonly sets: readonly FeatureSet[];
@@ -96,6 +104,7 @@ export class SparseFeatures implements BatchSource {
     this.instances = checkInt(config.instances, 'instances', 1);
     this.features = checkInt(config.features, 'features', 1);
     this.signed = config.signed === undefined ? false : checkBoolean(config.signed, 'signed');
+    this.unitNorm = config.unitNorm === undefined ? false : checkBoolean(config.unitNorm, 'unitNorm');
     this.seed = config.seed === undefined ? 0 : checkInt(config.seed, 'seed', 0, 0xffffffff);
     this.probability = resolveProbability(config, this.instances, this.features);
     this.setOf = new Int32Array(this.features).fill(-1);
@@ -125,6 +134,12 @@ export class SparseFeatures implements BatchSource {
   }
 
   sample(batchSize: number, out?: Float32Array): FeatureBatch {
+    const batch = this.sampleRaw(batchSize, out);
+    if (this.unitNorm) normalizeRows(batch.data, this.features);
+    return batch;
+  }
+
+  private sampleRaw(batchSize: number, out?: Float32Array): FeatureBatch {
     checkInt(batchSize, 'batchSize', 1);
     const { instances: I, features: n } = this;
     const len = I * batchSize * n;
@@ -209,6 +224,17 @@ export class SparseFeatures implements BatchSource {
   }
 }
 
+/** Rescale every row of `n` values to unit Euclidean norm (all-zero rows stay zero). */
+function normalizeRows(data: Float32Array, n: number): void {
+  for (let row = 0; row < data.length; row += n) {
+    let q = 0;
+    for (let j = row; j < row + n; j++) if (data[j] !== 0) q += data[j] * data[j];
+    if (q === 0) continue;
+    const inv = 1 / Math.sqrt(q);
+    for (let j = row; j < row + n; j++) if (data[j] !== 0) data[j] *= inv;
+  }
+}
+
 function validateSets(sets: FeatureSet[], features: number, setOf: Int32Array): FeatureSet[] {
   if (!Array.isArray(sets)) throw new ConfigError('sets', 'an array of {features: number[], mode}', sets);
   return sets.map((set, s) => {
@@ -226,25 +252,54 @@ function validateSets(sets: FeatureSet[], features: number, setOf: Int32Array): 
   });
 }
 
+/** Options of {@link FiniteDataset}. */
+export interface FiniteDatasetOptions {
+  /**
+   * Train each dataset on this many consecutive instances (default 1): the
+   * source's instance d becomes instances d·replicas … d·replicas + replicas − 1,
+   * which see the same samples. Use it for several initialisations per
+   * dataset (best-of-k), with a source of `instances / replicas` instances.
+   */
+  replicas?: number;
+}
+
 /**
  * A fixed, finite dataset drawn once from another source: `size` samples per
  * instance. `sample(batchSize)` walks through it in order (wrapping around), so
- * `batchSize === size` gives full-batch training.
+ * `batchSize === size` gives full-batch training (which the fused engine runs
+ * on the training set's non-zeros).
+ *
+ * @example
+ * ```ts
+ * // 4 datasets of 100 unit-norm points, each trained from 3 initialisations
+ * const source = new SparseFeatures({ instances: 4, features: 1000, sparsity: 0.99, unitNorm: true, seed: 1 });
+ * const data = new FiniteDataset(source, 100, { replicas: 3 }); // 12 instances
+ * ```
  */
 export class FiniteDataset implements BatchSource {
   readonly instances: number;
   readonly features: number;
   /** Samples per instance. */
   readonly size: number;
-  /** The samples, `[instances, size, features]`. */
+  /** Consecutive instances that share one dataset. */
+  readonly replicas: number;
+  /** The samples, `[instances, size, features]` (replicated instances hold copies). */
   readonly data: Float32Array;
   private cursor = 0;
 
-  constructor(source: BatchSource, size: number) {
+  constructor(source: BatchSource, size: number, options: FiniteDatasetOptions = {}) {
     this.size = checkInt(size, 'size', 1);
-    this.instances = source.instances;
+    this.replicas = options.replicas === undefined ? 1 : checkInt(options.replicas, 'replicas', 1);
+    const k = this.replicas;
+    this.instances = source.instances * k;
     this.features = source.features;
-    this.data = Float32Array.from(source.sample(this.size).data);
+    const drawn = source.sample(this.size).data;
+    const per = this.size * this.features;
+    if (k === 1) this.data = Float32Array.from(drawn.subarray(0, source.instances * per));
+    else {
+      this.data = new Float32Array(this.instances * per);
+      for (let i = 0; i < this.instances; i++) this.data.set(drawn.subarray(Math.floor(i / k) * per, (Math.floor(i / k) + 1) * per), i * per);
+    }
   }
 
   sample(batchSize: number, out?: Float32Array): FeatureBatch {
@@ -252,10 +307,15 @@ export class FiniteDataset implements BatchSource {
     const { instances: I, features: n, size } = this;
     const len = I * batchSize * n;
     const data = out && out.length >= len ? out.subarray(0, len) : new Float32Array(len);
-    for (let b = 0; b < batchSize; b++) {
-      const src = (this.cursor + b) % size;
-      for (let i = 0; i < I; i++) {
-        data.set(this.data.subarray((i * size + src) * n, (i * size + src + 1) * n), (i * batchSize + b) * n);
+    for (let i = 0; i < I; i++) {
+      // contiguous runs of samples, wrapping around the end of the set
+      let b = 0;
+      let src = this.cursor;
+      while (b < batchSize) {
+        const run = Math.min(batchSize - b, size - src);
+        data.set(this.data.subarray((i * size + src) * n, (i * size + src + run) * n), (i * batchSize + b) * n);
+        b += run;
+        src = (src + run) % size;
       }
     }
     this.cursor = (this.cursor + batchSize) % size;

@@ -20,6 +20,7 @@ export {
 } from './spec.js';
 export {
   FiniteDataset,
+  type FiniteDatasetOptions,
   SparseFeatures,
   geometricImportance,
   resolveProbability,

@@ -312,3 +312,41 @@ describe('anticorrelated sets', () => {
     expect(present / 3000).toBeCloseTo(1, 5);
   });
 });
+
+describe('unit-norm samples and replicated finite datasets (double descent)', () => {
+  it('unitNorm rescales every non-zero sample to norm 1 and leaves the pattern of zeros as it was', () => {
+    const config = { instances: 2, features: 50, sparsity: 0.95, seed: 4 };
+    const raw = new SparseFeatures(config).sample(400).data;
+    const unit = new SparseFeatures({ ...config, unitNorm: true }).sample(400).data;
+    let zeroRows = 0;
+    for (let r = 0; r < 800; r++) {
+      let q = 0;
+      for (let j = 0; j < 50; j++) {
+        expect(unit[r * 50 + j] === 0).toBe(raw[r * 50 + j] === 0);
+        q += unit[r * 50 + j] ** 2;
+      }
+      if (q === 0) zeroRows++;
+      else expect(Math.abs(Math.sqrt(q) - 1)).toBeLessThan(1e-6);
+    }
+    // with p = 0.05 over 50 features, about 8 % of samples are all zero: they stay zero
+    expect(zeroRows).toBeGreaterThan(20);
+    expect(() => new SparseFeatures({ ...config, unitNorm: 'yes' as unknown as boolean })).toThrow(/unitNorm/);
+  });
+
+  it('FiniteDataset replicas: consecutive instances share one dataset; full batches return the whole set every step', () => {
+    const source = new SparseFeatures({ instances: 2, features: 6, sparsity: 0.5, seed: 1 });
+    const direct = new FiniteDataset(new SparseFeatures({ instances: 2, features: 6, sparsity: 0.5, seed: 1 }), 10);
+    const d = new FiniteDataset(source, 10, { replicas: 3 });
+    expect(d.instances).toBe(6);
+    const per = 60;
+    for (let i = 0; i < 6; i++) expect(Array.from(d.data.subarray(i * per, (i + 1) * per))).toEqual(Array.from(direct.data.subarray(Math.floor(i / 3) * per, (Math.floor(i / 3) + 1) * per)));
+    const a = Array.from(d.sample(10).data);
+    expect(Array.from(d.sample(10).data)).toEqual(a);
+    expect(a).toEqual(Array.from(d.data));
+    // batches smaller than the set walk through it and wrap around
+    const small = new FiniteDataset(new SparseFeatures({ instances: 1, features: 6, sparsity: 0.5, seed: 1 }), 10);
+    small.sample(7);
+    expect(Array.from(small.sample(7).data)).toEqual([...small.data.subarray(42, 60), ...small.data.subarray(0, 24)]);
+    expect(() => new FiniteDataset(source, 10, { replicas: 0 })).toThrow(/replicas/);
+  });
+});

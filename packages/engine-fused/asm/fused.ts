@@ -137,3 +137,135 @@ export function gradients(
   }
   return loss;
 }
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Full-batch gradients of one instance on a fixed training set stored as its
+ * non-zeros (CSR: sample s has entries start[s] … start[s+1] − 1 of idx/val),
+ * mirroring FullBatchTiedTrainer's JS kernel. Outputs that cannot be positive
+ * for any sample (b_j + ‖W_j‖·max‖h‖ ≤ 0) are skipped; the others are packed
+ * column by column (stride N4 = n rounded up to 4) and processed 4 at a time.
+ * Returns Σ I (x′ − x)² over the set; gW [n·m] and gb [n] are overwritten and
+ * the number of live outputs is stored at liveOut.
+ */
+export function fullBatch(
+  W: usize, b: usize, imp: usize, T: i32, n: i32, m: i32, relu: i32,
+  start: usize, idx: usize, val: usize, gW: usize, gb: usize, H: usize, dh: usize,
+  pos: usize, Wc: usize, bc: usize, ic: usize, gWc: usize, gbc: usize, xc: usize, pre: usize, g: usize, liveOut: usize,
+): f64 {
+  const scale: f32 = <f32>(2.0 / (<f64>T * <f64>n));
+  const rowBytes = <usize>(m << 2);
+  const N4 = (n + 3) & ~3;
+  const colBytes = <usize>(N4 << 2);
+  memory.fill(gW, 0, <usize>(n * m * 4));
+  memory.fill(gb, 0, <usize>(n * 4));
+  // hidden vectors and the largest ‖h‖
+  let hmax: f32 = 0;
+  for (let s = 0; s < T; s++) {
+    const hs = H + <usize>s * rowBytes;
+    memory.fill(hs, 0, rowBytes);
+    const e1 = load<i32>(start + (<usize>(s + 1) << 2));
+    for (let e = load<i32>(start + (<usize>s << 2)); e < e1; e++) {
+      axpy(load<f32>(val + (<usize>e << 2)), W + <usize>load<i32>(idx + (<usize>e << 2)) * rowBytes, hs, m);
+    }
+    const q = dot(hs, hs, m);
+    if (q > hmax) hmax = q;
+  }
+  hmax = <f32>Mathf.sqrt(hmax);
+  // pack the live outputs
+  let L = 0;
+  for (let j = 0; j < n; j++) {
+    const o = W + <usize>j * rowBytes;
+    const bj = load<f32>(b + (<usize>j << 2));
+    if (relu) {
+      const q = dot(o, o, m);
+      if (!(<f64>bj + <f64>Mathf.sqrt(q) * <f64>hmax * 1.000001 > 0)) {
+        store<i32>(pos + (<usize>j << 2), -1);
+        continue;
+      }
+    }
+    store<i32>(pos + (<usize>j << 2), L);
+    store<f32>(bc + (<usize>L << 2), bj);
+    store<f32>(ic + (<usize>L << 2), load<f32>(imp + (<usize>j << 2)));
+    for (let c = 0; c < m; c++) store<f32>(Wc + <usize>c * colBytes + (<usize>L << 2), load<f32>(o + (<usize>c << 2)));
+    L++;
+  }
+  store<i32>(liveOut, L);
+  const L4 = (L + 3) & ~3;
+  // padding lanes: zero weight, bias and importance give zero loss and gradient
+  for (let l = L; l < L4; l++) {
+    store<f32>(bc + (<usize>l << 2), 0);
+    store<f32>(ic + (<usize>l << 2), 0);
+    for (let c = 0; c < m; c++) store<f32>(Wc + <usize>c * colBytes + (<usize>l << 2), 0);
+  }
+  memory.fill(gWc, 0, <usize>m * colBytes);
+  memory.fill(gbc, 0, colBytes);
+  memory.fill(xc, 0, colBytes);
+  const zero = f32x4.splat(0);
+  const sv = f32x4.splat(scale);
+  let loss: f64 = 0;
+  for (let s = 0; s < T; s++) {
+    const e0 = load<i32>(start + (<usize>s << 2));
+    const e1 = load<i32>(start + (<usize>(s + 1) << 2));
+    for (let e = e0; e < e1; e++) {
+      const i = load<i32>(idx + (<usize>e << 2));
+      const v = load<f32>(val + (<usize>e << 2));
+      const q = load<i32>(pos + (<usize>i << 2));
+      if (q >= 0) store<f32>(xc + (<usize>q << 2), v);
+      else loss += <f64>(load<f32>(imp + (<usize>i << 2)) * v * v);
+    }
+    const hs = H + <usize>s * rowBytes;
+    memory.copy(pre, bc, <usize>(L4 << 2));
+    for (let c = 0; c < m; c++) {
+      const hc = load<f32>(hs + (<usize>c << 2));
+      if (hc != 0) axpy(hc, Wc + <usize>c * colBytes, pre, L4);
+    }
+    let lacc = zero;
+    for (let l = 0; l < L4; l += 4) {
+      const o = <usize>(l << 2);
+      const p = v128.load(pre + o);
+      const out = relu ? f32x4.max(p, zero) : p;
+      const d = f32x4.sub(out, v128.load(xc + o));
+      const il = v128.load(ic + o);
+      const id = f32x4.mul(il, d);
+      lacc = f32x4.add(lacc, f32x4.mul(id, d));
+      let gl = f32x4.mul(sv, id);
+      if (relu) gl = v128.and(gl, f32x4.gt(p, zero));
+      v128.store(g + o, gl);
+      v128.store(gbc + o, f32x4.add(v128.load(gbc + o), gl));
+    }
+    loss += <f64>hsum(lacc);
+    for (let c = 0; c < m; c++) {
+      const hv = f32x4.splat(load<f32>(hs + (<usize>c << 2)));
+      const wc = Wc + <usize>c * colBytes;
+      const gwc = gWc + <usize>c * colBytes;
+      let acc = zero;
+      for (let l = 0; l < L4; l += 4) {
+        const o = <usize>(l << 2);
+        const gl = v128.load(g + o);
+        v128.store(gwc + o, f32x4.add(v128.load(gwc + o), f32x4.mul(gl, hv)));
+        acc = f32x4.add(acc, f32x4.mul(gl, v128.load(wc + o)));
+      }
+      store<f32>(dh + (<usize>c << 2), hsum(acc));
+    }
+    for (let e = e0; e < e1; e++) {
+      const i = load<i32>(idx + (<usize>e << 2));
+      const q = load<i32>(pos + (<usize>i << 2));
+      if (q >= 0) store<f32>(xc + (<usize>q << 2), 0);
+      axpy(load<f32>(val + (<usize>e << 2)), dh, gW + <usize>i * rowBytes, m);
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    const q = load<i32>(pos + (<usize>j << 2));
+    if (q < 0) continue;
+    store<f32>(gb + (<usize>j << 2), load<f32>(gbc + (<usize>q << 2)));
+    for (let c = 0; c < m; c++) {
+      const o = gW + <usize>j * rowBytes + (<usize>c << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(gWc + <usize>c * colBytes + (<usize>q << 2)));
+    }
+  }
+  return loss;
+}

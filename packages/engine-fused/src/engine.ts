@@ -1,4 +1,6 @@
 import { learningRateAt, tiedLayout, yieldEvery, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { FiniteDataset } from '@tms/data';
+import { FullBatchTiedTrainer } from './fullbatch.js';
 import { FusedTiedTrainer } from './trainer.js';
 
 /** Options of {@link createFusedEngine}. */
@@ -27,7 +29,10 @@ export function fusedUnsupported(plan: TrainPlan): string | null {
  * The fused CPU engine: forward pass, analytic backward pass and Adam/AdamW in
  * one loop over typed arrays (WebAssembly SIMD or JS), on the calling thread.
  * Trains the library's tied models (x′ = act(WᵀW x + b)); `train()` falls back
- * to autodiff for anything else.
+ * to autodiff for anything else. Full-batch training on a `FiniteDataset`
+ * (`batchSize` equal to its `size`) runs on {@link FullBatchTiedTrainer}, which
+ * keeps the training set as its non-zeros and skips outputs that are off for
+ * every sample.
  *
  * @example
  * ```ts
@@ -44,13 +49,46 @@ export function createFusedEngine(options: FusedEngineOptions = {}): Engine {
     async start(plan: TrainPlan): Promise<EngineSession> {
       const layout = tiedLayout(plan.model)!;
       const { instances, features, hidden } = plan.model.config;
+      const W = ((await layout.W.data()) as Float32Array).slice();
+      const b = ((await layout.b.data()) as Float32Array).slice();
+      if (plan.data instanceof FiniteDataset && plan.batchSize === plan.data.size) {
+        // full batch on a fixed training set: every step sees the same samples
+        const full = new FullBatchTiedTrainer({
+          activation: layout.activation,
+          instances,
+          features,
+          hidden,
+          W,
+          b,
+          importance: plan.importance,
+          optimizer: plan.optimizer,
+          data: plan.data.data,
+          size: plan.data.size,
+          kernel,
+        });
+        return {
+          async run(from, to, signal) {
+            const pause = yieldEvery();
+            for (let t = from; t < to; t++) {
+              if (signal?.aborted) throw new Error('aborted');
+              full.train(learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
+              await pause();
+            }
+            return Float32Array.from(full.loss);
+          },
+          async sync() {
+            plan.model.setParams({ W: full.W.slice(), b: full.b.slice() });
+          },
+          dispose() {},
+        };
+      }
       const trainer = new FusedTiedTrainer({
         activation: layout.activation,
         instances,
         features,
         hidden,
-        W: ((await layout.W.data()) as Float32Array).slice(),
-        b: ((await layout.b.data()) as Float32Array).slice(),
+        W,
+        b,
         importance: plan.importance,
         optimizer: plan.optimizer,
         kernel,

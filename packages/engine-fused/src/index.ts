@@ -16,5 +16,6 @@
  * @packageDocumentation
  */
 export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions } from './engine.js';
+export { FullBatchTiedTrainer, type FullBatchTrainerOptions } from './fullbatch.js';
 export { FusedTiedTrainer, fusedWasmAvailable, type FusedTrainerOptions } from './trainer.js';
 export { balanceRanges, fusedCost } from './threads.js';

@@ -26,7 +26,7 @@ export interface ThreadInit {
   schedule: Required<ScheduleConfig>;
   steps: number;
   batchSize: number;
-  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'sets' | 'seed'>;
+  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'seed'>;
 }
 
 /** @internal What the driver asks a thread: a segment of steps `from` to `to − 1`, or its weights. */
@@ -171,7 +171,7 @@ export async function startThreaded(
       schedule: plan.schedule,
       steps: plan.steps,
       batchSize: plan.batchSize,
-      data: { featureProbability: rows(probability), signed: data.signed, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
+      data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
     });
   });
 

@@ -23,8 +23,8 @@ export interface FusedTrainerOptions extends Pick<ModelShape, 'instances' | 'fea
 
 let wasmModule: WebAssembly.Module | null | undefined;
 
-/** The compiled fused kernel, or null where WebAssembly SIMD is unavailable. */
-function fusedWasmModule(): WebAssembly.Module | null {
+/** @internal The compiled fused kernels, or null where WebAssembly SIMD is unavailable. */
+export function fusedWasmModule(): WebAssembly.Module | null {
   if (wasmModule !== undefined) return wasmModule;
   try {
     const bin = atob(FUSED_WASM_BASE64);
