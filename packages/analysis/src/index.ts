@@ -26,7 +26,7 @@ export {
   type ExpectedLossOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
-export { hiddenActivations, reconstructionLoss } from './reconstruction.js';
+export { dataDimensionality, hiddenActivations, reconstructionLoss } from './reconstruction.js';
 export {
   featureRecovery,
   firingLatents,

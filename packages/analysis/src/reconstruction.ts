@@ -1,5 +1,4 @@
 import { ShapeError, checkLength } from '@tms/data';
-import { interference } from './metrics.js';
 import { dims, type BatchedWeights } from './weights.js';
 
 /**
@@ -54,7 +53,8 @@ export function checkBatchArguments(
 }
 
 /**
- * The importance-weighted reconstruction loss of ReLU-output models,
+ * The importance-weighted reconstruction loss of ReLU-output models (in
+ * O(batch · features · hidden), through the hidden vectors),
  * mean over batch and features of Iⱼ (xⱼ − ReLU((WᵀW x)ⱼ + bⱼ))², per instance:
  * the training objective without any penalty, e.g. on held-out inputs.
  *
@@ -65,19 +65,79 @@ export function checkBatchArguments(
  * @returns one loss per instance
  */
 export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, importance: ArrayLike<number>): number[] {
-  const { n, B } = checkBatchArguments(W, b, importance, x, 'x');
-  const G = interference(W);
-  return G.map((Gk, k) => {
+  const { I, n, B } = checkBatchArguments(W, b, importance, x, 'x');
+  const m = W.shape[2];
+  const h = new Float64Array(m);
+  const out: number[] = [];
+  for (let k = 0; k < I; k++) {
     let total = 0;
     for (let s = 0; s < B; s++) {
+      // h = Σ_i x_i W_i over the non-zeros, then x′_j = ReLU(W_j · h + b_j)
       const row = (k * B + s) * n;
+      h.fill(0);
+      for (let i = 0; i < n; i++) {
+        const v = x[row + i];
+        if (v === 0) continue;
+        const o = (k * n + i) * m;
+        for (let c = 0; c < m; c++) h[c] += v * W.data[o + c];
+      }
       for (let j = 0; j < n; j++) {
         let pre = b[k * n + j];
-        for (let i = 0; i < n; i++) if (x[row + i] !== 0) pre += Gk[j][i] * x[row + i];
+        const o = (k * n + j) * m;
+        for (let c = 0; c < m; c++) pre += W.data[o + c] * h[c];
         const d = x[row + j] - Math.max(0, pre);
         total += importance[importance.length === n ? j : k * n + j] * d * d;
       }
     }
-    return total / (B * n);
-  });
+    out.push(total / (B * n));
+  }
+  return out;
+}
+
+/**
+ * Data dimensionality D_s = ‖h_s‖² / Σ_t (ĥ_s · h_t)² of each input's hidden
+ * vector h_s = Σᵢ x_{s,i} Wᵢ (Henighan et al. 2023, "Superposition,
+ * Memorization, and Double Descent"): the feature dimensionality formula
+ * applied to the training points. T points that form a T-gon in m dimensions
+ * each get m/T; a point the model ignores gets 0.
+ *
+ * @param W - weights `[instances, features, hidden]`
+ * @param x - inputs `[instances, batch, features]`, row-major
+ * @returns `[instances][batch]`
+ */
+export function dataDimensionality(W: BatchedWeights, x: ArrayLike<number>): number[][] {
+  const [I, n, m] = dims(W);
+  if (x.length % (I * n) !== 0) throw new ShapeError('x', `[${I}, batch, ${n}] values (a multiple of ${I * n})`, x.length);
+  const B = x.length / (I * n);
+  const out: number[][] = [];
+  for (let k = 0; k < I; k++) {
+    const H = new Float64Array(B * m);
+    for (let s = 0; s < B; s++) {
+      const row = (k * B + s) * n;
+      for (let i = 0; i < n; i++) {
+        const v = x[row + i];
+        if (v === 0) continue;
+        const o = (k * n + i) * m;
+        for (let c = 0; c < m; c++) H[s * m + c] += v * W.data[o + c];
+      }
+    }
+    const D: number[] = [];
+    for (let s = 0; s < B; s++) {
+      let norm2 = 0;
+      for (let c = 0; c < m; c++) norm2 += H[s * m + c] * H[s * m + c];
+      if (norm2 === 0) {
+        D.push(0);
+        continue;
+      }
+      let sum = 0;
+      for (let t = 0; t < B; t++) {
+        let dot = 0;
+        for (let c = 0; c < m; c++) dot += H[s * m + c] * H[t * m + c];
+        sum += (dot * dot) / norm2;
+      }
+      D.push(norm2 / sum);
+    }
+    out.push(D);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import {
   fromNested,
   hiddenActivations,
   reconstructionLoss,
+  dataDimensionality,
   instanceMatrix,
   interference,
   representedCount,
@@ -111,5 +112,20 @@ describe('plain-array forward passes', () => {
     const [loss] = reconstructionLoss(fromNested([W]), b, x, imp);
     expect(loss).toBeCloseTo((want0 + want1) / 2, 12);
     expect(() => reconstructionLoss(fromNested([W]), [0], x, imp)).toThrow(ShapeError);
+  });
+});
+
+describe('dataDimensionality', () => {
+  it('gives m/T to the hidden vectors of T points at the vertices of a regular T-gon, 1 to orthogonal points and 0 to an ignored point', () => {
+    // 5 features, each its own point, embedded at the vertices of a pentagon in 2 dimensions
+    const pentagon = Array.from({ length: 5 }, (_, i) => [Math.cos((2 * Math.PI * i) / 5), Math.sin((2 * Math.PI * i) / 5)]);
+    const x = Array.from({ length: 25 }, (_, t) => (t % 6 === 0 ? 1 : 0)); // sample s has feature s
+    const [D] = dataDimensionality(fromNested([pentagon]), x);
+    for (const v of D) expect(v).toBeCloseTo(2 / 5, 12);
+    // two orthogonal points and one the model maps to 0
+    const W = [[1, 0], [0, 2], [0, 0]];
+    const [D2] = dataDimensionality(fromNested([W]), [1, 0, 0, 0, 0.5, 0, 0, 0, 1]);
+    expect(D2).toEqual([1, 1, 0]);
+    expect(() => dataDimensionality(fromNested([W]), [1, 0])).toThrow(ShapeError);
   });
 });
