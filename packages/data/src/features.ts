@@ -283,6 +283,8 @@ export class FiniteDataset implements BatchSource {
   readonly size: number;
   /** Consecutive instances that share one dataset. */
   readonly replicas: number;
+  /** The source the samples were drawn from (its state has moved on since). */
+  readonly source: BatchSource;
   /** The samples, `[instances, size, features]` (replicated instances hold copies). */
   readonly data: Float32Array;
   private cursor = 0;
@@ -291,6 +293,7 @@ export class FiniteDataset implements BatchSource {
     this.size = checkInt(size, 'size', 1);
     this.replicas = options.replicas === undefined ? 1 : checkInt(options.replicas, 'replicas', 1);
     const k = this.replicas;
+    this.source = source;
     this.instances = source.instances * k;
     this.features = source.features;
     const drawn = source.sample(this.size).data;

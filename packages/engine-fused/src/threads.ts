@@ -1,8 +1,10 @@
 // The fused engine on several threads, whatever they are: Node worker threads
 // (./node) or Web Workers (./web). Each thread owns a contiguous range of
-// instances and rebuilds its data from the SparseFeatures config, so results are
+// instances and rebuilds its data from the SparseFeatures config (and, for a
+// FiniteDataset drawn from one, its size and replicas), so results are
 // bit-identical for any number of threads. No Node or DOM imports here.
-import { SparseFeatures, type SparseFeaturesConfig } from '@tms/data';
+import { FiniteDataset, SparseFeatures, type SparseFeaturesConfig } from '@tms/data';
+import { FullBatchTiedTrainer } from './fullbatch.js';
 import { learningRateAt, tiedLayout, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TiedLayout, type TrainPlan } from '@tms/core';
 import { fusedUnsupported, type FusedEngineOptions } from './engine.js';
 import { FusedTiedTrainer } from './trainer.js';
@@ -14,7 +16,7 @@ export interface ThreadInit {
   /** Instances `start` to `end − 1` of the model. */
   start: number;
   end: number;
-  /** Global index of instance `start` in the data streams (`data.firstInstance + start`). */
+  /** Global index of the first data stream this range uses (`data.firstInstance + start`; for a FiniteDataset, of its first dataset). */
   firstInstance: number;
   features: number;
   hidden: number;
@@ -27,6 +29,13 @@ export interface ThreadInit {
   steps: number;
   batchSize: number;
   data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'seed'>;
+  /**
+   * Set when the plan trains full batches of a FiniteDataset drawn from that
+   * SparseFeatures: its size and replicas. `data.featureProbability` then has a
+   * row per dataset of datasets `firstInstance …`, and the thread's instances
+   * begin `offset` instances into the first of them.
+   */
+  finite?: { size: number; replicas: number; offset: number };
 }
 
 /** @internal What the driver asks a thread: a segment of steps `from` to `to − 1`, or its weights. */
@@ -41,7 +50,7 @@ export type ThreadReply = { type: 'loss'; loss: number[] } | { type: 'weights'; 
  */
 export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { reply: ThreadReply; transfer: ArrayBuffer[] } {
   const { start, end, features: n, hidden: m } = init;
-  const trainer = new FusedTiedTrainer({
+  const common = {
     activation: init.activation,
     kernel: init.kernel,
     instances: end - start,
@@ -51,9 +60,25 @@ export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { re
     b: init.b,
     importance: init.importance,
     optimizer: init.optimizer,
-  });
-  const data = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
-  const buffer = trainer.batchBuffer(init.batchSize);
+  };
+  const lrAt = (t: number) => learningRateAt(init.schedule, init.optimizer.lr, t, init.steps);
+  let trainer: { W: Float32Array; b: Float32Array; loss: Float64Array };
+  let step: (t: number) => void;
+  if (init.finite) {
+    const { size, replicas, offset } = init.finite;
+    const datasets = init.data.featureProbability as number[][];
+    const source = new SparseFeatures({ ...init.data, instances: datasets.length, features: n, firstInstance: init.firstInstance });
+    const all = new FiniteDataset(source, size, { replicas }).data;
+    const full = new FullBatchTiedTrainer({ ...common, data: all.subarray(offset * size * n, (offset + end - start) * size * n), size });
+    trainer = full;
+    step = (t) => full.train(lrAt(t));
+  } else {
+    const fused = new FusedTiedTrainer(common);
+    const data = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
+    const buffer = fused.batchBuffer(init.batchSize);
+    trainer = fused;
+    step = (t) => fused.train(data.sample(init.batchSize, buffer).data, init.batchSize, lrAt(t));
+  }
   return (request) => {
     try {
       if (request.type === 'weights') {
@@ -61,10 +86,7 @@ export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { re
         const b = trainer.b.slice();
         return { reply: { type: 'weights', W, b }, transfer: [W.buffer as ArrayBuffer, b.buffer as ArrayBuffer] };
       }
-      for (let t = request.from; t < request.to; t++) {
-        const lr = learningRateAt(init.schedule, init.optimizer.lr, t, init.steps);
-        trainer.train(data.sample(init.batchSize, buffer).data, init.batchSize, lr);
-      }
+      for (let t = request.from; t < request.to; t++) step(t);
       return { reply: { type: 'loss', loss: Array.from(trainer.loss) }, transfer: [] };
     } catch (e) {
       return { reply: { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }, transfer: [] };
@@ -128,11 +150,19 @@ const HEAVY_SEGMENT = 2e9;
 export function threadedUnsupported(plan: TrainPlan, threads: number): string | null {
   const why = fusedUnsupported(plan);
   if (why) return why;
-  if (!(plan.data instanceof SparseFeatures)) return 'worker threads rebuild the data from a SparseFeatures config, and this data source is not one';
+  if (!(plan.data instanceof SparseFeatures) && !fullBatchOfSparse(plan)) {
+    return 'worker threads rebuild the data from a SparseFeatures config (or full batches of a FiniteDataset drawn from one), and this data source is neither';
+  }
   if ((threads < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
     return 'one worker thread for a short segment (the fused engine on the calling thread does the same)';
   }
   return null;
+}
+
+/** The plan's data when it is full batches of a FiniteDataset drawn from a SparseFeatures. */
+function fullBatchOfSparse(plan: TrainPlan): (FiniteDataset & { source: SparseFeatures }) | null {
+  const d = plan.data;
+  return d instanceof FiniteDataset && d.source instanceof SparseFeatures && plan.batchSize === d.size ? (d as FiniteDataset & { source: SparseFeatures }) : null;
 }
 
 /**
@@ -146,22 +176,31 @@ export async function startThreaded(
   spawn: (init: ThreadInit) => ThreadPort,
 ): Promise<EngineSession> {
   const layout = tiedLayout(plan.model)!;
-  const data = plan.data as SparseFeatures;
+  const finite = fullBatchOfSparse(plan);
+  const data = finite ? finite.source : (plan.data as SparseFeatures);
+  const replicas = finite ? finite.replicas : 1;
   const { instances: I, features: n, hidden: m } = plan.model.config;
   const probability = data.probability;
-  const density = Array.from({ length: I }, (_, k) => probability.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) / n);
+  // instance k draws from data stream ⌊k / replicas⌋ (one per dataset of a FiniteDataset)
+  const density = Array.from({ length: I }, (_, k) => {
+    const d = Math.floor(k / replicas);
+    return probability.subarray(d * n, (d + 1) * n).reduce((a, v) => a + v, 0) / n;
+  });
   const ranges = balanceRanges(density.map((d) => fusedCost(d, n, m)), Math.min(I, threads));
   const W = (await layout.W.data()) as Float32Array;
   const b = (await layout.b.data()) as Float32Array;
 
   const ports = ranges.map(([s, e]) => {
-    const rows = (v: Float32Array) => Array.from({ length: e - s }, (_, k) => Array.from(v.subarray((s + k) * n, (s + k + 1) * n)));
+    // the data streams this range needs: its instances', or the datasets its instances train on
+    const d0 = Math.floor(s / replicas);
+    const d1 = Math.floor((e - 1) / replicas) + 1;
+    const rows = (v: Float32Array) => Array.from({ length: d1 - d0 }, (_, k) => Array.from(v.subarray((d0 + k) * n, (d0 + k + 1) * n)));
     return spawn({
       activation: layout.activation,
       kernel,
       start: s,
       end: e,
-      firstInstance: data.firstInstance + s,
+      firstInstance: data.firstInstance + d0,
       features: n,
       hidden: m,
       W: W.slice(s * n * m, e * n * m),
@@ -172,6 +211,7 @@ export async function startThreaded(
       steps: plan.steps,
       batchSize: plan.batchSize,
       data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
+      ...(finite ? { finite: { size: finite.size, replicas, offset: s - d0 * replicas } } : {}),
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createModel, train } from '@tms/core';
-import { SparseFeatures } from '@tms/data';
+import { FiniteDataset, SparseFeatures } from '@tms/data';
 // from source, parallelFusedEngine starts the built dist/node/worker.js as its worker threads
 import { balanceRanges, fusedCost, fusedEngine } from '../src/index.js';
 import { parallelFusedEngine, trainParallel } from '../src/node/index.js';
@@ -90,5 +90,37 @@ describe('trainParallel', () => {
     await expect(trainParallel(opts as Parameters<typeof trainParallel>[0])).rejects.toThrow(/"activationL1"/);
     model.dispose();
     hidden.dispose();
+  });
+});
+
+describe('worker threads on full batches of a FiniteDataset', () => {
+  it('train each range on its own datasets: the same weights as the fused engine on the calling thread, for 2 and 3 workers', async () => {
+    const n = 30;
+    const T = 40;
+    // 3 datasets × 2 initialisations: ranges of 6 instances on 3 workers cut through datasets
+    const source = () => new SparseFeatures({ instances: 3, features: n, sparsity: [0.8, 0.9, 0.95].map((s) => Array(n).fill(s)), unitNorm: true, seed: 9 });
+    const run = async (engines: Parameters<typeof train>[0]['engines']) => {
+      const model = createModel({ kind: 'relu-output', instances: 6, features: n, hidden: 2, seed: 4 });
+      const result = await train({
+        model, data: new FiniteDataset(source(), T, { replicas: 2 }), batchSize: T, steps: 60, importance: n, logEvery: 20,
+        optimizer: { name: 'adamw', lr: 1e-2 }, schedule: { name: 'cosine', warmupSteps: 5 }, engines,
+      });
+      const W = Array.from((await model.getParams()).W.data);
+      model.dispose();
+      return { result, W };
+    };
+    const one = await run([fusedEngine]);
+    for (const workers of [2, 3]) {
+      const many = await run([parallelFusedEngine({ workers }), fusedEngine]);
+      expect(many.result.engine).toBe('fused-threads');
+      expect(many.W).toEqual(one.W);
+      expect(many.result.finalLoss).toEqual(one.result.finalLoss);
+    }
+    // a FiniteDataset trained in smaller batches is not rebuilt on threads
+    const model = createModel({ kind: 'relu-output', instances: 6, features: n, hidden: 2, seed: 4 });
+    const small = await train({ model, data: new FiniteDataset(source(), T, { replicas: 2 }), batchSize: 10, steps: 2, engines: [parallelFusedEngine({ workers: 2 }), fusedEngine] });
+    expect(small.engine).toBe('fused');
+    expect(small.skipped[0].reason).toMatch(/FiniteDataset/);
+    model.dispose();
   });
 });
