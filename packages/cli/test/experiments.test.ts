@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@tms/core';
-import { experiments, getExperiment, resolveConfig, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint, type ExperimentName } from '@tms/experiments';
+import { experiments, getExperiment, resolveConfig, type DoubleDescentPoint, type NeuronModelResult, type L1Point, type PhaseCellResult, type SaePoint, type ExperimentName } from '@tms/experiments';
 import { main, runExperiment } from '../src/index.js';
 import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 
@@ -40,6 +40,7 @@ describe('catalogue', () => {
       'privileged',
       'sae',
       'l1',
+      'double-descent',
     ]);
     for (const exp of Object.keys(experiments).map((k) => getExperiment(k)!)) {
       expect(() => resolveConfig(exp, {})).not.toThrow();
@@ -297,5 +298,34 @@ describe('l1: an activation penalty removes superposition', () => {
     expect(last.reconstructionLoss).toBeGreaterThan(3 * pts[0].reconstructionLoss);
     await svgOf(dir, 'l1');
     await svgOf(dir, 'l1-loss');
+  });
+});
+
+describe('double-descent: memorisation, then generalisation, with a test-loss bump in between', () => {
+  it('small T: a T-gon of training points; large T: a pentagon of 5 features; the test loss peaks in between', async () => {
+    const { r, dir } = await quick('double-descent');
+    const points = r.points as DoubleDescentPoint[];
+    expect(points.map((p) => p.size)).toEqual([4, 16, 64, 256, 1024]);
+    const [first, last] = [points[0], points.at(-1)!];
+    // T = 4 in m = 2: the training points sit at the corners of a square, each with D = m/T = 0.5,
+    // and the training set is memorised (training loss far below the test loss)
+    for (const d of first.meanDataDimensionality) expect(Math.abs(d / first.tGonDimensionality - 1)).toBeLessThan(0.1);
+    expect(first.meanTrainLoss).toBeLessThan(0.05);
+    expect(first.meanTestLoss).toBeGreaterThan(0.95);
+    // T = 1024 (each feature seen ~26 times): 5 features as a pentagon, ‖W‖ near the √5 of the infinite-data solution
+    expect(last.featuresAboveFifth).toBe(5);
+    expect(last.pentagonAngleError!).toBeLessThan(6);
+    for (const w of last.weightNorm) expect(w).toBeGreaterThan(2);
+    for (const w of last.weightNorm) expect(w).toBeLessThan(2.8);
+    expect(last.meanTestLoss).toBeLessThan(first.meanTestLoss);
+    // the bump: an interior size whose mean test loss exceeds both ends, and the weights peak there too
+    const means = points.map((p) => p.meanTestLoss);
+    expect(Math.max(...means.slice(1, -1))).toBeGreaterThan(Math.max(means[0], means.at(-1)!));
+    const wn = points.map((p) => p.weightNorm[0]);
+    expect(Math.max(...wn.slice(1, -1))).toBeGreaterThan(Math.max(wn[0], wn.at(-1)!));
+    for (const stem of ['double-descent', 'double-descent-norms', 'double-descent-dimensionality', 'double-descent-points', 'double-descent-features']) await svgOf(dir, stem);
+    const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
+    // the kept initialisation of each of the 2 training sets, per size
+    expect(st.tensors['relu-output.W'].shape).toEqual([10, 400, 2]);
   });
 });

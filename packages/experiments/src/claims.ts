@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 1;
+export const CLAIMS_VERSION = 2;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -45,6 +45,9 @@ const below = (x: number) => fixed(`< ${x}`, (v) => v < x);
 const atMost = (x: number) => fixed(`≤ ${x}`, (v) => v <= x);
 const within = (lo: number, hi: number) => fixed(`in (${lo}, ${hi})`, (v) => v > lo && v < hi);
 const hiddenOf = (c: Record<string, unknown>) => Number(c.hidden);
+const DD = 'Beyond the paper: Superposition, Memorization, and Double Descent (Henighan et al. 2023)';
+/** Weight decay at which the follow-up's bump is gone (it compares 1e-2 with 1.0). */
+const strongDecay = (c: Record<string, unknown>) => Number(c.weightDecay) >= 0.5;
 
 function claim(
   experiment: ExperimentName,
@@ -89,6 +92,12 @@ export const CLAIMS: readonly Claim[] = [
   claim('sae', 'pca-cannot', 'Beyond the paper: sparse dictionary learning', 'the m principal axes recover at most m of them', (h, c) => h.sparsestRecoveredByPca - hiddenOf(c), atMost(0)),
   claim('l1', 'unpenalised-superposition', 'The Strategic Picture of Superposition (Approach 1)', 'without a penalty, more than 3 features per dimension', (h) => h.unpenalisedFeaturesPerDimension, above(3)),
   claim('l1', 'penalty-removes', 'The Strategic Picture of Superposition (Approach 1)', 'the strongest penalty leaves less than 1 feature per dimension', (h) => h.strongestFeaturesPerDimension, below(1)),
+  claim('double-descent', 'small-t-gon', DD, 'at the smallest T the training points form a T-gon: their mean data dimensionality is m/T (within 10 %)', (h) => h.smallestSizeDataDimensionalityRatio, within(0.9, 1.1)),
+  claim('double-descent', 'small-features-small', DD, 'while features get little dimensionality (the largest below 0.25: the ~n(1−S) features of one point share its direction)', (h) => h.smallestSizeMaxFeatureDimensionality, below(0.25)),
+  claim('double-descent', 'large-pentagon', DD, 'at the largest T the model generalises: exactly 5 features with dimensionality above 0.2 (m = 2)', (h) => h.largestSizeFeaturesAboveFifth, eq(5), (_h, c) => hiddenOf(c) === 2),
+  claim('double-descent', 'pentagon-angles', DD, 'at pentagon angles: neighbours 72° ± 6° apart', (h) => h.largestSizePentagonAngleError, atMost(6), (_h, c) => hiddenOf(c) === 2),
+  claim('double-descent', 'test-loss-bump', DD, 'the mean test loss has an interior maximum in T, above both ends (double descent)', (h) => h.testLossBump, above(1), (_h, c) => !strongDecay(c)),
+  claim('double-descent', 'decay-removes-bump', DD, 'weight decay 1.0 removes the bump: no interior test loss above both ends', (h) => h.testLossBump, atMost(1), (_h, c) => strongDecay(c)),
 ];
 
 /** Evaluate the claims of `experiment` on its headline numbers and config. */

@@ -1,5 +1,5 @@
 import { createModel, train, trainingBytes, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
+import { FiniteDataset, SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 
@@ -60,6 +60,15 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
   sets?: FeatureSet[];
+  /** Rescale every sample to unit norm (see `SparseFeaturesConfig.unitNorm`). */
+  unitNorm?: boolean;
+  /**
+   * Train on a fixed training set: `batchSize` samples drawn once per dataset,
+   * every step a full batch (a `FiniteDataset`). Consecutive groups of
+   * `replicas` instances (default 1) share one dataset, e.g. several
+   * initialisations of each; dataset d draws from data stream d.
+   */
+  finiteDataset?: { replicas?: number };
   /** Steps (ascending) at which to copy the parameters; they must be multiples of `logEvery`. */
   snapshotSteps?: number[];
   /** L1 penalty on hidden activations, one λ per instance (trains with autodiff). */
@@ -83,16 +92,22 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
   const firstInstance = o.firstInstance ?? 0;
   const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance });
   try {
+    const replicas = o.finiteDataset?.replicas ?? 1;
+    if (o.instances % replicas !== 0 || firstInstance % replicas !== 0) {
+      throw new Error(`${label}: ${o.instances} instances from instance ${firstInstance} do not split into datasets of ${replicas} replicas`);
+    }
     const dataConfig = {
-      instances: o.instances,
+      instances: o.instances / replicas,
       features: o.features,
       sparsity: o.sparsity,
       signed: o.signed,
       sets: o.sets,
+      unitNorm: o.unitNorm,
       seed: o.seed + 1,
-      firstInstance,
+      firstInstance: firstInstance / replicas,
     };
-    const data = new SparseFeatures(dataConfig);
+    const source = new SparseFeatures(dataConfig);
+    const data = o.finiteDataset ? new FiniteDataset(source, o.batchSize, { replicas }) : source;
     const snapshots: TrainedToyModels['snapshots'] = [];
     const wanted = new Set(o.snapshotSteps ?? []);
     ctx.progress.reset(label);

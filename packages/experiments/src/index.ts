@@ -20,6 +20,7 @@
 import { ConfigError, validateConfig } from '@tms/data';
 import { checkTrainingMemory, type Engine } from '@tms/core';
 import { adversarial } from './adversarial.js';
+import { doubleDescent } from './double-descent.js';
 import { dynamics } from './dynamics.js';
 import { geometry } from './geometry.js';
 import { intro } from './intro.js';
@@ -48,6 +49,7 @@ export const experiments = {
   privileged,
   sae,
   l1,
+  'double-descent': doubleDescent,
 } as const;
 
 /** A name of the catalogue. */
@@ -126,8 +128,9 @@ export function createRunContext(options: RunContextOptions = {}): RunContext {
   };
 }
 
-export { adversarial, computation, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
+export { adversarial, computation, doubleDescent, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
 export type { AdversarialConfig, AdversarialPoint } from './adversarial.js';
+export type { DoubleDescentConfig, DoubleDescentPoint, DoubleDescentResults, DoubleDescentTrained } from './double-descent.js';
 export type { DynamicsConfig, DynamicsResults } from './dynamics.js';
 export type { GeometryConfig, GeometryPoint, GeometryTrained } from './geometry.js';
 export type { Intro2dConfig, Intro2dInstance } from './intro-2d.js';
