@@ -323,7 +323,12 @@ describe('double-descent: memorisation, then generalisation, with a test-loss bu
     expect(Math.max(...means.slice(1, -1))).toBeGreaterThan(Math.max(means[0], means.at(-1)!));
     const wn = points.map((p) => p.weightNorm[0]);
     expect(Math.max(...wn.slice(1, -1))).toBeGreaterThan(Math.max(wn[0], wn.at(-1)!));
-    for (const stem of ['double-descent', 'double-descent-norms', 'double-descent-dimensionality', 'double-descent-points', 'double-descent-features']) await svgOf(dir, stem);
+    // the (T, m) grid: m = 1 and 2 at every T; m = 2 is the row above
+    expect(r.grid.hidden).toEqual([1, 2]);
+    expect(r.grid.sizes).toEqual([4, 16, 64, 256, 1024]);
+    expect(r.grid.meanTestLoss[1]).toEqual(means);
+    for (const loss of r.grid.meanTestLoss[0]) expect(loss).toBeGreaterThan(0.9);
+    for (const stem of ['double-descent', 'double-descent-norms', 'double-descent-dimensionality', 'double-descent-points', 'double-descent-features', 'double-descent-grid']) await svgOf(dir, stem);
     const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'weights.safetensors'))));
     // the kept initialisation of each of the 2 training sets, per size
     expect(st.tensors['relu-output.W'].shape).toEqual([10, 400, 2]);

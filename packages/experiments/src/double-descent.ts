@@ -1,6 +1,6 @@
 import { dataDimensionality, featureDimensionality, featureNorms, reconstructionLoss } from '@tms/analysis';
 import { ConfigError, FiniteDataset, SparseFeatures, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
+import { featureDirectionsSpec, gridHeatmapSpec, lineChartSpec } from '@tms/viz';
 import { round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 import { trainUnits } from './units.js';
@@ -13,6 +13,7 @@ const schema = {
   datasets: { type: 'int', min: 1, max: 64, doc: 'training sets (data seeds) per size; losses are averaged over them', default: 4 },
   bestOf: { type: 'int', min: 1, max: 64, doc: 'initialisations per training set for sizes up to bestOfUpTo (the lowest training loss is kept)', default: 3 },
   bestOfUpTo: { type: 'int', min: 0, max: 1_000_000, doc: 'largest size trained from bestOf initialisations (larger sizes train one)', default: 100 },
+  gridHidden: { type: 'numbers', min: 1, max: 64, minLength: 0, doc: 'other hidden sizes m trained at every T for the (T, m) grid of test loss (empty: no grid)', default: [] },
   testSize: { type: 'int', min: 1, max: 1_000_000, doc: 'held-out samples per training set for the test loss', default: 2000 },
   steps: { type: 'int', min: 1, max: 10_000_000, doc: 'full-batch AdamW steps', default: 3000 },
   warmupSteps: { type: 'int', min: 0, max: 10_000_000, doc: 'linear warm-up steps, then cosine decay to 0', default: 150 },
@@ -55,22 +56,38 @@ export interface DoubleDescentPoint {
   points: { h: number[]; dimensionality: number }[];
 }
 
+/** The (T, m) grid: mean test loss over the training sets, per hidden size and training-set size. */
+export interface DoubleDescentGrid {
+  /** Hidden sizes m, ascending (the config's `hidden` and `gridHidden`). */
+  hidden: number[];
+  sizes: number[];
+  /** `[hidden][size]`. */
+  meanTestLoss: number[][];
+}
+
 /** Results of the double-descent experiment. */
 export interface DoubleDescentResults extends Record<string, unknown> {
   points: DoubleDescentPoint[];
+  /** Present when `gridHidden` is not empty. */
+  grid?: DoubleDescentGrid;
 }
 
-/** The trained models: one sweep per training-set size. */
+/** The trained models: one sweep per training-set size (and per extra hidden size of the grid). */
 export interface DoubleDescentTrained {
   sizes: number[];
   /** Initialisations per training set at each size. */
   inits: number[];
   runs: SweepResult[];
+  /** Per `gridHidden` entry (ascending, the config's `hidden` left out): one sweep per size. */
+  grid: { hidden: number; runs: SweepResult[] }[];
 }
 
 /** Features and training points drawn in the geometry figures, per size. */
 const FIGURE_FEATURES = 60;
 const FIGURE_POINTS = 200;
+
+/** The grid's hidden sizes other than the config's `hidden`, ascending. */
+const gridExtra = (c: DoubleDescentConfig) => [...c.gridHidden].filter((m) => m !== c.hidden).sort((a, b) => a - b);
 
 /** Initialisations per training set at size `T`. */
 const initsAt = (c: DoubleDescentConfig, T: number) => (T <= c.bestOfUpTo ? c.bestOf : 1);
@@ -106,17 +123,22 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
   schema,
   defaults: defaultsOf(schema),
   variants: {
-    quick: { features: 400, sparsity: 0.975, sizes: [4, 16, 64, 256, 1024], datasets: 2, bestOf: 3, bestOfUpTo: 16, testSize: 500, steps: 2000, warmupSteps: 100 },
+    quick: { features: 400, sparsity: 0.975, sizes: [4, 16, 64, 256, 1024], datasets: 2, bestOf: 3, bestOfUpTo: 16, gridHidden: [1], testSize: 500, steps: 2000, warmupSteps: 100 },
     // the follow-up's sizes: many hours on a CPU (a full-batch step at T = 10,000 touches 10⁸ feature outputs per model)
     paper: { features: 10_000, sparsity: 0.999, sizes: [10, 30, 100, 300, 1000, 3000, 10_000], datasets: 4, steps: 50_000, warmupSteps: 2500, testSize: 5000 },
     // the follow-up's weight-decay comparison (m = 4) at the quick scale, long enough for decay 1.0 to act:
     // run it again with --weight-decay 0.01 for the bump
+    // the (T, m) grid of test loss at the quick scale
+    grid: { features: 400, sparsity: 0.975, sizes: [4, 16, 64, 256, 1024], datasets: 2, bestOf: 3, bestOfUpTo: 16, gridHidden: [1, 3, 4, 6], testSize: 500, steps: 5000, warmupSteps: 250 },
     'weight-decay': { features: 400, sparsity: 0.975, sizes: [4, 16, 64, 256, 1024], datasets: 2, bestOf: 3, bestOfUpTo: 16, testSize: 500, hidden: 4, weightDecay: 1, steps: 10_000, warmupSteps: 500 },
   },
   check(c) {
     const sizes = c.sizes;
     if (sizes.some((t, i) => !Number.isInteger(t) || (i > 0 && t <= sizes[i - 1]))) {
       throw new ConfigError('sizes', 'ascending integers (training-set sizes T)', sizes);
+    }
+    if (c.gridHidden.some((m) => !Number.isInteger(m)) || new Set(c.gridHidden).size !== c.gridHidden.length) {
+      throw new ConfigError('gridHidden', 'distinct integers (hidden sizes m)', c.gridHidden);
     }
   },
   headline({ points }) {
@@ -138,15 +160,16 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
   },
   async train(c, ctx) {
     const sizes = c.sizes;
-    const units = sizes.map((T) => {
+    const extra = gridExtra(c);
+    const unit = (T: number, m: number, key: string) => {
       const inits = initsAt(c, T);
       return sweepUnit(
-        `T-${T}`,
+        key,
         {
           kind: 'relu-output',
           instances: c.datasets * inits,
           features: c.features,
-          hidden: c.hidden,
+          hidden: m,
           sparsity: c.sparsity,
           unitNorm: true,
           finiteDataset: { replicas: inits },
@@ -161,13 +184,20 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
           logEvery: c.logEvery,
         },
         ctx,
-        `T = ${T} (${c.datasets} × ${inits})`,
+        `T = ${T}, m = ${m} (${c.datasets} × ${inits})`,
       );
-    });
-    const runs = await trainUnits(ctx, units);
-    return { sizes: [...sizes], inits: sizes.map((T) => initsAt(c, T)), runs };
+    };
+    const units = [...sizes.map((T) => unit(T, c.hidden, `T-${T}`)), ...extra.flatMap((m) => sizes.map((T) => unit(T, m, `T-${T}-m${m}`)))];
+    const all = await trainUnits(ctx, units);
+    const k = sizes.length;
+    return {
+      sizes: [...sizes],
+      inits: sizes.map((T) => initsAt(c, T)),
+      runs: all.slice(0, k),
+      grid: extra.map((m, g) => ({ hidden: m, runs: all.slice(k * (g + 1), k * (g + 2)) })),
+    };
   },
-  analyze(c, { sizes, inits, runs }) {
+  analyze(c, { sizes, inits, runs, grid }) {
     const n = c.features;
     const m = c.hidden;
     const D = c.datasets;
@@ -176,19 +206,21 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
     const test = samples(c, c.testSize, true);
     const keptW: number[][][] = [];
     const keptB: number[][] = [];
-    const points = sizes.map((T, t): DoubleDescentPoint => {
-      const run = runs[t];
-      const k = inits[t];
+    const importance = new Float32Array(n).fill(n);
+    /** The kept initialisation of each training set (the lowest training loss) as batched weights. */
+    const kept = (run: SweepResult, k: number, hidden: number) => {
       const W = run.params.W as number[][][];
       const b = run.params.b as number[][];
-      // the kept initialisation of each training set: the lowest training loss
       const best = Array.from({ length: D }, (_, d) => {
         let j = d * k;
         for (let r = d * k; r < (d + 1) * k; r++) if (run.finalLoss[r] < run.finalLoss[j]) j = r;
         return j;
       });
-      const Wb = { data: Float64Array.from(best.flatMap((j) => W[j].flat())), shape: [D, n, m] };
-      const bb = best.flatMap((j) => b[j]);
+      return { W, b, best, Wb: { data: Float64Array.from(best.flatMap((j) => W[j].flat())), shape: [D, n, hidden] }, bb: best.flatMap((j) => b[j]) };
+    };
+    const mean = (v: number[]) => v.reduce((a, u) => a + u, 0) / v.length;
+    const points = sizes.map((T, t): DoubleDescentPoint => {
+      const { W, b, best, Wb, bb } = kept(runs[t], inits[t], m);
       for (const j of best) {
         keptW.push(W[j]);
         keptB.push(b[j]);
@@ -196,7 +228,6 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
       // this size's training sets: the first T points of each
       const x = new Float32Array(D * T * n);
       for (let d = 0; d < D; d++) x.set(train.subarray(d * largest * n, (d * largest + T) * n), d * T * n);
-      const importance = new Float32Array(n).fill(n);
       const trainLoss = reconstructionLoss(Wb, bb, x, importance);
       const testLoss = reconstructionLoss(Wb, bb, test, importance);
       const DX = dataDimensionality(Wb, x);
@@ -216,7 +247,6 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
         }
         return out;
       };
-      const mean = (v: number[]) => v.reduce((a, u) => a + u, 0) / v.length;
       return {
         size: T,
         appearancesPerFeature: round9(T * (1 - c.sparsity)),
@@ -235,13 +265,23 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
         points: Array.from({ length: Math.min(T, FIGURE_POINTS) }, (_, s) => ({ h: h(s).map(round9), dimensionality: round9(DX[0][s]) })),
       };
     });
+    const rows = [
+      { hidden: m, loss: points.map((p) => p.meanTestLoss) },
+      ...grid.map((g) => ({
+        hidden: g.hidden,
+        loss: g.runs.map((run, t) => {
+          const { Wb, bb } = kept(run, inits[t], g.hidden);
+          return round9(mean(reconstructionLoss(Wb, bb, test, importance)));
+        }),
+      })),
+    ].sort((a, b) => a.hidden - b.hidden);
     return {
-      results: { points },
+      results: { points, ...(grid.length ? { grid: { hidden: rows.map((r) => r.hidden), sizes: [...sizes], meanTestLoss: rows.map((r) => r.loss) } } : {}) },
       tensors: { 'relu-output.W': tensorFromNested(keptW), 'relu-output.b': tensorFromNested(keptB) },
       summary: `double descent: test loss ${points.map((p) => `T=${p.size} ${p.meanTestLoss.toFixed(3)}`).join(', ')}`,
     };
   },
-  figures(c, { points }) {
+  figures(c, { points, grid }) {
     const T = points.map((p) => p.size);
     const geometry = (title: string, panel: (p: DoubleDescentPoint) => { W: number[][]; color: number[] }) =>
       featureDirectionsSpec(
@@ -272,6 +312,14 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
         ],
         { title: 'Training points take the dimensions at small T, features at large T', xTitle: 'training-set size T', yTitle: 'dimensionality', logX: true, logY: true, points: true },
       ),
+      ...(grid
+        ? {
+            'double-descent-grid': gridHeatmapSpec(
+              grid.hidden.flatMap((m, r) => grid.sizes.map((T, t) => ({ x: T, y: m, value: grid.meanTestLoss[r][t] }))),
+              { title: 'Mean test loss over training-set size T and hidden dimensions m', xTitle: 'training-set size T', yTitle: 'hidden dimensions m', valueTitle: 'test loss' },
+            ),
+          }
+        : {}),
       ...(c.hidden === 2
         ? {
             'double-descent-points': geometry('Hidden vectors h = Wx of the training points (training set 0)', (p) => ({ W: p.points.map((q) => q.h), color: p.points.map((q) => q.dimensionality) })),

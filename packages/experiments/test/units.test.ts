@@ -115,7 +115,7 @@ describe('every experiment can be sharded: its units are declared in one split c
     privileged: { prerequisites: [], split: ['relu-hidden'] },
     sae: { prerequisites: [['relu-output']], split: ['sae-0', 'sae-1', 'sae-2', 'sae-3'] },
     l1: { prerequisites: [], split: ['relu-output'] },
-    'double-descent': { prerequisites: [], split: ['T-4', 'T-16', 'T-64', 'T-256', 'T-1024'] },
+    'double-descent': { prerequisites: [], split: ['T-4', 'T-16', 'T-64', 'T-256', 'T-1024', 'T-4-m1', 'T-16-m1', 'T-64-m1', 'T-256-m1', 'T-1024-m1'] },
   };
 
   it('covers the whole catalogue', () => {

@@ -56,6 +56,51 @@ export function interferenceHeatmap(wtw: number[][], opts: PanelOptions = {}): V
   };
 }
 
+/** A value on a grid of two settings, for {@link gridHeatmapSpec}. */
+export interface GridCell {
+  x: number;
+  y: number;
+  value: number;
+}
+
+/**
+ * A heatmap of one value over a grid of two settings (e.g. test loss over
+ * training-set size and hidden dimensions), each cell labelled with its value.
+ */
+export function gridHeatmapSpec(
+  cells: GridCell[],
+  opts: { title?: string; xTitle?: string; yTitle?: string; valueTitle?: string; scheme?: string; cell?: number } = {},
+): VegaLiteSpec {
+  const xs = new Set(cells.map((c) => c.x)).size;
+  const ys = new Set(cells.map((c) => c.y)).size;
+  const size = opts.cell ?? 48;
+  const encoding = {
+    x: { field: 'x', type: 'ordinal', title: opts.xTitle ?? 'x', sort: 'ascending' },
+    y: { field: 'y', type: 'ordinal', title: opts.yTitle ?? 'y', sort: 'descending' },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    width: xs * size,
+    height: ys * Math.round(size * 0.6),
+    data: { values: cells },
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          ...encoding,
+          color: { field: 'value', type: 'quantitative', title: opts.valueTitle ?? 'value', scale: { scheme: opts.scheme ?? 'viridis' } },
+          tooltip: [{ field: 'x', title: opts.xTitle ?? 'x' }, { field: 'y', title: opts.yTitle ?? 'y' }, { field: 'value', title: opts.valueTitle ?? 'value', format: '.4~g' }],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 9, color: 'white' },
+        encoding: { ...encoding, text: { field: 'value', type: 'quantitative', format: '.3f' } },
+      },
+    ],
+  };
+}
+
 /** A one-column heatmap of the bias vector b (n entries), same colour scale as WᵀW. */
 export function biasColumn(b: number[], opts: PanelOptions = {}): VegaLiteSpec {
   const cell = opts.cell ?? 8;
