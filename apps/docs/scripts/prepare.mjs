@@ -98,6 +98,9 @@ for (const exp of Object.values(experiments)) {
     '`results.json` (config, seed, backend, results), `weights.safetensors`, and the figures as `.svg` and `.vl.json`.',
     '',
   ];
+  // a hand-written explanation, where there is one (scripts/notes/<name>.md), after the title block
+  const notes = join(root, 'scripts', 'notes', `${exp.name}.md`);
+  if (existsSync(notes)) page.splice(page.indexOf('## Live run'), 0, readFileSync(notes, 'utf8').trim(), '');
   writeFileSync(join(docs, 'experiments', `${exp.name}.md`), page.join('\n'));
 }
 console.log('docs: wasm binaries copied, API reference and experiment pages generated');

@@ -92,7 +92,7 @@ export const CLAIMS: readonly Claim[] = [
   claim('sae', 'pca-cannot', 'Beyond the paper: sparse dictionary learning', 'the m principal axes recover at most m of them', (h, c) => h.sparsestRecoveredByPca - hiddenOf(c), atMost(0)),
   claim('l1', 'unpenalised-superposition', 'The Strategic Picture of Superposition (Approach 1)', 'without a penalty, more than 3 features per dimension', (h) => h.unpenalisedFeaturesPerDimension, above(3)),
   claim('l1', 'penalty-removes', 'The Strategic Picture of Superposition (Approach 1)', 'the strongest penalty leaves less than 1 feature per dimension', (h) => h.strongestFeaturesPerDimension, below(1)),
-  claim('double-descent', 'small-t-gon', DD, 'at the smallest T the training points form a T-gon: their mean data dimensionality is m/T (within 10 %)', (h) => h.smallestSizeDataDimensionalityRatio, within(0.9, 1.1)),
+  claim('double-descent', 'small-t-gon', DD, 'at the smallest T the training points form a T-gon: their mean data dimensionality is m/T (within 10 %; m = 2)', (h) => h.smallestSizeDataDimensionalityRatio, within(0.9, 1.1), (_h, c) => hiddenOf(c) === 2),
   claim('double-descent', 'small-features-small', DD, 'while features get little dimensionality (the largest below 0.25: the ~n(1−S) features of one point share its direction)', (h) => h.smallestSizeMaxFeatureDimensionality, below(0.25)),
   claim('double-descent', 'large-pentagon', DD, 'at the largest T the model generalises: exactly 5 features with dimensionality above 0.2 (m = 2)', (h) => h.largestSizeFeaturesAboveFifth, eq(5), (_h, c) => hiddenOf(c) === 2),
   claim('double-descent', 'pentagon-angles', DD, 'at pentagon angles: neighbours 72° ± 6° apart', (h) => h.largestSizePentagonAngleError, atMost(6), (_h, c) => hiddenOf(c) === 2),

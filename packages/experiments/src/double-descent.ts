@@ -291,9 +291,9 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
     return {
       'double-descent': lineChartSpec(
         [
-          { name: 'test loss (mean over training sets)', x: T, y: points.map((p) => p.meanTestLoss) },
-          { name: 'training loss (mean)', x: T, y: points.map((p) => p.meanTrainLoss) },
-          ...points[0].testLoss.map((_, d) => ({ name: `test loss, training set ${d}`, x: T, y: points.map((p) => p.testLoss[d]) })),
+          { name: 'test, mean', x: T, y: points.map((p) => p.meanTestLoss) },
+          { name: 'train, mean', x: T, y: points.map((p) => p.meanTrainLoss) },
+          ...points[0].testLoss.map((_, d) => ({ name: `test, set ${d}`, x: T, y: points.map((p) => p.testLoss[d]) })),
         ],
         { title: `Loss against training-set size T (n=${c.features}, m=${c.hidden}, S=${c.sparsity}, weight decay ${c.weightDecay})`, xTitle: 'training-set size T', yTitle: 'loss Σᵢ (xᵢ − x′ᵢ)²', logX: true, points: true },
       ),
@@ -306,11 +306,11 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
       ),
       'double-descent-dimensionality': lineChartSpec(
         [
-          { name: 'mean data dimensionality of the training points', x: T, y: points.map((p) => p.meanDataDimensionality.reduce((a, v) => a + v, 0) / p.meanDataDimensionality.length) },
+          { name: 'training points (mean)', x: T, y: points.map((p) => p.meanDataDimensionality.reduce((a, v) => a + v, 0) / p.meanDataDimensionality.length) },
           { name: 'm/T (a T-gon)', x: T, y: points.map((p) => p.tGonDimensionality) },
-          { name: 'largest feature dimensionality (training set 0)', x: T, y: points.map((p) => p.maxFeatureDimensionality) },
+          { name: 'largest feature (set 0)', x: T, y: points.map((p) => p.maxFeatureDimensionality) },
         ],
-        { title: 'Training points take the dimensions at small T, features at large T', xTitle: 'training-set size T', yTitle: 'dimensionality', logX: true, logY: true, points: true },
+        { title: 'Data dimensionality of the training points and the largest feature dimensionality', xTitle: 'training-set size T', yTitle: 'dimensionality', logX: true, logY: true, points: true },
       ),
       ...(grid
         ? {
