@@ -1,4 +1,5 @@
-import { ConfigError, Rng, ShapeError, adamStep, checkInt } from '@tms/data';
+import { ConfigError, Rng, ShapeError, adamStep, checkInt, checkOneOf } from '@tms/data';
+import { SAE_WASM_BASE64 } from './sae-wasm.generated.js';
 import { symmetricEigen } from './linalg.js';
 
 /** Options of {@link trainSparseAutoencoder}. */
@@ -30,6 +31,11 @@ export interface SparseAutoencoderOptions {
   onProgress?: (p: { step: number; steps: number; reconstruction: number; l1: number }) => void;
   /** Stops training early; the autoencoder trained so far is returned. */
   signal?: AbortSignal;
+  /**
+   * Gradient kernel: `wasm` (WebAssembly SIMD, float32), `js` (the same algorithm in
+   * JavaScript) or `auto` (default: wasm where WebAssembly SIMD is available).
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
 }
 
 /** A trained sparse autoencoder f = ReLU(E (h − b_dec) + b_enc), ĥ = Dᵀ f + b_dec. */
@@ -77,8 +83,9 @@ export function firingLatents(sae: SparseAutoencoder, activations: ArrayLike<num
  * standard tool for pulling features out of superposition: latents
  * f = ReLU(E (h − b_dec) + b_enc), reconstruction ĥ = Dᵀ f + b_dec, loss
  * ‖h − ĥ‖² + l1·Σ f, Adam, decoder rows renormalised to unit length after
- * every step (so the L1 penalty cannot be dodged by shrinking f). Plain typed
- * arrays with a hand-written backward pass: no tensor library, runs anywhere.
+ * every step (so the L1 penalty cannot be dodged by shrinking f). Float32 typed
+ * arrays with a hand-written backward pass (WebAssembly SIMD where available, else
+ * JavaScript): no tensor library, runs anywhere.
  *
  * @param sample - fills `out` with `batchSize` activation vectors, row-major `[batchSize, inputDim]`
  * @param options - sizes and training settings; invalid ones throw a `ConfigError` naming the field
@@ -105,39 +112,34 @@ export function trainSparseAutoencoder(
   if (!(l1 >= 0)) throw new ConfigError('l1', 'a number ≥ 0', l1);
   if (!(lr > 0)) throw new ConfigError('lr', 'a number > 0', lr);
   const rng = new Rng(checkInt(options.seed ?? 0, 'seed', 0, 0xffffffff));
+  const kernel = saeKernel(options.kernel ?? 'auto', d, m, B);
 
-  // parameters in one array: [E (d·m) | b_enc (d) | D (d·m) | b_dec (m)]
+  // parameters in one array, encoder and decoder transposed (row j: input dimension j of every
+  // latent, d4 wide): [Eᵀ (m·d4) | b_enc (d4) | Dᵀ (m·d4) | b_dec (m)]; padding lanes stay 0
+  const { d4, theta, grad, h, fired, residual, residual2 } = kernel;
   const oE = 0;
-  const oBe = d * m;
-  const oD = oBe + d;
-  const oBd = oD + d * m;
-  const P = oBd + m;
-  const theta = new Float64Array(P);
+  const oBe = m * d4;
+  const oD = oBe + d4;
+  const oBd = oD + m * d4;
+  const at = (o: number, k: number, j: number) => o + j * d4 + k;
   for (let k = 0; k < d; k++) {
     let norm = 0;
+    const row: number[] = [];
     for (let j = 0; j < m; j++) {
       const v = rng.normal();
-      theta[oD + k * m + j] = v;
+      row.push(v);
       norm += v * v;
     }
     norm = Math.sqrt(norm);
     for (let j = 0; j < m; j++) {
-      theta[oD + k * m + j] /= norm;
-      theta[oE + k * m + j] = theta[oD + k * m + j];
+      theta[at(oD, k, j)] = row[j] / norm;
+      theta[at(oE, k, j)] = row[j] / norm;
     }
   }
-  const grad = new Float64Array(P);
-  const mom = new Float64Array(P);
-  const vel = new Float64Array(P);
+  const mom = new Float32Array(theta.length);
+  const vel = new Float32Array(theta.length);
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false };
-  const h = new Float32Array(B * m);
-  const u = new Float64Array(m);
-  const z = new Float64Array(d);
-  const e = new Float64Array(m);
   const history: SparseAutoencoder['history'] = [];
-  const fired = new Uint8Array(d);
-  const residual = new Float64Array(B * m);
-  const residual2 = new Float64Array(B);
   let resampled = 0;
   let done = 0;
   /** Re-initialise latents that never fired towards the worst-reconstructed inputs of the last batch. */
@@ -150,7 +152,7 @@ export function trainSparseAutoencoder(
     for (let k = 0; k < d; k++) {
       if (!fired[k]) continue;
       let nk = 0;
-      for (let j = 0; j < m; j++) nk += theta[oE + k * m + j] ** 2;
+      for (let j = 0; j < m; j++) nk += theta[at(oE, k, j)] ** 2;
       aliveNorm += Math.sqrt(nk);
       alive++;
     }
@@ -165,17 +167,13 @@ export function trainSparseAutoencoder(
       const norm = Math.sqrt(residual2[s]) || 1;
       for (let j = 0; j < m; j++) {
         const v = residual[s * m + j] / norm;
-        theta[oD + k * m + j] = v;
-        theta[oE + k * m + j] = v * encNorm;
+        theta[at(oD, k, j)] = v;
+        theta[at(oE, k, j)] = v * encNorm;
       }
       theta[oBe + k] = 0;
-      for (const [o, len] of [
-        [oE + k * m, m],
-        [oD + k * m, m],
-        [oBe + k, 1],
-      ]) {
-        mom.fill(0, o, o + len);
-        vel.fill(0, o, o + len);
+      for (const i of [oBe + k, ...Array.from({ length: m }, (_, j) => [at(oE, k, j), at(oD, k, j)]).flat()]) {
+        mom[i] = 0;
+        vel[i] = 0;
       }
       count++;
     }
@@ -184,60 +182,13 @@ export function trainSparseAutoencoder(
   for (let step = 1; step <= steps; step++) {
     if (options.signal?.aborted) break;
     sample(B, h);
-    grad.fill(0);
-    let recon = 0;
-    let l1sum = 0;
-    for (let s = 0; s < B; s++) {
-      const row = s * m;
-      for (let j = 0; j < m; j++) {
-        u[j] = h[row + j] - theta[oBd + j];
-        e[j] = theta[oBd + j] - h[row + j];
-      }
-      for (let k = 0; k < d; k++) {
-        let acc = theta[oBe + k];
-        const ek = oE + k * m;
-        for (let j = 0; j < m; j++) acc += theta[ek + j] * u[j];
-        z[k] = acc;
-        if (acc > 0) {
-          fired[k] = 1;
-          const dk = oD + k * m;
-          for (let j = 0; j < m; j++) e[j] += acc * theta[dk + j];
-          l1sum += acc;
-        }
-      }
-      // e = ĥ − h; backward of (‖e‖² + l1·Σf) / B
-      let r2 = 0;
-      for (let j = 0; j < m; j++) {
-        residual[row + j] = -e[j];
-        r2 += e[j] * e[j];
-        recon += e[j] * e[j];
-        e[j] *= 2 / B;
-        grad[oBd + j] += e[j];
-      }
-      residual2[s] = r2;
-      for (let k = 0; k < d; k++) {
-        const f = z[k];
-        if (!(f > 0)) continue;
-        const dk = oD + k * m;
-        const ek = oE + k * m;
-        let df = l1 / B;
-        for (let j = 0; j < m; j++) {
-          grad[dk + j] += f * e[j];
-          df += e[j] * theta[dk + j];
-        }
-        grad[oBe + k] += df;
-        for (let j = 0; j < m; j++) {
-          grad[ek + j] += df * u[j];
-          grad[oBd + j] -= df * theta[ek + j];
-        }
-      }
-    }
+    const { recon, l1sum } = kernel.gradients(l1);
     adamStep(theta, mom, vel, grad, step, lr, adam);
     for (let k = 0; k < d; k++) {
       let norm = 0;
-      for (let j = 0; j < m; j++) norm += theta[oD + k * m + j] ** 2;
+      for (let j = 0; j < m; j++) norm += theta[at(oD, k, j)] ** 2;
       norm = Math.sqrt(norm) || 1;
-      for (let j = 0; j < m; j++) theta[oD + k * m + j] /= norm;
+      for (let j = 0; j < m; j++) theta[at(oD, k, j)] /= norm;
     }
     if (resampleEvery > 0 && step % resampleEvery === 0 && step <= 0.7 * steps) {
       resampled += resampleDead();
@@ -250,7 +201,7 @@ export function trainSparseAutoencoder(
       options.onProgress?.({ ...rec, steps });
     }
   }
-  const rows = (offset: number) => Array.from({ length: d }, (_, k) => Array.from(theta.subarray(offset + k * m, offset + (k + 1) * m)));
+  const rows = (o: number) => Array.from({ length: d }, (_, k) => Array.from({ length: m }, (_, j) => theta[at(o, k, j)]));
   return {
     encoder: rows(oE),
     encoderBias: Array.from(theta.subarray(oBe, oBe + d)),
@@ -259,6 +210,151 @@ export function trainSparseAutoencoder(
     history,
     steps: done,
     resampled,
+  };
+}
+
+/** The arrays and gradient kernel of {@link trainSparseAutoencoder} (see its layout). */
+interface SaeKernel {
+  d4: number;
+  theta: Float32Array;
+  grad: Float32Array;
+  /** The batch `[B, m]`, filled by `sample`. */
+  h: Float32Array;
+  /** Per latent: 1 once it fired since the last reset. */
+  fired: Float32Array;
+  /** Per sample of the last batch: h − ĥ `[B, m]` and its squared norm `[B]`. */
+  residual: Float32Array;
+  residual2: Float32Array;
+  /** Gradients of the batch into `grad`; the summed squared error and latent L1. */
+  gradients(l1: number): { recon: number; l1sum: number };
+}
+
+let saeModule: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel, or null where WebAssembly SIMD is unavailable. */
+function saeWasmModule(): WebAssembly.Module | null {
+  if (saeModule !== undefined) return saeModule;
+  try {
+    const bin = atob(SAE_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    saeModule = new WebAssembly.Module(bytes);
+  } catch {
+    saeModule = null;
+  }
+  return saeModule;
+}
+
+type SaeGradientsFn = (
+  Et: number, be: number, Dt: number, bd: number, gEt: number, gbe: number, gDt: number, gbd: number,
+  d4: number, m: number, B: number, l1: number, h: number, f: number, df: number, u: number, fired: number,
+  residual: number, residual2: number, l1Out: number,
+) => number;
+
+/** The gradient kernel: WebAssembly SIMD (float32) where available, else the same algorithm in JS. */
+function saeKernel(choice: 'auto' | 'wasm' | 'js', d: number, m: number, B: number): SaeKernel {
+  checkOneOf(choice, 'kernel', ['auto', 'wasm', 'js'] as const);
+  const d4 = (d + 3) & ~3;
+  const P = 2 * m * d4 + d4 + ((m + 3) & ~3);
+  const oBe = m * d4;
+  const oD = oBe + d4;
+  const oBd = oD + m * d4;
+  const module = choice === 'js' ? null : saeWasmModule();
+  if (choice === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', choice);
+  if (module) {
+    let off = 0;
+    const take = (floats: number) => {
+      const o = off;
+      off += ((floats + 3) & ~3) * 4;
+      return o;
+    };
+    const L = { theta: take(P), grad: take(P), h: take(B * m), f: take(d4), df: take(d4), u: take(m), fired: take(d4), residual: take(B * m), residual2: take(B), l1: take(2) };
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(off / 65536) + 1 });
+    const fn = new WebAssembly.Instance(module, { env: { memory, abort: () => {} } }).exports.saeGradients as SaeGradientsFn;
+    const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
+    const l1Out = new Float64Array(memory.buffer, L.l1, 1);
+    const t = L.theta;
+    const g = L.grad;
+    return {
+      d4,
+      theta: f32(L.theta, P),
+      grad: f32(L.grad, P),
+      h: f32(L.h, B * m),
+      fired: f32(L.fired, d4),
+      residual: f32(L.residual, B * m),
+      residual2: f32(L.residual2, B),
+      gradients(l1) {
+        const recon = fn(t, t + oBe * 4, t + oD * 4, t + oBd * 4, g, g + oBe * 4, g + oD * 4, g + oBd * 4, d4, m, B, l1, L.h, L.f, L.df, L.u, L.fired, L.residual, L.residual2, L.l1);
+        return { recon, l1sum: l1Out[0] };
+      },
+    };
+  }
+  const k: Omit<SaeKernel, 'gradients'> = {
+    d4,
+    theta: new Float32Array(P),
+    grad: new Float32Array(P),
+    h: new Float32Array(B * m),
+    fired: new Float32Array(d4),
+    residual: new Float32Array(B * m),
+    residual2: new Float32Array(B),
+  };
+  const { theta, grad, h, fired, residual, residual2 } = k;
+  const f = new Float64Array(d4);
+  const df = new Float64Array(d4);
+  const u = new Float64Array(m);
+  return {
+    ...k,
+    gradients(l1) {
+      grad.fill(0);
+      let recon = 0;
+      let l1sum = 0;
+      const scale = 2 / B;
+      for (let s = 0; s < B; s++) {
+        for (let j = 0; j < m; j++) u[j] = h[s * m + j] - theta[oBd + j];
+        for (let q = 0; q < d4; q++) f[q] = theta[oBe + q];
+        for (let j = 0; j < m; j++) {
+          const uj = u[j];
+          const o = j * d4;
+          for (let q = 0; q < d4; q++) f[q] += uj * theta[o + q];
+        }
+        for (let q = 0; q < d4; q++) {
+          const on = f[q] > 0;
+          if (on) {
+            fired[q] = 1;
+            l1sum += f[q];
+          } else f[q] = 0;
+          df[q] = on ? l1 / B : 0;
+        }
+        let r2 = 0;
+        for (let j = 0; j < m; j++) {
+          const o = oD + j * d4;
+          let ej = -u[j];
+          for (let q = 0; q < d4; q++) ej += f[q] * theta[o + q];
+          residual[s * m + j] = -ej;
+          r2 += ej * ej;
+          const gj = scale * ej;
+          grad[oBd + j] += gj;
+          for (let q = 0; q < d4; q++) {
+            grad[o + q] += gj * f[q];
+            if (f[q] > 0) df[q] += gj * theta[o + q];
+          }
+        }
+        residual2[s] = r2;
+        recon += r2;
+        for (let j = 0; j < m; j++) {
+          const uj = u[j];
+          const o = j * d4;
+          let acc = 0;
+          for (let q = 0; q < d4; q++) {
+            grad[o + q] += uj * df[q];
+            acc += df[q] * theta[o + q];
+          }
+          grad[oBd + j] -= acc;
+        }
+        for (let q = 0; q < d4; q++) grad[oBe + q] += df[q];
+      }
+      return { recon, l1sum };
+    },
   };
 }
 

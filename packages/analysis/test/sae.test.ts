@@ -128,3 +128,56 @@ describe('featureRecovery and principalAxes', () => {
     expect(Math.abs(second[0] * c - second[1] * c)).toBeGreaterThan(0.999);
   });
 });
+
+describe('sparse autoencoder kernels', () => {
+  /** Mixtures of 6 fixed directions in 3 dimensions, seeded. */
+  function mixtures(seed: number) {
+    const rng = new Rng(seed);
+    const truth = directions(6, 3, new Rng(11));
+    return (B: number, out: Float32Array) => {
+      out.fill(0, 0, B * 3);
+      for (let s = 0; s < B; s++) for (const t of truth) if (rng.float() < 0.1) {
+        const a = rng.float();
+        for (let j = 0; j < 3; j++) out[s * 3 + j] += a * t[j];
+      }
+    };
+  }
+
+  it('WebAssembly SIMD and JS train the same autoencoder (float32 rounding apart), resampling included', () => {
+    const opts = { inputDim: 3, dictionarySize: 18, steps: 400, batchSize: 128, resampleEvery: 100, logEvery: 50, seed: 5 };
+    const wasm = trainSparseAutoencoder(mixtures(1), { ...opts, kernel: 'wasm' });
+    const js = trainSparseAutoencoder(mixtures(1), { ...opts, kernel: 'js' });
+    expect(wasm.resampled).toBe(js.resampled);
+    wasm.history.forEach((h, i) => {
+      expect(h.reconstruction).toBeCloseTo(js.history[i].reconstruction, 4);
+      expect(h.l1).toBeCloseTo(js.history[i].l1, 4);
+    });
+    wasm.decoder.forEach((row, k) => row.forEach((v, j) => expect(v).toBeCloseTo(js.decoder[k][j], 3)));
+    // and a dictionary size that is not a multiple of 4 (padding lanes) trains the same way
+    const odd = { ...opts, dictionarySize: 7, resampleEvery: 0 };
+    const a = trainSparseAutoencoder(mixtures(2), { ...odd, kernel: 'wasm' });
+    const b = trainSparseAutoencoder(mixtures(2), { ...odd, kernel: 'js' });
+    expect(a.history.at(-1)!.reconstruction).toBeCloseTo(b.history.at(-1)!.reconstruction, 4);
+    expect(a.encoderBias).toHaveLength(7);
+    // inputs only along +x leave latents dead: both kernels resample the same ones
+    const alongX = (B: number, out: Float32Array) => {
+      for (let s = 0; s < B; s++) {
+        out[2 * s] = (s % 7) / 7 + 0.1;
+        out[2 * s + 1] = 0;
+      }
+    };
+    const x = { inputDim: 2, dictionarySize: 8, steps: 300, batchSize: 64, resampleEvery: 50, seed: 2 };
+    const rw = trainSparseAutoencoder(alongX, { ...x, kernel: 'wasm' });
+    const rj = trainSparseAutoencoder(alongX, { ...x, kernel: 'js' });
+    expect(rw.resampled).toBeGreaterThan(0);
+    expect(rw.resampled).toBe(rj.resampled);
+    rw.decoder.forEach((row, k) => row.forEach((v, j) => expect(v).toBeCloseTo(rj.decoder[k][j], 3)));
+    expect(() => trainSparseAutoencoder(() => {}, { inputDim: 2, dictionarySize: 4, kernel: 'gpu' as 'js' })).toThrow(/kernel/);
+  });
+
+  it('the committed wasm module is what asm/sae.ts compiles to', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, [new URL('../scripts/build-wasm.mjs', import.meta.url).pathname, '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/matches asm\/sae\.ts/);
+  });
+});
