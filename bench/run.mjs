@@ -222,7 +222,7 @@ log(`machine: ${cpus().length} × ${cpus()[0]?.model}; copy bandwidth ${(bandwid
 
 const results = [];
 for (const c of configs) {
-  const engines = c.kind === 'sae' ? [['sae', 'JS (float64)']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
+  const engines = c.kind === 'sae' ? [['sae', 'wasm SIMD, 1 thread']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
   const rows = engines.map(([engine, label]) => ({ engine, label, ms: [], ratio: [] }));
   const torchMs = [];
   const torchByVariant = { autograd: [], 'manual-backward': [] };

@@ -1,4 +1,4 @@
-import { Rng } from './rng.js';
+import { Rng, gapTable } from './rng.js';
 import { ConfigError, checkBoolean, checkInt, checkNumber, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
 
 /** Configuration of a {@link SparseFeatures} distribution. */
@@ -163,6 +163,11 @@ export class SparseFeatures implements BatchSource {
         data.fill(0, start, start + len);
         if (q <= 0) continue;
         const logq = Math.log1p(-q);
+        const table = gapTable(logq);
+        if (table) {
+          rng.scatterGaps(data, start, start + len, table, signed ? 'signed' : 'uniform');
+          continue;
+        }
         let pos = -1;
         for (;;) {
           pos += 1 + Math.floor(Math.log(1 - rng.float()) / logq);
@@ -174,6 +179,11 @@ export class SparseFeatures implements BatchSource {
         // dense with one probability: values everywhere, then zeros at geometric gaps
         rng.fillFloats(data, start, start + len, signed);
         const logz = Math.log(q);
+        const table = gapTable(logz);
+        if (table) {
+          rng.scatterGaps(data, start, start + len, table, 'zero');
+          continue;
+        }
         let pos = -1;
         for (;;) {
           pos += 1 + Math.floor(Math.log(1 - rng.float()) / logz);

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { Rng, WEIGHT_STREAM, deriveSeed } from './rng.js';
+export { Rng, WEIGHT_STREAM, deriveSeed, gapTable, type GapTable } from './rng.js';
 export {
   ConfigError,
   ShapeError,

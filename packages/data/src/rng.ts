@@ -86,6 +86,59 @@ export class Rng {
     this.s3 = s3;
   }
 
+  /**
+   * Walk through `data[start, end)` by geometric gaps, exactly as
+   * `pos += 1 + ⌊ln(1 − float()) / logBase⌋` would with the `logBase` the
+   * table was made for (see {@link gapTable}), and at each position write a
+   * uniform value from the next `float()` (`'uniform'`), `2·float() − 1`
+   * (`'signed'`), or 0 without a draw (`'zero'`). The sequence and the
+   * generator's state afterwards are those of the loop written out, with the
+   * logarithm replaced by a table lookup and the state kept in locals.
+   */
+  scatterGaps(data: Float32Array, start: number, end: number, table: GapTable, value: 'uniform' | 'signed' | 'zero'): void {
+    let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
+    const { thresholds: th, guide, shift } = table;
+    const K = th.length;
+    const len = end - start;
+    const zero = value === 'zero';
+    const signed = value === 'signed';
+    let pos = -1;
+    for (;;) {
+      let m = Math.imul(s1, 5);
+      let r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      let k = guide[r >>> shift];
+      while (k + 1 < K && th[k + 1] <= r) k++;
+      pos += 1 + k;
+      if (pos >= len) break;
+      if (zero) {
+        data[start + pos] = 0;
+        continue;
+      }
+      m = Math.imul(s1, 5);
+      r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const u = r * 2.3283064365386963e-10;
+      data[start + pos] = signed ? 2 * u - 1 : u;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform float in [0, 1) with 32 bits of randomness. */
   float(): number {
     return this.uint32() * 2.3283064365386963e-10;
@@ -157,4 +210,56 @@ export function deriveSeed(seed: number, purpose: string, ...indices: number[]):
   h = mix(h ^ (Math.trunc(seed) >>> 0));
   for (const k of indices) h = mix(h ^ (Math.trunc(k) >>> 0));
   return h;
+}
+
+/** Exact thresholds of a geometric gap on the 32-bit draw, for {@link Rng.scatterGaps}. */
+export interface GapTable {
+  /** `thresholds[k]`: the smallest 32-bit draw whose gap is ≥ k (`thresholds[0]` = 0). */
+  thresholds: Float64Array;
+  /** For each value of the draw's top bits, the gap of the smallest draw with them. */
+  guide: Int32Array;
+  /** 32 minus the number of top bits `guide` is indexed by. */
+  shift: number;
+}
+
+const GUIDE_BITS = 12;
+const gapTables = new Map<number, GapTable | null>();
+
+/**
+ * The table of the gap g(r) = ⌊ln(1 − r·2⁻³²) / logBase⌋ of a 32-bit draw r
+ * (`float()` is r·2⁻³²), for `logBase` < 0: found by bisection on the formula
+ * itself, so a lookup gives exactly what the formula gives. Null when the
+ * largest gap exceeds `maxGap` (very sparse data: the formula is then used
+ * directly). Tables are cached by `logBase`.
+ */
+export function gapTable(logBase: number, maxGap = 16384): GapTable | null {
+  const cached = gapTables.get(logBase);
+  if (cached !== undefined) return cached;
+  const g = (r: number) => Math.floor(Math.log(1 - r * 2.3283064365386963e-10) / logBase);
+  let table: GapTable | null = null;
+  if (logBase < 0 && g(4294967295) <= maxGap) {
+    const th = [0];
+    for (let k = 1; g(4294967295) >= k; k++) {
+      let lo = th[k - 1];
+      let hi = 4294967295;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (g(mid) >= k) hi = mid;
+        else lo = mid + 1;
+      }
+      th.push(lo);
+    }
+    const thresholds = Float64Array.from(th);
+    const guide = new Int32Array(1 << GUIDE_BITS);
+    let k = 0;
+    for (let b = 0; b < guide.length; b++) {
+      const r = b * 2 ** (32 - GUIDE_BITS);
+      while (k + 1 < thresholds.length && thresholds[k + 1] <= r) k++;
+      guide[b] = k;
+    }
+    table = { thresholds, guide, shift: 32 - GUIDE_BITS };
+  }
+  if (gapTables.size >= 1024) gapTables.clear();
+  gapTables.set(logBase, table);
+  return table;
 }

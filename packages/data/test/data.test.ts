@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { ConfigError, defaultsOf, validateConfig, type ConfigFromSchema, FiniteDataset, Rng, ShapeError, checkLength, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
+import { ConfigError, defaultsOf, validateConfig, type ConfigFromSchema, FiniteDataset, Rng, gapTable, ShapeError, checkLength, SparseFeatures, deriveSeed, expandPerFeature, geometricImportance } from '../src/index.js';
 
 describe('Rng', () => {
   it('reproduces a sequence from the same seed and differs across seeds and streams', () => {
@@ -348,5 +348,62 @@ describe('unit-norm samples and replicated finite datasets (double descent)', ()
     small.sample(7);
     expect(Array.from(small.sample(7).data)).toEqual([...small.data.subarray(42, 60), ...small.data.subarray(0, 24)]);
     expect(() => new FiniteDataset(source, 10, { replicas: 0 })).toThrow(/replicas/);
+  });
+});
+
+describe('geometric gaps by table lookup', () => {
+  /** The sampler's loops written out with the logarithm: what the table must reproduce exactly. */
+  function reference(seed: number, stream: number, q: number, len: number, signed: boolean): Float32Array {
+    const rng = new Rng(seed, stream);
+    const data = new Float32Array(len);
+    let pos = -1;
+    if (q < 0.6) {
+      const logq = Math.log1p(-q);
+      for (;;) {
+        pos += 1 + Math.floor(Math.log(1 - rng.float()) / logq);
+        if (pos >= len) break;
+        const u = rng.float();
+        data[pos] = signed ? 2 * u - 1 : u;
+      }
+    } else {
+      rng.fillFloats(data, 0, len, signed);
+      const logz = Math.log(q);
+      for (;;) {
+        pos += 1 + Math.floor(Math.log(1 - rng.float()) / logz);
+        if (pos >= len) break;
+        data[pos] = 0;
+      }
+    }
+    // the next two draws show the generator's state
+    return Float32Array.from([...data, rng.float(), rng.float()]);
+  }
+
+  it('SparseFeatures draws exactly the values of the logarithm formula, and leaves the generator in the same state', () => {
+    const n = 37;
+    const B = 300;
+    for (const q of [0.001, 0.01, 0.05, 0.3, 0.59, 0.6, 0.8, 0.99]) {
+      for (const signed of [false, true]) {
+        const source = new SparseFeatures({ instances: 1, features: n, featureProbability: q, signed, seed: 7 });
+        const got = Array.from(source.sample(B).data);
+        // instance 0 draws from stream 1; its generator's next draws continue where the formula's would
+        const rng = (source as unknown as { rngs: Rng[] }).rngs[0];
+        got.push(Math.fround(rng.float()), Math.fround(rng.float()));
+        expect(got, `q = ${q}, signed ${signed}`).toEqual(Array.from(reference(7, 1, q, B * n, signed)));
+      }
+    }
+  });
+
+  it('gapTable gives the formula for every threshold and its neighbours; very sparse data falls back to the formula', () => {
+    for (const logBase of [Math.log1p(-0.05), Math.log(0.7)]) {
+      const t = gapTable(logBase)!;
+      const g = (r: number) => Math.floor(Math.log(1 - r * 2.3283064365386963e-10) / logBase);
+      for (let k = 1; k < t.thresholds.length; k++) {
+        expect(g(t.thresholds[k])).toBeGreaterThanOrEqual(k);
+        // (far in the tail a step of the draw can skip a gap: thresholds may repeat)
+        expect(g(t.thresholds[k] - 1)).toBeLessThan(k);
+      }
+      expect(gapTable(logBase)).toBe(t);
+    }
+    expect(gapTable(Math.log1p(-0.0001))).toBeNull();
   });
 });
