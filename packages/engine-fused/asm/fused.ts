@@ -52,7 +52,8 @@
  */
 export function gradients(
   W: usize, b: usize, imp: usize, x: usize, B: i32, n: i32, m: i32, relu: i32,
-  gW: usize, gb: usize, G: usize, h: usize, dh: usize, pre: usize, idx: usize, val: usize,
+  gW: usize, gb: usize, G: usize, h: usize, dh: usize, pre: usize, idx: usize, val: usize, Wt: usize,
+  g: usize, gWt: usize,
 ): f64 {
   const scale: f32 = <f32>(2.0 / (<f64>B * <f64>n));
   memory.fill(gW, 0, <usize>(n * m * 4));
@@ -61,6 +62,15 @@ export function gradients(
   let zeros = 0;
   let gram = false;
   const rowBytes = <usize>(m << 2);
+  const colBytes = <usize>(n << 2);
+  // Wᵀ [m][n]: the pre-activations and the backward pass run contiguously over outputs
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < m; c++) store<f32>(Wt + <usize>c * colBytes + (<usize>i << 2), load<f32>(W + <usize>i * rowBytes + (<usize>c << 2)));
+  }
+  memory.fill(gWt, 0, <usize>m * colBytes);
+  const zero = f32x4.splat(0);
+  const sv = f32x4.splat(scale);
+  const n4 = n & ~3;
   for (let s = 0; s < B; s++) {
     const row = x + (<usize>(s * n) << 2);
     let nnz = 0;
@@ -98,32 +108,47 @@ export function gradients(
         axpy(load<f32>(val + (<usize>t << 2)), G + (<usize>(load<i32>(idx + (<usize>t << 2)) * n) << 2), pre, n);
       }
     } else {
-      for (let j = 0; j < n; j++) {
-        store<f32>(pre + (<usize>j << 2), load<f32>(b + (<usize>j << 2)) + dot(h, W + <usize>j * rowBytes, m));
-      }
+      // pre = b + Σ_c h_c Wᵀ_c: contiguous over outputs, no horizontal sums
+      memory.copy(pre, b, colBytes);
+      for (let c = 0; c < m; c++) axpy(load<f32>(h + (<usize>c << 2)), Wt + <usize>c * colBytes, pre, n);
     }
-    memory.fill(dh, 0, rowBytes);
-    let any = false;
-    for (let j = 0; j < n; j++) {
-      const p = load<f32>(pre + (<usize>j << 2));
-      const xj = load<f32>(row + (<usize>j << 2));
-      const ij = load<f32>(imp + (<usize>j << 2));
-      if (relu && p <= 0) {
-        loss += <f64>(ij * xj * xj);
-        continue;
-      }
-      const d = p - xj;
-      loss += <f64>(ij * d * d);
-      if (d == 0) continue;
-      any = true;
-      const g = scale * ij * d;
-      store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + g);
-      axpy(g, h, gW + <usize>j * rowBytes, m);
-      axpy(g, W + <usize>j * rowBytes, dh, m);
+    // g_j = scale · I_j · (act(pre_j) − x_j) where the output is on (0 where the ReLU is off), 4 outputs at a time
+    let lacc = zero;
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>(j << 2);
+      const p = v128.load(pre + o);
+      const d = f32x4.sub(relu ? f32x4.max(p, zero) : p, v128.load(row + o));
+      const id = f32x4.mul(v128.load(imp + o), d);
+      lacc = f32x4.add(lacc, f32x4.mul(id, d));
+      let gv = f32x4.mul(sv, id);
+      if (relu) gv = v128.and(gv, f32x4.gt(p, zero));
+      v128.store(g + o, gv);
     }
-    if (!any) continue;
+    loss += <f64>(f32x4.extract_lane(lacc, 0) + f32x4.extract_lane(lacc, 1) + f32x4.extract_lane(lacc, 2) + f32x4.extract_lane(lacc, 3));
+    for (let j = n4; j < n; j++) {
+      const o = <usize>(j << 2);
+      const p = load<f32>(pre + o);
+      const on = !relu || p > 0;
+      const d = (on ? p : <f32>0) - load<f32>(row + o);
+      const id = load<f32>(imp + o) * d;
+      loss += <f64>(id * d);
+      store<f32>(g + o, on ? scale * id : <f32>0);
+    }
+    // gb += g; gWᵀ_c += h_c g; dh_c = g · Wᵀ_c; then gW_i += x_i dh over the active inputs
+    axpy(1, g, gb, n);
+    for (let c = 0; c < m; c++) {
+      const Wc = Wt + <usize>c * colBytes;
+      axpy(load<f32>(h + (<usize>c << 2)), g, gWt + <usize>c * colBytes, n);
+      store<f32>(dh + (<usize>c << 2), dot(g, Wc, n));
+    }
     for (let t = 0; t < nnz; t++) {
       axpy(load<f32>(val + (<usize>t << 2)), dh, gW + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, m);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < m; c++) {
+      const o = gW + <usize>i * rowBytes + (<usize>c << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(gWt + <usize>c * colBytes + (<usize>i << 2)));
     }
   }
   if (zeros > 0) {

@@ -44,7 +44,8 @@ export function fusedWasmAvailable(): boolean {
 
 type GradientsFn = (
   W: number, b: number, imp: number, x: number, B: number, n: number, m: number, relu: number,
-  gW: number, gb: number, G: number, h: number, dh: number, pre: number, idx: number, val: number,
+  gW: number, gb: number, G: number, h: number, dh: number, pre: number, idx: number, val: number, Wt: number,
+  g: number, gWt: number,
 ) => number;
 
 /** Byte layout of the wasm kernel's memory. */
@@ -60,6 +61,10 @@ interface WasmLayout {
   pre: number;
   idx: number;
   val: number;
+  /** Wᵀ of the instance being differentiated, `[m][n]`, its gradient, and the output gradients `[n]`. */
+  Wt: number;
+  gWt: number;
+  g: number;
   x: number;
   /** Batch size the x region holds. */
   capacity: number;
@@ -200,6 +205,9 @@ export class FusedTiedTrainer {
       pre: take(n * 4 + 16),
       idx: take(n * 4),
       val: take(n * 4),
+      Wt: take(n * m * 4 + 16),
+      gWt: take(n * m * 4 + 16),
+      g: take(n * 4 + 16),
       x: 0,
       capacity: batchSize,
     };
@@ -273,7 +281,7 @@ export class FusedTiedTrainer {
     const L = this.layout!;
     const sum = this.wasmGradients!(
       L.W + k * n * m * 4, L.b + k * n * 4, L.imp + k * n * 4, xPtr + k * B * n * 4, B, n, m, this.activation === 'relu' ? 1 : 0,
-      L.gW, L.gb, L.G, L.h, L.dh, L.pre, L.idx, L.val,
+      L.gW, L.gb, L.G, L.h, L.dh, L.pre, L.idx, L.val, L.Wt, L.g, L.gWt,
     );
     this.loss[k] = sum / (B * n);
   }
