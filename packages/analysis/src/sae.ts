@@ -1,4 +1,4 @@
-import { ConfigError, Rng, ShapeError, adamStep, checkInt, checkOneOf } from '@tms/data';
+import { ConfigError, Rng, ShapeError, adamStep, checkInt, checkOneOf, compileWasmBase64 } from '@tms/data';
 import { SAE_WASM_BASE64 } from './sae-wasm.generated.js';
 import { symmetricEigen } from './linalg.js';
 
@@ -233,15 +233,7 @@ let saeModule: WebAssembly.Module | null | undefined;
 
 /** The compiled kernel, or null where WebAssembly SIMD is unavailable. */
 function saeWasmModule(): WebAssembly.Module | null {
-  if (saeModule !== undefined) return saeModule;
-  try {
-    const bin = atob(SAE_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    saeModule = new WebAssembly.Module(bytes);
-  } catch {
-    saeModule = null;
-  }
+  if (saeModule === undefined) saeModule = compileWasmBase64(SAE_WASM_BASE64);
   return saeModule;
 }
 

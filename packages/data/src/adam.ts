@@ -51,3 +51,19 @@ export function adamStep(
     p[q] = w * decay - (stepSize * mi) / (Math.sqrt(vi / bc2) + epsilon);
   }
 }
+
+/**
+ * Compile a WebAssembly module shipped as base64 (the kernels of
+ * `@tms/engine-fused` and `@tms/analysis`), or return null where it cannot be
+ * compiled here (no WebAssembly, or no SIMD).
+ */
+export function compileWasmBase64(base64: string): WebAssembly.Module | null {
+  try {
+    const bin = atob(base64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}

@@ -30,4 +30,4 @@ export {
   type SparseFeaturesConfig,
 } from './features.js';
 export { defaultsOf, describeField, validateConfig, type ConfigFromSchema, type ConfigSchema, type FieldSpec, type FieldValue } from './schema.js';
-export { adamStep, type AdamSettings } from './adam.js';
+export { adamStep, compileWasmBase64, type AdamSettings } from './adam.js';

@@ -51,66 +51,36 @@ export function createFusedEngine(options: FusedEngineOptions = {}): Engine {
       const { instances, features, hidden } = plan.model.config;
       const W = ((await layout.W.data()) as Float32Array).slice();
       const b = ((await layout.b.data()) as Float32Array).slice();
+      const common = { activation: layout.activation, instances, features, hidden, W, b, importance: plan.importance, optimizer: plan.optimizer, kernel };
       if (plan.data instanceof FiniteDataset && plan.batchSize === plan.data.size) {
         // full batch on a fixed training set: every step sees the same samples
-        const full = new FullBatchTiedTrainer({
-          activation: layout.activation,
-          instances,
-          features,
-          hidden,
-          W,
-          b,
-          importance: plan.importance,
-          optimizer: plan.optimizer,
-          data: plan.data.data,
-          size: plan.data.size,
-          kernel,
-        });
-        return {
-          async run(from, to, signal) {
-            const pause = yieldEvery();
-            for (let t = from; t < to; t++) {
-              if (signal?.aborted) throw new Error('aborted');
-              full.train(learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
-              await pause();
-            }
-            return Float32Array.from(full.loss);
-          },
-          async sync() {
-            plan.model.setParams({ W: full.W.slice(), b: full.b.slice() });
-          },
-          dispose() {},
-        };
+        const full = new FullBatchTiedTrainer({ ...common, data: plan.data.data, size: plan.data.size });
+        return callingThreadSession(plan, full, (lr) => full.train(lr));
       }
-      const trainer = new FusedTiedTrainer({
-        activation: layout.activation,
-        instances,
-        features,
-        hidden,
-        W,
-        b,
-        importance: plan.importance,
-        optimizer: plan.optimizer,
-        kernel,
-      });
+      const trainer = new FusedTiedTrainer(common);
       const B = plan.batchSize;
       const buffer = trainer.batchBuffer(B);
-      return {
-        async run(from, to, signal) {
-          const pause = yieldEvery();
-          for (let t = from; t < to; t++) {
-            if (signal?.aborted) throw new Error('aborted');
-            trainer.train(plan.data.sample(B, buffer).data, B, learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
-            await pause();
-          }
-          return Float32Array.from(trainer.loss);
-        },
-        async sync() {
-          plan.model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
-        },
-        dispose() {},
-      };
+      return callingThreadSession(plan, trainer, (lr) => trainer.train(plan.data.sample(B, buffer).data, B, lr));
     },
+  };
+}
+
+/** A session that runs `step(lr)` on the calling thread, yielding to the event loop now and then. */
+function callingThreadSession(plan: TrainPlan, trainer: { W: Float32Array; b: Float32Array; loss: Float64Array }, step: (lr: number) => void): EngineSession {
+  return {
+    async run(from, to, signal) {
+      const pause = yieldEvery();
+      for (let t = from; t < to; t++) {
+        if (signal?.aborted) throw new Error('aborted');
+        step(learningRateAt(plan.schedule, plan.optimizer.lr, t, plan.steps));
+        await pause();
+      }
+      return Float32Array.from(trainer.loss);
+    },
+    async sync() {
+      plan.model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
+    },
+    dispose() {},
   };
 }
 

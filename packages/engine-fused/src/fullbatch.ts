@@ -1,6 +1,6 @@
-import { ConfigError, adamStep, checkLength, checkOneOf, type AdamSettings } from '@tms/data';
+import { ConfigError, checkLength, checkOneOf } from '@tms/data';
 import type { ModelShape, OptimizerConfig, TiedLayout } from '@tms/core';
-import { fusedWasmModule } from './trainer.js';
+import { TiedAdam, fusedWasmModule } from './trainer.js';
 
 type FullBatchFn = (
   W: number, b: number, imp: number, T: number, n: number, m: number, relu: number,
@@ -61,16 +61,11 @@ export class FullBatchTiedTrainer {
   private readonly importance: Float32Array;
   /** The wasm kernel (when in use): gradient views and the call for instance k. */
   private readonly wasm: { gW: Float32Array; gb: Float32Array; run: (k: number) => void } | null = null;
-  private readonly adam: AdamSettings;
-  private t = 0;
+  private readonly adam: TiedAdam;
   /** CSR of the non-zeros: sample (k, s) has entries `start[k·(size+1)+s] … start[k·(size+1)+s+1] − 1`. */
   private readonly start: Int32Array;
   private readonly idx: Int32Array;
   private readonly val: Float64Array;
-  private readonly mW: Float32Array;
-  private readonly vW: Float32Array;
-  private readonly mb: Float32Array;
-  private readonly vb: Float32Array;
   private readonly gW: Float64Array;
   private readonly gb: Float64Array;
   private readonly H: Float64Array;
@@ -103,8 +98,7 @@ export class FullBatchTiedTrainer {
     this.W = o.W;
     this.b = o.b;
     this.importance = o.importance;
-    const { beta1, beta2, epsilon, weightDecay, name } = o.optimizer;
-    this.adam = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
+    this.adam = new TiedAdam(o, o.optimizer);
     let nnz = 0;
     for (let i = 0; i < o.data.length; i++) if (o.data[i] !== 0) nnz++;
     this.start = new Int32Array(I * (T + 1));
@@ -170,10 +164,6 @@ export class FullBatchTiedTrainer {
         },
       };
     }
-    this.mW = new Float32Array(I * n * m);
-    this.vW = new Float32Array(I * n * m);
-    this.mb = new Float32Array(I * n);
-    this.vb = new Float32Array(I * n);
     this.gW = new Float64Array(n * m);
     this.gb = new Float64Array(n);
     this.H = new Float64Array(T * m);
@@ -193,19 +183,17 @@ export class FullBatchTiedTrainer {
 
   /** Steps applied so far. */
   get step(): number {
-    return this.t;
+    return this.adam.t;
   }
 
   /** One full-batch step with learning rate `lr` for every instance; the loss is left in `loss`. */
   train(lr: number): void {
-    this.t += 1;
-    const { features: n, hidden: m } = this;
+    this.adam.t += 1;
     const w = this.wasm;
     for (let k = 0; k < this.instances; k++) {
       if (w) w.run(k);
       else this.instanceGradients(k);
-      adamStep(this.W, this.mW, this.vW, w ? w.gW : this.gW, this.t, lr, this.adam, k * n * m, n * m);
-      adamStep(this.b, this.mb, this.vb, w ? w.gb : this.gb, this.t, lr, this.adam, k * n, n);
+      this.adam.update(k, lr, this.W, this.b, w ? w.gW : this.gW, w ? w.gb : this.gb);
     }
   }
 

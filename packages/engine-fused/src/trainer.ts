@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, adamStep, checkLength, checkOneOf, type AdamSettings } from '@tms/data';
+import { ConfigError, ShapeError, adamStep, checkLength, checkOneOf, compileWasmBase64, type AdamSettings } from '@tms/data';
 import type { ModelShape, OptimizerConfig, TiedLayout } from '@tms/core';
 import { FUSED_WASM_BASE64 } from './fused-wasm.generated.js';
 
@@ -25,15 +25,7 @@ let wasmModule: WebAssembly.Module | null | undefined;
 
 /** @internal The compiled fused kernels, or null where WebAssembly SIMD is unavailable. */
 export function fusedWasmModule(): WebAssembly.Module | null {
-  if (wasmModule !== undefined) return wasmModule;
-  try {
-    const bin = atob(FUSED_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    wasmModule = new WebAssembly.Module(bytes);
-  } catch {
-    wasmModule = null;
-  }
+  if (wasmModule === undefined) wasmModule = compileWasmBase64(FUSED_WASM_BASE64);
   return wasmModule;
 }
 
@@ -73,6 +65,40 @@ interface WasmLayout {
 const align16 = (v: number) => (v + 15) & ~15;
 
 /**
+ * @internal Adam/AdamW state of the tied models' parameters, W `[I, n, m]` and
+ * b `[I, n]`, updated one instance at a time: shared by the fused trainers.
+ */
+export class TiedAdam {
+  private readonly settings: AdamSettings;
+  private readonly mW: Float32Array;
+  private readonly vW: Float32Array;
+  private readonly mb: Float32Array;
+  private readonly vb: Float32Array;
+  /** Steps begun so far. */
+  t = 0;
+
+  private readonly shape: { features: number; hidden: number };
+
+  constructor(shape: { instances: number; features: number; hidden: number }, optimizer: Required<OptimizerConfig>) {
+    const { instances: I, features: n, hidden: m } = shape;
+    this.shape = { features: n, hidden: m };
+    const { beta1, beta2, epsilon, weightDecay, name } = optimizer;
+    this.settings = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
+    this.mW = new Float32Array(I * n * m);
+    this.vW = new Float32Array(I * n * m);
+    this.mb = new Float32Array(I * n);
+    this.vb = new Float32Array(I * n);
+  }
+
+  /** Update instance `k` of `W` and `b` with its gradients `gW` `[n·m]` and `gb` `[n]` at step `t`. */
+  update(k: number, lr: number, W: Float32Array, b: Float32Array, gW: ArrayLike<number>, gb: ArrayLike<number>): void {
+    const { features: n, hidden: m } = this.shape;
+    adamStep(W, this.mW, this.vW, gW, this.t, lr, this.settings, k * n * m, n * m);
+    adamStep(b, this.mb, this.vb, gb, this.t, lr, this.settings, k * n, n);
+  }
+}
+
+/**
  * A hand-fused CPU engine for the tied models x′ = act(WᵀW x + b) (`linear`,
  * `relu-output`): forward pass, analytic backward pass and Adam/AdamW in one
  * loop over plain `Float32Array`s, with no tensor allocations.
@@ -96,12 +122,7 @@ export class FusedTiedTrainer {
   private memory: WebAssembly.Memory | null = null;
   private wasmGradients: GradientsFn | null = null;
   private layout: WasmLayout | null = null;
-  private readonly adam: AdamSettings;
-  private t = 0;
-  private readonly mW: Float32Array;
-  private readonly vW: Float32Array;
-  private readonly mb: Float32Array;
-  private readonly vb: Float32Array;
+  private readonly adam: TiedAdam;
   // per-instance scratch (JS kernel)
   private readonly gW: Float64Array;
   private readonly gb: Float64Array;
@@ -140,12 +161,7 @@ export class FusedTiedTrainer {
       this.Wjs = o.W;
       this.bjs = o.b;
     }
-    const { beta1, beta2, epsilon, weightDecay, name } = o.optimizer;
-    this.adam = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
-    this.mW = new Float32Array(I * n * m);
-    this.vW = new Float32Array(I * n * m);
-    this.mb = new Float32Array(I * n);
-    this.vb = new Float32Array(I * n);
+    this.adam = new TiedAdam(o, o.optimizer);
     this.gW = new Float64Array(n * m);
     this.gb = new Float64Array(n);
     this.G = new Float32Array(n * n);
@@ -159,7 +175,7 @@ export class FusedTiedTrainer {
 
   /** Steps applied so far. */
   get step(): number {
-    return this.t;
+    return this.adam.t;
   }
 
   /** Weights `[I, n, m]` (a live view: read it, or copy it to keep it). */
@@ -225,7 +241,7 @@ export class FusedTiedTrainer {
    * then Adam/AdamW with learning rate `lr`. The per-instance loss is left in `loss`.
    */
   train(x: Float32Array, batchSize: number, lr: number): void {
-    this.t += 1;
+    this.adam.t += 1;
     if (this.kernel === 'wasm') {
       const xv = this.stageBatch(x, batchSize);
       for (let k = 0; k < this.instances; k++) {
@@ -429,11 +445,6 @@ export class FusedTiedTrainer {
   }
 
   private adamUpdate(k: number, lr: number, gW: Float64Array | Float32Array, gb: Float64Array | Float32Array): void {
-    const n = this.features;
-    const m = this.hidden;
-    adamStep(this.W, this.mW, this.vW, gW, this.t, lr, this.adam, k * n * m, n * m);
-    adamStep(this.b, this.mb, this.vb, gb, this.t, lr, this.adam, k * n, n);
+    this.adam.update(k, lr, this.W, this.b, gW, gb);
   }
-
-
 }
