@@ -237,9 +237,10 @@ export function gapTable(logBase: number, maxGap = 16384): GapTable | null {
   if (cached !== undefined) return cached;
   const g = (r: number) => Math.floor(Math.log(1 - r * 2.3283064365386963e-10) / logBase);
   let table: GapTable | null = null;
-  if (logBase < 0 && g(4294967295) <= maxGap) {
+  const largest = logBase < 0 ? g(4294967295) : Infinity;
+  if (largest <= maxGap) {
     const th = [0];
-    for (let k = 1; g(4294967295) >= k; k++) {
+    for (let k = 1; k <= largest; k++) {
       let lo = th[k - 1];
       let hi = 4294967295;
       while (lo < hi) {

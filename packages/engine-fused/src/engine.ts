@@ -1,6 +1,5 @@
 import { learningRateAt, tiedLayout, yieldEvery, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
-import { FiniteDataset } from '@tms/data';
-import { FullBatchTiedTrainer } from './fullbatch.js';
+import { FullBatchTiedTrainer, fullBatchData } from './fullbatch.js';
 import { FusedTiedTrainer } from './trainer.js';
 
 /** Options of {@link createFusedEngine}. */
@@ -52,9 +51,10 @@ export function createFusedEngine(options: FusedEngineOptions = {}): Engine {
       const W = ((await layout.W.data()) as Float32Array).slice();
       const b = ((await layout.b.data()) as Float32Array).slice();
       const common = { activation: layout.activation, instances, features, hidden, W, b, importance: plan.importance, optimizer: plan.optimizer, kernel };
-      if (plan.data instanceof FiniteDataset && plan.batchSize === plan.data.size) {
+      const finite = fullBatchData(plan);
+      if (finite) {
         // full batch on a fixed training set: every step sees the same samples
-        const full = new FullBatchTiedTrainer({ ...common, data: plan.data.data, size: plan.data.size });
+        const full = new FullBatchTiedTrainer({ ...common, data: finite.data, size: finite.size });
         return callingThreadSession(plan, full, (lr) => full.train(lr));
       }
       const trainer = new FusedTiedTrainer(common);

@@ -1,5 +1,5 @@
-import { ConfigError, checkLength, checkOneOf } from '@tms/data';
-import type { ModelShape, OptimizerConfig, TiedLayout } from '@tms/core';
+import { ConfigError, FiniteDataset, checkLength, checkOneOf } from '@tms/data';
+import type { ModelShape, OptimizerConfig, TiedLayout, TrainPlan } from '@tms/core';
 import { TiedAdam, fusedWasmModule } from './trainer.js';
 
 type FullBatchFn = (
@@ -7,6 +7,15 @@ type FullBatchFn = (
   start: number, idx: number, val: number, gW: number, gb: number, H: number, dh: number,
   pos: number, Wc: number, bc: number, ic: number, gWc: number, gbc: number, xc: number, pre: number, g: number, liveOut: number,
 ) => number;
+
+/**
+ * The plan's data when the plan trains full batches of a fixed training set (a
+ * `FiniteDataset` with `batchSize` equal to its size), the case
+ * {@link FullBatchTiedTrainer} runs; null otherwise.
+ */
+export function fullBatchData(plan: TrainPlan): FiniteDataset | null {
+  return plan.data instanceof FiniteDataset && plan.batchSize === plan.data.size ? plan.data : null;
+}
 
 /** Shapes, settings and the fixed training set of a {@link FullBatchTiedTrainer}. */
 export interface FullBatchTrainerOptions extends Pick<ModelShape, 'instances' | 'features' | 'hidden'> {

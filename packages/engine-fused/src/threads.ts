@@ -4,7 +4,7 @@
 // FiniteDataset drawn from one, its size and replicas), so results are
 // bit-identical for any number of threads. No Node or DOM imports here.
 import { FiniteDataset, SparseFeatures, type SparseFeaturesConfig } from '@tms/data';
-import { FullBatchTiedTrainer } from './fullbatch.js';
+import { FullBatchTiedTrainer, fullBatchData } from './fullbatch.js';
 import { learningRateAt, tiedLayout, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TiedLayout, type TrainPlan } from '@tms/core';
 import { fusedUnsupported, type FusedEngineOptions } from './engine.js';
 import { FusedTiedTrainer } from './trainer.js';
@@ -161,8 +161,8 @@ export function threadedUnsupported(plan: TrainPlan, threads: number): string | 
 
 /** The plan's data when it is full batches of a FiniteDataset drawn from a SparseFeatures. */
 function fullBatchOfSparse(plan: TrainPlan): (FiniteDataset & { source: SparseFeatures }) | null {
-  const d = plan.data;
-  return d instanceof FiniteDataset && d.source instanceof SparseFeatures && plan.batchSize === d.size ? (d as FiniteDataset & { source: SparseFeatures }) : null;
+  const d = fullBatchData(plan);
+  return d && d.source instanceof SparseFeatures ? (d as FiniteDataset & { source: SparseFeatures }) : null;
 }
 
 /**
