@@ -67,24 +67,17 @@ export function checkBatchArguments(
 export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, importance: ArrayLike<number>): number[] {
   const { I, n, B } = checkBatchArguments(W, b, importance, x, 'x');
   const m = W.shape[2];
-  const h = new Float64Array(m);
   const out: number[] = [];
   for (let k = 0; k < I; k++) {
+    const H = hiddenVectors(W, k, x, B);
     let total = 0;
     for (let s = 0; s < B; s++) {
-      // h = Σ_i x_i W_i over the non-zeros, then x′_j = ReLU(W_j · h + b_j)
+      // x′_j = ReLU(W_j · h + b_j)
       const row = (k * B + s) * n;
-      h.fill(0);
-      for (let i = 0; i < n; i++) {
-        const v = x[row + i];
-        if (v === 0) continue;
-        const o = (k * n + i) * m;
-        for (let c = 0; c < m; c++) h[c] += v * W.data[o + c];
-      }
       for (let j = 0; j < n; j++) {
         let pre = b[k * n + j];
         const o = (k * n + j) * m;
-        for (let c = 0; c < m; c++) pre += W.data[o + c] * h[c];
+        for (let c = 0; c < m; c++) pre += W.data[o + c] * H[s * m + c];
         const d = x[row + j] - Math.max(0, pre);
         total += importance[importance.length === n ? j : k * n + j] * d * d;
       }
@@ -92,6 +85,22 @@ export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: A
     out.push(total / (B * n));
   }
   return out;
+}
+
+/** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ of instance k's `B` inputs (non-zeros only), `[B × m]`. */
+function hiddenVectors(W: BatchedWeights, k: number, x: ArrayLike<number>, B: number): Float64Array {
+  const [, n, m] = W.shape as [number, number, number];
+  const H = new Float64Array(B * m);
+  for (let s = 0; s < B; s++) {
+    const row = (k * B + s) * n;
+    for (let i = 0; i < n; i++) {
+      const v = x[row + i];
+      if (v === 0) continue;
+      const o = (k * n + i) * m;
+      for (let c = 0; c < m; c++) H[s * m + c] += v * W.data[o + c];
+    }
+  }
+  return H;
 }
 
 /**
@@ -111,16 +120,7 @@ export function dataDimensionality(W: BatchedWeights, x: ArrayLike<number>): num
   const B = x.length / (I * n);
   const out: number[][] = [];
   for (let k = 0; k < I; k++) {
-    const H = new Float64Array(B * m);
-    for (let s = 0; s < B; s++) {
-      const row = (k * B + s) * n;
-      for (let i = 0; i < n; i++) {
-        const v = x[row + i];
-        if (v === 0) continue;
-        const o = (k * n + i) * m;
-        for (let c = 0; c < m; c++) H[s * m + c] += v * W.data[o + c];
-      }
-    }
+    const H = hiddenVectors(W, k, x, B);
     const D: number[] = [];
     for (let s = 0; s < B; s++) {
       let norm2 = 0;

@@ -1,4 +1,4 @@
-import { dataDimensionality, featureDimensionality, featureNorms, reconstructionLoss } from '@tms/analysis';
+import { dataDimensionality, featureDimensionality, featureNorms, hiddenActivations, reconstructionLoss } from '@tms/analysis';
 import { ConfigError, FiniteDataset, SparseFeatures, defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { featureDirectionsSpec, gridHeatmapSpec, lineChartSpec } from '@tms/viz';
 import { round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
@@ -239,14 +239,8 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
       const pentagonAngleError =
         m === 2 && above.length === 5 ? Math.max(...neighbourAngles(above.map((i) => W[best[0]][i])).map((a) => Math.abs(a - 72))) : null;
       const byNorm = norms[0].map((v, i) => ({ v, i })).sort((p, q) => q.v - p.v).slice(0, FIGURE_FEATURES);
-      const h = (s: number) => {
-        const out = new Array<number>(m).fill(0);
-        for (let i = 0; i < n; i++) {
-          const v = x[s * n + i];
-          if (v !== 0) for (let c2 = 0; c2 < m; c2++) out[c2] += v * W[best[0]][i][c2];
-        }
-        return out;
-      };
+      const shown = Math.min(T, FIGURE_POINTS);
+      const H = hiddenActivations(W[best[0]], x.subarray(0, shown * n));
       return {
         size: T,
         appearancesPerFeature: round9(T * (1 - c.sparsity)),
@@ -262,7 +256,7 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
         featuresAboveFifth: above.length,
         pentagonAngleError: pentagonAngleError === null ? null : round9(pentagonAngleError),
         features: byNorm.map(({ i }) => ({ index: i, W: W[best[0]][i].map(round9), dimensionality: round9(Df[0][i]) })),
-        points: Array.from({ length: Math.min(T, FIGURE_POINTS) }, (_, s) => ({ h: h(s).map(round9), dimensionality: round9(DX[0][s]) })),
+        points: Array.from({ length: shown }, (_, s) => ({ h: Array.from(H.subarray(s * m, (s + 1) * m), round9), dimensionality: round9(DX[0][s]) })),
       };
     });
     const rows = [
