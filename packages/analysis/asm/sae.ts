@@ -14,13 +14,17 @@
   }
 }
 
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
 @inline function dot(x: usize, y: usize, len: i32): f32 {
   let acc = f32x4.splat(0);
   for (let c = 0; c < len; c += 4) {
     const o = <usize>(c << 2);
     acc = f32x4.add(acc, f32x4.mul(v128.load(x + o), v128.load(y + o)));
   }
-  return f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  return hsum(acc);
 }
 
 /**
@@ -63,7 +67,7 @@ export function saeGradients(
       // df starts at l1/B on the latents that fire
       v128.store(df + o, v128.and(l1b, on));
     }
-    l1sum += <f64>(f32x4.extract_lane(facc, 0) + f32x4.extract_lane(facc, 1) + f32x4.extract_lane(facc, 2) + f32x4.extract_lane(facc, 3));
+    l1sum += <f64>hsum(facc);
     // e_j = ĥ_j − h_j = Dt_j · f − u_j; residual = −e
     let r2: f32 = 0;
     for (let j = 0; j < m; j++) {

@@ -30,6 +30,10 @@
   }
 }
 
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
 @inline function dot(x: usize, y: usize, len: i32): f32 {
   let acc = f32x4.splat(0);
   let c = 0;
@@ -37,7 +41,7 @@
     const o = <usize>(c << 2);
     acc = f32x4.add(acc, f32x4.mul(v128.load(x + o), v128.load(y + o)));
   }
-  let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  let s: f32 = hsum(acc);
   for (; c < len; c++) {
     const o = <usize>(c << 2);
     s += load<f32>(x + o) * load<f32>(y + o);
@@ -124,7 +128,7 @@ export function gradients(
       if (relu) gv = v128.and(gv, f32x4.gt(p, zero));
       v128.store(g + o, gv);
     }
-    loss += <f64>(f32x4.extract_lane(lacc, 0) + f32x4.extract_lane(lacc, 1) + f32x4.extract_lane(lacc, 2) + f32x4.extract_lane(lacc, 3));
+    loss += <f64>hsum(lacc);
     for (let j = n4; j < n; j++) {
       const o = <usize>(j << 2);
       const p = load<f32>(pre + o);
@@ -161,10 +165,6 @@ export function gradients(
     }
   }
   return loss;
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /**
