@@ -1,4 +1,5 @@
 import { Rng, gapTable } from './rng.js';
+import { philoxFeatures } from './philox.js';
 import { ConfigError, checkBoolean, checkInt, checkNumber, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
 
 /** Configuration of a {@link SparseFeatures} distribution. */
@@ -39,6 +40,14 @@ export interface SparseFeaturesConfig {
    * Features in no set are independent.
    */
   sets?: FeatureSet[];
+  /**
+   * The random generator: `xoshiro` (default; per-instance xoshiro128** streams
+   * with fast geometric gaps) or `philox` (counter-based Philox4x32-10: the
+   * value of sample s, feature f of the d-th `sample()` call is a pure function
+   * of (seed, firstInstance + i, s, d, f), so the WebGPU engine generates the
+   * very same batches on the GPU; see `philoxFeatures`). `philox` takes no `sets`.
+   */
+  generator?: 'xoshiro' | 'philox';
 }
 
 /** A group of features with a joint distribution; see {@link SparseFeaturesConfig.sets}. */
@@ -99,6 +108,16 @@ export class SparseFeatures implements BatchSource {
   private readonly commonP: Float64Array;
   /** Global index of the first instance. */
   readonly firstInstance: number;
+  /** The random generator (see {@link SparseFeaturesConfig.generator}). */
+  readonly generator: 'xoshiro' | 'philox';
+  /**
+   * Calls of `sample()` so far: with the `philox` generator, the counter of the
+   * next batch (an engine that generates batches itself advances it with {@link SparseFeatures.skip}).
+   */
+  get draws(): number {
+    return this.drawn;
+  }
+  private drawn = 0;
 
   constructor(config: SparseFeaturesConfig) {
     this.instances = checkInt(config.instances, 'instances', 1);
@@ -126,6 +145,10 @@ export class SparseFeatures implements BatchSource {
       }
     });
     this.firstInstance = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
+    this.generator = config.generator === undefined ? 'xoshiro' : checkOneOf(config.generator, 'generator', ['xoshiro', 'philox'] as const);
+    if (this.generator === 'philox' && this.sets.length > 0) {
+      throw new ConfigError('generator', "'xoshiro' when feature sets are given (the philox generator draws independent features only)", 'philox');
+    }
     this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.seed, 1 + this.firstInstance + i));
     this.commonP = new Float64Array(this.instances).map((_, i) => {
       const row = this.probability.subarray(i * this.features, (i + 1) * this.features);
@@ -139,11 +162,28 @@ export class SparseFeatures implements BatchSource {
     return batch;
   }
 
+  /**
+   * Advance the draw counter by `count` batches without drawing them (for
+   * engines that generated those batches themselves); `philox` only.
+   */
+  skip(count: number): void {
+    checkInt(count, 'count', 0);
+    if (this.generator !== 'philox') throw new ConfigError('generator', "'philox' (only a counter-based stream can skip batches)", this.generator);
+    this.drawn += count;
+  }
+
   private sampleRaw(batchSize: number, out?: Float32Array): FeatureBatch {
     checkInt(batchSize, 'batchSize', 1);
     const { instances: I, features: n } = this;
     const len = I * batchSize * n;
     const data = out && out.length >= len ? out.subarray(0, len) : new Float32Array(len);
+    const draw = this.drawn++;
+    if (this.generator === 'philox') {
+      for (let i = 0; i < I; i++) {
+        philoxFeatures(this.seed, this.firstInstance + i, draw, batchSize, this.probability.subarray(i * n, (i + 1) * n), this.signed, data, i * batchSize * n);
+      }
+      return { data, shape: [I, batchSize, n] };
+    }
     const p = this.probability;
     const signed = this.signed;
     if (this.sets.length > 0) {

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 export { Rng, WEIGHT_STREAM, deriveSeed, gapTable, type GapTable } from './rng.js';
+export { philox4x32, philoxFeatures, unitFloat } from './philox.js';
 export {
   ConfigError,
   ShapeError,

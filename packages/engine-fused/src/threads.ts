@@ -28,7 +28,7 @@ export interface ThreadInit {
   schedule: Required<ScheduleConfig>;
   steps: number;
   batchSize: number;
-  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'seed'>;
+  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'seed' | 'generator'>;
   /**
    * Set when the plan trains full batches of a FiniteDataset drawn from that
    * SparseFeatures: its size and replicas. `data.featureProbability` then has a
@@ -210,7 +210,7 @@ export async function startThreaded(
       schedule: plan.schedule,
       steps: plan.steps,
       batchSize: plan.batchSize,
-      data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), seed: data.seed },
+      data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), seed: data.seed, generator: data.generator },
       ...(finite ? { finite: { size: finite.size, replicas, offset: s - d0 * replicas } } : {}),
     });
   });

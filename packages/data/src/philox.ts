@@ -1,0 +1,102 @@
+/**
+ * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
+ * SC 2011): a counter-based generator. `philox4x32(key, counter)` is a pure
+ * function of its inputs, so any element of a stream can be drawn on its own,
+ * in any order, on any thread or GPU invocation. The WebGPU engine's WGSL copy
+ * (`PHILOX_WGSL`) computes the same numbers bit for bit.
+ */
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two unsigned 32-bit integers (16-bit halves, as in WGSL). */
+function mulhi(a: number, b: number): number {
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/**
+ * Philox4x32-10 of a 128-bit counter under a 64-bit key.
+ *
+ * @param out - receives the four unsigned 32-bit outputs
+ * @returns `out`
+ *
+ * @example
+ * ```ts
+ * philox4x32(0, 0, 0, 0, 0, 0, new Uint32Array(4)); // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+ * ```
+ */
+export function philox4x32(k0: number, k1: number, c0: number, c1: number, c2: number, c3: number, out: Uint32Array): Uint32Array {
+  k0 >>>= 0;
+  k1 >>>= 0;
+  c0 >>>= 0;
+  c1 >>>= 0;
+  c2 >>>= 0;
+  c3 >>>= 0;
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 = (k0 + W0) >>> 0;
+      k1 = (k1 + W1) >>> 0;
+    }
+    const hi0 = mulhi(M0, c0);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+  return out;
+}
+
+/** A 32-bit draw as a float in [0, 1) with 24 random bits (exact in float32). */
+export const unitFloat = (r: number) => (r >>> 8) * 5.960464477539063e-8;
+
+/**
+ * The sparse features of one `(seed, stream, draw)` under Philox, the layout
+ * the WebGPU engine generates on the GPU: for sample `s` and feature pair `q`,
+ * `philox4x32(key = (seed, stream), counter = (s, draw, q, 0))` gives
+ * (presence, value) for feature 2q and (presence, value) for feature 2q + 1.
+ * Feature f is present when its presence draw is below `probability[f]`; its
+ * value is uniform in [0, 1) (or [−1, 1) when `signed`).
+ *
+ * @param out - `batchSize × n` values, row-major, written from `offset`
+ */
+export function philoxFeatures(
+  seed: number,
+  stream: number,
+  draw: number,
+  batchSize: number,
+  probability: Float32Array,
+  signed: boolean,
+  out: Float32Array,
+  offset = 0,
+): void {
+  const n = probability.length;
+  const r = new Uint32Array(4);
+  for (let s = 0; s < batchSize; s++) {
+    const row = offset + s * n;
+    for (let q = 0; 2 * q < n; q++) {
+      philox4x32(seed, stream, s, draw, q, 0, r);
+      for (let h = 0; h < 2 && 2 * q + h < n; h++) {
+        const f = 2 * q + h;
+        const v = unitFloat(r[2 * h + 1]);
+        out[row + f] = unitFloat(r[2 * h]) < probability[f] ? (signed ? 2 * v - 1 : v) : 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,281 @@
+/// <reference types="@webgpu/types" />
+import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { FiniteDataset, SparseFeatures } from '@tms/data';
+import { requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
+import { WORKGROUP, scratchLayout, trainingModule, type KernelShape } from './wgsl.js';
+
+/** Options of {@link createWebGPUEngine}. */
+export interface WebGPUEngineOptions extends GPUDeviceRequest {
+  /** A device to use instead of requesting one (its adapter is then described as `adapter`). */
+  device?: GPUDevice;
+  /** With `device`: the adapter it came from, for reports. */
+  adapter?: AdapterDescription;
+  /**
+   * Where batches come from: `device` generates them on the GPU (needs a
+   * `SparseFeatures` with `generator: 'philox'` and no feature sets: the same
+   * batches the CPU would draw from it); `host` samples them on the CPU and
+   * copies each to the GPU (any `BatchSource`; one submission per step);
+   * `auto` (default) is `device` where it can be, else `host`. Full batches of
+   * a `FiniteDataset` are copied once.
+   */
+  data?: 'auto' | 'device' | 'host';
+  /** Steps encoded into one queue submission (1…256, default 256); abort is checked between submissions. */
+  stepsPerSubmit?: number;
+}
+
+/** A WebGPU engine bound to one device. */
+export interface WebGPUEngine extends Engine {
+  /** The adapter the engine computes on. */
+  readonly adapter: AdapterDescription;
+  /** The device (shared by every session of this engine). */
+  readonly device: GPUDevice;
+  /** Destroy the device, when the engine requested it itself. */
+  destroy(): void;
+}
+
+/** Largest hidden size compiled into registers. */
+const MAX_HIDDEN = 256;
+/** Records of per-step settings in the uniform ring (one per step of a submission). */
+const RING = 256;
+const RECORD = 256;
+
+/** How a plan's batches reach the GPU. */
+type DataRoute = { kind: 'device'; source: SparseFeatures } | { kind: 'full'; data: Float32Array } | { kind: 'host' };
+
+function dataRoute(plan: TrainPlan, mode: 'auto' | 'device' | 'host'): DataRoute | string {
+  const d = plan.data;
+  if (d instanceof FiniteDataset && plan.batchSize === d.size) return { kind: 'full', data: d.data };
+  const philox = d instanceof SparseFeatures && d.generator === 'philox';
+  if (mode === 'device' && !philox) return "data: 'device' generates batches on the GPU only from a SparseFeatures with generator 'philox'";
+  if (philox && mode !== 'host') return { kind: 'device', source: d as SparseFeatures };
+  return { kind: 'host' };
+}
+
+/**
+ * Create the fused WebGPU training engine: one compute pass per submission
+ * runs, for every step, the batch draw (Philox on the GPU), the forward pass,
+ * the analytic backward pass and Adam/AdamW with its schedule, for the tied toy
+ * models (x′ = act(WᵀW x + b)). The loss is read back only at logged steps and
+ * the weights at `sync`. Works in browsers (`navigator.gpu`) and in Node through
+ * Dawn (`@tms/backend-node`'s `webgpu` backend passes its `gpu`).
+ *
+ * @throws Error when no WebGPU device can be had (with the reason)
+ *
+ * @example
+ * ```ts
+ * import { create, globals } from 'webgpu'; // Node only; browsers have navigator.gpu
+ * Object.assign(globalThis, globals);
+ * const engine = await createWebGPUEngine({ gpu: create([]) });
+ * console.log(engine.adapter.label);
+ * const data = new SparseFeatures({ instances: 7, features: 20, sparsity: 0.9, generator: 'philox' });
+ * await train({ model, data, steps: 10_000, engines: [engine, autodiffEngine] });
+ * ```
+ */
+export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Promise<WebGPUEngine> {
+  const mode = options.data ?? 'auto';
+  if (!['auto', 'device', 'host'].includes(mode)) throw new Error(`data: one of "auto", "device", "host"; got ${JSON.stringify(mode)}`);
+  const perSubmit = options.stepsPerSubmit ?? RING;
+  if (!Number.isInteger(perSubmit) || perSubmit < 1 || perSubmit > RING) throw new Error(`stepsPerSubmit: an integer in 1…${RING}; got ${perSubmit}`);
+  const owned = !options.device;
+  const { device, adapter } = options.device
+    ? { device: options.device, adapter: options.adapter ?? { vendor: '', architecture: '', device: '', description: '', software: false, label: 'a given device' } }
+    : await requestGPUDevice(options);
+  const modules = new Map<string, { module: GPUShaderModule; pipelines: Record<Kernel, GPUComputePipeline> }>();
+  const layout = device.createBindGroupLayout({
+    entries: [
+      ...[0, 1, 2, 3, 4, 5].map((binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' as const } })),
+      { binding: 6, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' as const } },
+      { binding: 7, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' as const, hasDynamicOffset: true } },
+    ],
+  });
+  const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+  const compile = (shape: KernelShape) => {
+    const key = JSON.stringify(shape);
+    let m = modules.get(key);
+    if (!m) {
+      const module = device.createShaderModule({ code: trainingModule(shape) });
+      const pipeline = (entryPoint: Kernel) => device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint } });
+      m = { module, pipelines: { forward: pipeline('forward'), wgrad: pipeline('wgrad'), adam: pipeline('adam'), lossReduce: pipeline('lossReduce') } };
+      modules.set(key, m);
+    }
+    return m.pipelines;
+  };
+  const maxDispatch = device.limits.maxComputeWorkgroupsPerDimension;
+  const maxBinding = device.limits.maxStorageBufferBindingSize;
+
+  return {
+    name: 'webgpu',
+    adapter,
+    device,
+    destroy() {
+      if (owned) device.destroy();
+    },
+    unsupported(plan) {
+      const layoutOf = tiedLayout(plan.model);
+      if (!layoutOf) return 'the model declares no tied layout (only LinearModel and ReluOutputModel instances do)';
+      if (plan.activationL1) return 'it has no activation-L1 penalty';
+      const { instances: I, features: N, hidden: M } = plan.model.config;
+      if (M > MAX_HIDDEN) return `it keeps the hidden vector in registers: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
+      const route = dataRoute(plan, mode);
+      if (typeof route === 'string') return route;
+      const B = plan.batchSize;
+      if (Math.ceil((I * B) / WORKGROUP) > maxDispatch || Math.ceil((I * N * (M + 1)) / WORKGROUP) > maxDispatch) {
+        return `instances × batch (${I * B}) and parameters (${I * N * (M + 1)}) must each be ≤ ${maxDispatch * WORKGROUP} on this device`;
+      }
+      if (I * B * N * 4 > maxBinding) return `the batch (${I * B * N * 4} bytes) exceeds this device's largest storage binding (${maxBinding} bytes)`;
+      return null;
+    },
+    async start(plan) {
+      const route = dataRoute(plan, mode) as DataRoute;
+      return startSession(device, layout, compile, plan, route, perSubmit);
+    },
+  };
+}
+
+/** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
+const own = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
+
+type Kernel = 'forward' | 'wgrad' | 'adam' | 'lossReduce';
+
+async function startSession(
+  device: GPUDevice,
+  layout: GPUBindGroupLayout,
+  compile: (s: KernelShape) => Record<Kernel, GPUComputePipeline>,
+  plan: TrainPlan,
+  route: DataRoute,
+  perSubmit: number,
+): Promise<EngineSession> {
+  const tied = tiedLayout(plan.model)!;
+  const { instances: I, features: N, hidden: M } = plan.model.config;
+  const B = plan.batchSize;
+  const opt = plan.optimizer;
+  const PALL = I * N * (M + 1);
+  const splits = Math.max(1, Math.min(Math.ceil(B / 16), Math.ceil(65_536 / PALL)));
+  const source = route.kind === 'device' ? route.source : null;
+  const shape: KernelShape = {
+    instances: I,
+    features: N,
+    hidden: M,
+    batch: B,
+    splits,
+    relu: tied.activation === 'relu',
+    data: source ? 'device' : 'host',
+    signed: source?.signed ?? false,
+    unitNorm: source?.unitNorm ?? false,
+    seed: source?.seed ?? 0,
+    firstInstance: source?.firstInstance ?? 0,
+    beta1: opt.beta1,
+    beta2: opt.beta2,
+    epsilon: opt.epsilon,
+  };
+  const pipelines = compile(shape);
+  const L = scratchLayout(shape);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const buffer = (floats: number, extra = 0) => device.createBuffer({ size: Math.max(16, floats * 4), usage: usage | extra });
+  const P = buffer(PALL);
+  const MV = buffer(2 * PALL);
+  const X = buffer(I * B * N);
+  const HG = buffer(2 * I * B * M);
+  const D = buffer(I * B * N);
+  const R = buffer(L.size);
+  const C = buffer(2 * I * N);
+  const ring = device.createBuffer({ size: RING * RECORD, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const lossRead = device.createBuffer({ size: I * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const owned = [P, MV, X, HG, D, R, C, ring, lossRead];
+  const W0 = (await tied.W.data()) as Float32Array;
+  const b0 = (await tied.b.data()) as Float32Array;
+  device.queue.writeBuffer(P, 0, own(W0));
+  device.queue.writeBuffer(P, W0.byteLength, own(b0));
+  const consts = new Float32Array(2 * I * N);
+  consts.set(plan.importance);
+  if (source) consts.set(source.probability, I * N);
+  device.queue.writeBuffer(C, 0, consts);
+  if (route.kind === 'full') device.queue.writeBuffer(X, 0, own(route.data), 0, I * B * N);
+  const bindGroup = device.createBindGroup({
+    layout,
+    entries: [P, MV, X, HG, D, R, C].map((b, binding) => ({ binding, resource: { buffer: b } })).concat([{ binding: 7, resource: { buffer: ring, size: RECORD } as GPUBufferBinding }]),
+  });
+  const groups = {
+    forward: Math.ceil((I * B) / WORKGROUP),
+    params: Math.ceil(PALL / WORKGROUP),
+  };
+  const records = new ArrayBuffer(RING * RECORD);
+  const rf = new Float32Array(records);
+  const ru = new Uint32Array(records);
+  let adamSteps = 0;
+  let draw = source?.draws ?? 0;
+  const hostBatch = route.kind === 'host' ? new Float32Array(I * B * N) : null;
+  // steps per submission: host batches need one submission each
+  const chunkMax = route.kind === 'host' ? 1 : perSubmit;
+  const { beta1, beta2, weightDecay } = opt;
+  const decoupled = opt.name === 'adamw';
+
+  /** Encode steps `t0 … t1 − 1` (records 0 … t1 − t0 − 1); the last one also reduces its loss when `withLoss`. */
+  const encode = (t0: number, t1: number, withLoss: boolean): GPUCommandBuffer => {
+    for (let t = t0; t < t1; t++) {
+      const r = ((t - t0) * RECORD) / 4;
+      const lr = learningRateAt(plan.schedule, opt.lr, t, plan.steps);
+      adamSteps++;
+      rf[r] = lr / (1 - Math.pow(beta1, adamSteps));
+      rf[r + 1] = 1 - Math.pow(beta2, adamSteps);
+      rf[r + 2] = decoupled ? 1 - lr * weightDecay : 1;
+      rf[r + 3] = decoupled ? 0 : weightDecay;
+      ru[r + 4] = draw++ >>> 0;
+    }
+    device.queue.writeBuffer(ring, 0, records, 0, (t1 - t0) * RECORD);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let t = t0; t < t1; t++) {
+      pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
+      pass.setPipeline(pipelines.forward);
+      pass.dispatchWorkgroups(groups.forward);
+      if (withLoss && t === t1 - 1) {
+        pass.setPipeline(pipelines.lossReduce);
+        pass.dispatchWorkgroups(I);
+      }
+      pass.setPipeline(pipelines.wgrad);
+      pass.dispatchWorkgroups(groups.params, splits);
+      pass.setPipeline(pipelines.adam);
+      pass.dispatchWorkgroups(groups.params);
+    }
+    pass.end();
+    if (withLoss) encoder.copyBufferToBuffer(R, L.lossOut * 4, lossRead, 0, I * 4);
+    return encoder.finish();
+  };
+
+  return {
+    async run(from, to, signal) {
+      let pending: Promise<undefined> | null = null;
+      for (let t = from; t < to; ) {
+        if (signal?.aborted) throw new Error('aborted');
+        const t1 = Math.min(to, t + chunkMax);
+        if (hostBatch) device.queue.writeBuffer(X, 0, own(plan.data.sample(B, hostBatch).data), 0, I * B * N);
+        device.queue.submit([encode(t, t1, t1 === to)]);
+        const done = device.queue.onSubmittedWorkDone() as Promise<undefined>;
+        // keep one submission in flight while the next is encoded
+        if (pending) await pending;
+        pending = done;
+        t = t1;
+      }
+      if (source) source.skip(to - from);
+      await lossRead.mapAsync(GPUMapMode.READ);
+      const loss = new Float32Array(lossRead.getMappedRange().slice(0));
+      lossRead.unmap();
+      return loss;
+    },
+    async sync() {
+      const read = device.createBuffer({ size: PALL * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(P, 0, read, 0, PALL * 4);
+      device.queue.submit([encoder.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const all = new Float32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      read.destroy();
+      plan.model.setParams({ W: all.slice(0, I * N * M), b: all.slice(I * N * M) });
+    },
+    dispose() {
+      for (const b of owned) b.destroy();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/// <reference types="@webgpu/types" />
+/**
+ * `@tms/engine-webgpu/node`: WebGPU in Node through Dawn (the `webgpu` npm
+ * package, an optional dependency with prebuilt binaries).
+ *
+ * @packageDocumentation
+ */
+import { existsSync } from 'node:fs';
+import { describeAdapter, type AdapterDescription } from './adapter.js';
+
+/** A WebGPU entry point in Node, with the adapter it gives. */
+export interface NodeGPU {
+  /** The entry point (what `navigator.gpu` is in a browser). */
+  gpu: GPU;
+  /** The default high-performance adapter. */
+  adapter: AdapterDescription;
+  /** The Vulkan ICD file set for it (SwiftShader's), or null when the system's drivers were used. */
+  icd: string | null;
+}
+
+/** Where Debian's chromium package keeps its SwiftShader Vulkan driver. */
+export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
+
+/** Options of {@link nodeGPU}. */
+export interface NodeGPUOptions {
+  /**
+   * When the system's Vulkan drivers give no adapter (and neither
+   * `VK_ICD_FILENAMES` nor `VK_DRIVER_FILES` is set): try SwiftShader's ICD from
+   * the chromium package (a software adapter). Default true.
+   */
+  swiftshaderFallback?: boolean;
+  /** Module loader, `import()` by default. */
+  importer?: (specifier: string) => Promise<unknown>;
+}
+
+/**
+ * Load Dawn (the `webgpu` package), define the WebGPU globals (`GPUBufferUsage`
+ * and friends) where missing, and return its entry point with the adapter it
+ * gives.
+ *
+ * @throws Error with the reason (package not installed, no Vulkan loader, no adapter)
+ *
+ * @example
+ * ```ts
+ * const { gpu, adapter } = await nodeGPU();
+ * console.log(adapter.label, adapter.software);
+ * const engine = await createWebGPUEngine({ gpu });
+ * ```
+ */
+export async function nodeGPU(options: NodeGPUOptions = {}): Promise<NodeGPU> {
+  const importer = options.importer ?? ((s: string) => import(s));
+  let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    dawn = (await importer('webgpu')) as typeof dawn;
+  } catch (e) {
+    throw new Error(`the webgpu package (Dawn) is not installed (optional: add webgpu to your project): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+  }
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  const attempt = async () => {
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { gpu, adapter: describeAdapter(adapter) } : null;
+  };
+  const found = await attempt();
+  if (found) return { ...found, icd: null };
+  const pinned = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+  const icd = SWIFTSHADER_ICDS.find((f) => existsSync(f));
+  if (!pinned && icd && options.swiftshaderFallback !== false) {
+    process.env.VK_ICD_FILENAMES = icd;
+    const soft = await attempt();
+    if (soft) return { ...soft, icd };
+    delete process.env.VK_ICD_FILENAMES;
+  }
+  throw new Error(
+    pinned
+      ? `no WebGPU adapter from the Vulkan driver in ${pinned} (is libvulkan1 installed?)`
+      : `no WebGPU adapter: Dawn found no Vulkan driver${icd ? ' (SwiftShader was tried too)' : ''}; install libvulkan1 and a GPU driver, or chromium for its software (SwiftShader) driver`,
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * WGSL sources of the WebGPU engine. Each plan compiles its own module, with
+ * the sizes baked in as constants (so loops have fixed trip counts and the
+ * hidden vector lives in registers).
+ */
+
+/** Philox4x32-10 in WGSL: the same numbers as `philox4x32` of `@tms/data`, bit for bit. */
+export const PHILOX_WGSL = /* wgsl */ `
+fn mulhi(a: u32, b: u32) -> u32 {
+  let al = a & 0xffffu; let ah = a >> 16u; let bl = b & 0xffffu; let bh = b >> 16u;
+  let ll = al * bl; let lh = al * bh; let hl = ah * bl;
+  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+  return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}
+fn philox(k: vec2<u32>, c0: vec4<u32>) -> vec4<u32> {
+  var c = c0;
+  var key = k;
+  for (var r = 0u; r < 10u; r++) {
+    if (r > 0u) { key += vec2<u32>(0x9e3779b9u, 0xbb67ae85u); }
+    let hi0 = mulhi(0xd2511f53u, c.x); let lo0 = 0xd2511f53u * c.x;
+    let hi1 = mulhi(0xcd9e8d57u, c.z); let lo1 = 0xcd9e8d57u * c.z;
+    c = vec4<u32>(hi1 ^ c.y ^ key.x, lo1, hi0 ^ c.w ^ key.y, lo0);
+  }
+  return c;
+}
+fn unit(r: u32) -> f32 { return f32(r >> 8u) * 5.9604644775390625e-8; }
+`;
+
+/** What the training module is compiled for. */
+export interface KernelShape {
+  instances: number;
+  features: number;
+  hidden: number;
+  batch: number;
+  /** Partial sums of the weight gradient over sample ranges (split-K). */
+  splits: number;
+  relu: boolean;
+  /** `device`: batches generated on the GPU with Philox; `host`: written into X by the CPU. */
+  data: 'device' | 'host';
+  signed: boolean;
+  unitNorm: boolean;
+  seed: number;
+  firstInstance: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Threads per workgroup of every kernel. */
+export const WORKGROUP = 64;
+
+/** Offsets (in floats) of the regions of the scratch buffer `R`. */
+export function scratchLayout(s: KernelShape): { params: number; partial: number; loss: number; lossOut: number; size: number } {
+  const params = s.instances * s.features * (s.hidden + 1);
+  const partial = 0;
+  const loss = s.splits * params;
+  const lossOut = loss + s.instances * s.batch;
+  return { params, partial, loss, lossOut, size: lossOut + s.instances };
+}
+
+const f32 = (x: number) => {
+  const s = Math.fround(x).toExponential(9);
+  return s.includes('e') ? s : s + '.0';
+};
+
+/**
+ * The training module: `forward` (one invocation per sample: draw or read x,
+ * h = Wᵀx, x′ = act(W h + b), the output gradient d, g = Wᵀ d and the sample's
+ * loss), `wgrad` (one invocation per parameter and sample range: the partial
+ * gradient Σ d·h + g·x), `adam` (sum the partials, Adam/AdamW update) and
+ * `lossReduce` (one workgroup per instance: the mean loss).
+ */
+export function trainingModule(s: KernelShape): string {
+  const { instances: I, features: N, hidden: M, batch: B, splits: S } = s;
+  const L = scratchLayout(s);
+  const PW = I * N * M;
+  const chunk = Math.ceil(B / S);
+  return /* wgsl */ `
+${PHILOX_WGSL}
+const I = ${I}u; const N = ${N}u; const M = ${M}u; const B = ${B}u; const S = ${S}u; const CHUNK = ${chunk}u;
+const PW = ${PW}u; const PALL = ${L.params}u; const IBM = ${I * B * M}u;
+const LOSS = ${L.loss}u; const LOSS_OUT = ${L.lossOut}u; const PROB = ${I * N}u;
+const SCALE = ${f32(1 / (B * N))};
+const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(s.epsilon)};
+const SEED = ${s.seed >>> 0}u; const STREAM0 = ${s.firstInstance >>> 0}u;
+
+struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32 }
+
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]
+@group(0) @binding(1) var<storage, read_write> MV: array<f32>;  // Adam m, then v
+@group(0) @binding(2) var<storage, read_write> X: array<f32>;   // the batch [I, B, N]
+@group(0) @binding(3) var<storage, read_write> HG: array<f32>;  // h [I, B, M], then g = Wᵀd [I, B, M]
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;   // ∂L/∂pre-activation [I, B, N]
+@group(0) @binding(5) var<storage, read_write> R: array<f32>;   // partial gradients, sample losses, instance losses
+@group(0) @binding(6) var<storage, read> C: array<f32>;         // importance [I, N], then feature probability [I, N]
+@group(0) @binding(7) var<uniform> step: Step;
+
+@compute @workgroup_size(${WORKGROUP})
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  if (t >= I * B) { return; }
+  let i = t / B;
+  let s = t % B;
+  let xo = t * N;
+  let wo = i * N * M;
+  let bo = PW + i * N;
+${
+  s.data === 'device'
+    ? `  var q2 = 0.0;
+  for (var q = 0u; 2u * q < N; q++) {
+    let r = philox(vec2<u32>(SEED, STREAM0 + i), vec4<u32>(s, step.draw, q, 0u));
+    for (var e = 0u; e < 2u; e++) {
+      let f = 2u * q + e;
+      if (f < N) {
+        let v = unit(r[2u * e + 1u]);
+        let x = select(0.0, ${s.signed ? '2.0 * v - 1.0' : 'v'}, unit(r[2u * e]) < C[PROB + i * N + f]);
+        X[xo + f] = x;
+        q2 += x * x;
+      }
+    }
+  }
+${s.unitNorm ? `  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[xo + f] *= inv; } }\n` : ''}`
+    : ''
+}
+  var h: array<f32, ${M}>;
+  for (var k = 0u; k < M; k++) { h[k] = 0.0; }
+  for (var f = 0u; f < N; f++) {
+    let x = X[xo + f];
+    if (x != 0.0) { for (var k = 0u; k < M; k++) { h[k] += x * P[wo + f * M + k]; } }
+  }
+  var g: array<f32, ${M}>;
+  for (var k = 0u; k < M; k++) { g[k] = 0.0; }
+  var loss = 0.0;
+  for (var f = 0u; f < N; f++) {
+    var pre = P[bo + f];
+    for (var k = 0u; k < M; k++) { pre += P[wo + f * M + k] * h[k]; }
+    let diff = ${s.relu ? 'max(pre, 0.0)' : 'pre'} - X[xo + f];
+    let imp = C[i * N + f];
+    loss += imp * diff * diff;
+    let d = ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'};
+    D[xo + f] = d;
+    if (d != 0.0) { for (var k = 0u; k < M; k++) { g[k] += d * P[wo + f * M + k]; } }
+  }
+  for (var k = 0u; k < M; k++) { HG[t * M + k] = h[k]; HG[IBM + t * M + k] = g[k]; }
+  R[LOSS + t] = loss;
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  let sp = gid.y;
+  if (p >= PALL) { return; }
+  let s0 = sp * CHUNK;
+  let s1 = min(B, s0 + CHUNK);
+  var acc = 0.0;
+  if (p < PW) {
+    let i = p / (N * M);
+    let f = (p / M) % N;
+    let k = p % M;
+    for (var s = s0; s < s1; s++) {
+      let row = i * B + s;
+      acc += D[row * N + f] * HG[row * M + k] + HG[IBM + row * M + k] * X[row * N + f];
+    }
+  } else {
+    let i = (p - PW) / N;
+    let f = (p - PW) % N;
+    for (var s = s0; s < s1; s++) { acc += D[(i * B + s) * N + f]; }
+  }
+  R[sp * PALL + p] = acc;
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= PALL) { return; }
+  var g = 0.0;
+  for (var sp = 0u; sp < S; sp++) { g += R[sp * PALL + p]; }
+  let w = P[p];
+  g += step.l2 * w;
+  let m = BETA1 * MV[p] + (1.0 - BETA1) * g;
+  let v = BETA2 * MV[PALL + p] + (1.0 - BETA2) * g * g;
+  MV[p] = m;
+  MV[PALL + p] = v;
+  P[p] = w * step.decay - step.stepSize * m / (sqrt(v / step.bc2) + EPS);
+}
+
+var<workgroup> part: array<f32, ${WORKGROUP}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn lossReduce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = wg.x;
+  var acc = 0.0;
+  for (var s = li; s < B; s += ${WORKGROUP}u) { acc += R[LOSS + i * B + s]; }
+  part[li] = acc;
+  workgroupBarrier();
+  for (var w = ${WORKGROUP / 2}u; w > 0u; w >>= 1u) {
+    if (li < w) { part[li] += part[li + w]; }
+    workgroupBarrier();
+  }
+  if (li == 0u) { R[LOSS_OUT + i] = part[0] * SCALE; }
+}
+`;
+}

@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SparseFeatures } from '@tms/data';
+import { createModel, train } from '@tms/core';
+import { representedFeatures } from '@tms/analysis';
+import { engineConformance } from '../../core/test/conformance.js';
+import { createWebGPUEngine, type WebGPUEngine } from '../src/index.js';
+import { testGPU } from './gpu.js';
+
+const found = await testGPU();
+const skip = typeof found === 'string' ? found : null;
+if (skip) console.warn(`WebGPU engine tests skipped: ${skip}`);
+const gpu = typeof found === 'string' ? undefined : found.gpu;
+// host: batches sampled on the CPU (as the float64 oracle sees them); auto: drawn on the GPU
+let host: WebGPUEngine;
+let auto: WebGPUEngine;
+const hostEngines: WebGPUEngine[] = [];
+beforeAll(async () => {
+  if (!gpu) return;
+  host = await createWebGPUEngine({ gpu, data: 'host' });
+  auto = await createWebGPUEngine({ gpu });
+  hostEngines.push(host);
+});
+
+describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? 'no adapter' : found.adapter.label}`, () => {
+  engineConformance({ label: 'webgpu (batches from the CPU)', engines: hostEngines, name: 'webgpu' });
+
+  it('draws the same batches on the GPU as SparseFeatures with the philox generator on the CPU', async () => {
+    const I = 3;
+    const n = 9;
+    for (const unitNorm of [false, true]) {
+      const config = { instances: I, features: n, sparsity: [0, 0.5, 0.95].map((s) => new Array<number>(n).fill(s)), seed: 9, signed: unitNorm, unitNorm, generator: 'philox' as const };
+      const run = async (engine: WebGPUEngine) => {
+        const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
+        const data = new SparseFeatures(config);
+        data.sample(4); // a draw already taken: the engine starts at draw 1
+        const r = await train({ model, data, steps: 30, batchSize: 96, logEvery: 10, engines: [engine], optimizer: { name: 'adam', lr: 1e-2 } });
+        expect(r.engine).toBe('webgpu');
+        expect(data.draws).toBe(31);
+        const W = (await model.getParams()).W.data;
+        model.dispose();
+        return { W, loss: r.finalLoss };
+      };
+      const device = await run(auto);
+      const cpu = await run(host);
+      let err = 0;
+      device.W.forEach((v, i) => (err = Math.max(err, Math.abs(v - cpu.W[i]))));
+      expect(err).toBeLessThan(unitNorm ? 1e-4 : 1e-6);
+      device.loss.forEach((v, i) => expect(v).toBeCloseTo(cpu.loss[i], 6));
+    }
+  });
+
+  it("shows the paper's intro result with batches drawn on the GPU: 5 of 20 features dense, ≥ 10 at S = 0.999", async () => {
+    const n = 20;
+    const model = createModel({ kind: 'relu-output', instances: 2, features: n, hidden: 5, seed: 1 });
+    const data = new SparseFeatures({ instances: 2, features: n, sparsity: [0, 0.999].map((s) => new Array<number>(n).fill(s)), seed: 1, generator: 'philox' });
+    const r = await train({ model, data, importance: Array.from({ length: n }, (_, i) => 0.7 ** i), steps: 2000, batchSize: 1024, logEvery: 500, engines: [auto], optimizer: { name: 'adam', lr: 1e-3 } });
+    expect(r.engine).toBe('webgpu');
+    expect(r.history.map((h) => h.step)).toEqual([500, 1000, 1500, 2000]);
+    const W = await model.getParams();
+    const [dense, sparse] = representedFeatures(W.W).map((row) => row.filter(Boolean).length);
+    expect(dense).toBe(5);
+    expect(representedFeatures(W.W)[0].slice(0, 5)).toEqual([true, true, true, true, true]);
+    expect(sparse).toBeGreaterThanOrEqual(10);
+    model.dispose();
+  });
+
+  it('stops between submissions when aborted inside a segment', async () => {
+    const engine = await createWebGPUEngine({ gpu, stepsPerSubmit: 4 });
+    const model = createModel({ kind: 'linear', instances: 2, features: 6, hidden: 2, seed: 1 });
+    const data = new SparseFeatures({ instances: 2, features: 6, sparsity: 0.5, seed: 1, generator: 'philox' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const r = await train({ model, data, steps: 1_000_000, batchSize: 64, logEvery: 1_000_000, engines: [engine], signal: controller.signal });
+    expect(r).toMatchObject({ engine: 'webgpu', aborted: true, steps: 0 });
+    // an aborted segment does not count its draws
+    expect(data.draws).toBe(0);
+    model.dispose();
+    engine.destroy();
+  });
+
+  it('declines what it cannot train, with the reason', async () => {
+    const data = new SparseFeatures({ instances: 1, features: 4, sparsity: 0.5 });
+    const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 4, hidden: 2 });
+    const r = await train({ model: hidden, data, steps: 2, batchSize: 8, engines: [auto] });
+    expect(r.engine).toBe('autodiff');
+    expect(r.skipped[0]).toEqual({ engine: 'webgpu', reason: expect.stringMatching(/tied layout/) });
+    const device = await createWebGPUEngine({ gpu, data: 'device' });
+    const linear = createModel({ kind: 'linear', instances: 1, features: 4, hidden: 2 });
+    const r2 = await train({ model: linear, data, steps: 2, batchSize: 8, engines: [device] });
+    expect(r2.skipped[0].reason).toMatch(/generator 'philox'/);
+    expect(r2.engine).toBe('autodiff');
+    hidden.dispose();
+    linear.dispose();
+    device.destroy();
+  });
+});
