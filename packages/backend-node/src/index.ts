@@ -1,9 +1,13 @@
+/// <reference types="@webgpu/types" />
 /**
  * `@tms/backend-node`: choose the fastest tfjs backend available in Node.
  *
- * Order: `tfjs-node-gpu` (CUDA) → `tfjs-node` (native CPU) → `wasm` (SIMD) → `cpu`.
- * `@tensorflow/tfjs-node-gpu` and `@tensorflow/tfjs-node` are optional peer
- * dependencies: installs never fail without them, and they are detected at run time.
+ * Order: `tfjs-node-gpu` (CUDA) → `webgpu` (Dawn: Vulkan / Metal / D3D12) →
+ * `tfjs-node` (native CPU) → `wasm` (SIMD) → `cpu`. `@tensorflow/tfjs-node-gpu`,
+ * `@tensorflow/tfjs-node` and `webgpu` (Dawn's Node bindings) are optional peer
+ * dependencies: installs never fail without them, and they are detected at run
+ * time. `auto` skips a software WebGPU adapter (SwiftShader, lavapipe): it is
+ * slower than the CPU engines; ask for `webgpu` by name to use it anyway.
  *
  * @example
  * ```ts
@@ -15,9 +19,11 @@
  * @packageDocumentation
  */
 import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
+import type { AdapterDescription } from '@tms/engine-webgpu';
+import { nodeGPU } from '@tms/engine-webgpu/node';
 
 /** Backends this package can select, fastest first. */
-export const NODE_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const NODE_BACKENDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 
 /** A Node backend name. */
 export type NodeBackendName = (typeof NODE_BACKENDS)[number];
@@ -46,10 +52,16 @@ export interface NodeBackendOptions {
 /** The result of {@link useNodeBackend}. */
 export interface NodeBackendInfo extends BackendChoice {
   name: NodeBackendName;
+  /**
+   * With the `webgpu` backend: Dawn's entry point and its adapter, for
+   * `createWebGPUEngine({ gpu })` of `@tms/engine-webgpu` (the fused GPU engine).
+   */
+  webgpu?: { gpu: GPU; adapter: AdapterDescription };
 }
 
 const PACKAGES: Record<NodeBackendName, string> = {
   'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   'tfjs-node': '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
@@ -57,6 +69,7 @@ const PACKAGES: Record<NodeBackendName, string> = {
 
 const TF_NAMES: Record<NodeBackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   'tfjs-node': 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
@@ -114,9 +127,19 @@ export function nodeCandidateOrder(prefer: 'auto' | NodeBackendName = 'auto', st
  */
 export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<NodeBackendInfo> {
   const importer = options.importer ?? ((s: string) => import(s));
+  let webgpu: NodeBackendInfo['webgpu'];
   const candidates: BackendCandidate[] = nodeCandidateOrder(options.prefer, options.strict).map((name) => {
     const pkg = PACKAGES[name];
     const native = name === 'tfjs-node-gpu' || name === 'tfjs-node';
+    if (name === 'webgpu') {
+      return {
+        name,
+        load: async () => {
+          webgpu = await loadWebGPU(importer, options.prefer === 'webgpu');
+          return TF_NAMES[name];
+        },
+      };
+    }
     return {
       name,
       load: async () => {
@@ -128,12 +151,30 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
   });
   const handlers = processHandlers();
   const choice = (await selectBackend(candidates)) as NodeBackendInfo;
+  if (choice.name === 'webgpu') choice.webgpu = webgpu;
   // The wasm backend's Emscripten runtime adds process handlers that rethrow from
   // inside the backend and exit with code 7: take them off, so an uncaught error
   // in the program exits as Node would (code 1, with the program's own stack).
   dropNewHandlers(handlers);
   options.log?.(choice.message);
   return choice;
+}
+
+/**
+ * Dawn's WebGPU for tfjs: load the `webgpu` package, refuse a software adapter
+ * unless it was asked for by name, then register tfjs's WebGPU backend on it
+ * (it registers only where `navigator.gpu` exists at import time).
+ */
+async function loadWebGPU(importer: (s: string) => Promise<unknown>, byName: boolean): Promise<NonNullable<NodeBackendInfo['webgpu']>> {
+  const { gpu, adapter } = await nodeGPU({ importer });
+  if (adapter.software && !byName) {
+    throw new Error(`software adapter (${adapter.label}): slower than the CPU engines; ask for it by name (prefer: 'webgpu', --backend webgpu)`);
+  }
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+  if (g.navigator!.gpu !== gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+  await importer(PACKAGES.webgpu);
+  return { gpu, adapter };
 }
 
 const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '@tms/core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NodeGPU } from '@tms/engine-webgpu/node';
+import { testGPU } from '../../engine-webgpu/test/gpu.js';
 import { nodeCandidateOrder as candidateOrder, classifyNativeError, explainNativeError, useNodeBackend } from '../src/index.js';
 
 const notFound = (pkg: string) =>
@@ -19,6 +21,9 @@ function importer(failures: Record<string, () => Error>) {
     return import(spec);
   };
 }
+
+const found = await testGPU();
+if (typeof found === 'string') console.warn(`WebGPU tests skipped: ${found}`);
 
 afterEach(async () => {
   await tf.setBackend('cpu');
@@ -57,10 +62,10 @@ describe('classifying native tfjs failures', () => {
 
 describe('useNodeBackend fallback order', () => {
   it('orders candidates by preference', () => {
-    expect(candidateOrder()).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(candidateOrder()).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
     expect(candidateOrder('tfjs-node')).toEqual(['tfjs-node', 'wasm', 'cpu']);
     expect(candidateOrder('wasm', true)).toEqual(['wasm']);
-    expect(() => candidateOrder('cuda' as never)).toThrow(/"prefer".*"auto", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu"/);
+    expect(() => candidateOrder('cuda' as never)).toThrow(/"prefer".*"auto", "tfjs-node-gpu", "webgpu", "tfjs-node", "wasm", "cpu"/);
   });
 
   it('falls back to wasm when the native packages are missing or unbuilt, saying why', async () => {
@@ -74,9 +79,9 @@ describe('useNodeBackend fallback order', () => {
     });
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(info.skipped.map((s) => s.name)).toEqual(['tfjs-node-gpu', 'tfjs-node']);
+    expect(info.skipped.map((s) => s.name)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
     expect(info.skipped[0].reason).toMatch(/native addon was not built/);
-    expect(info.skipped[1].reason).toMatch(/not installed/);
+    expect(info.skipped[2].reason).toMatch(/not installed/);
     expect(logs[0]).toMatch(/using backend wasm.*tfjs-node-gpu: installed but its native addon was not built/);
   });
 
@@ -109,6 +114,7 @@ describe('useNodeBackend fallback order', () => {
     expect(info.name).toBe('cpu');
     expect(info.skipped.map((s) => [s.name, s.reason])).toEqual([
       ['tfjs-node-gpu', expect.stringMatching(/native libraries failed to load/)],
+      ['webgpu', expect.stringMatching(/software adapter|no WebGPU adapter|not installed/)],
       ['tfjs-node', expect.stringMatching(/native addon was not built/)],
       ['wasm', 'WebAssembly unavailable'],
     ]);
@@ -124,7 +130,29 @@ describe('useNodeBackend fallback order', () => {
     expect((await useNodeBackend({ prefer: 'cpu' })).name).toBe('cpu');
     const auto = await useNodeBackend();
     expect(auto.name).toBe('wasm');
-    expect(auto.skipped.map((s) => s.name)).toEqual(['tfjs-node-gpu', 'tfjs-node']);
+    expect(auto.skipped.map((s) => s.name)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
     expect(auto.skipped[0].reason).toMatch(/not installed/);
+  });
+});
+
+describe('the webgpu backend (Dawn)', () => {
+  it('says so when the webgpu package is missing', async () => {
+    const info = await useNodeBackend({ importer: importer({ webgpu: () => notFound('webgpu') }) });
+    expect(info.skipped.find((s) => s.name === 'webgpu')?.reason).toMatch(/webgpu package \(Dawn\) is not installed/);
+  });
+
+  it.skipIf(typeof found === 'string')('auto skips a software adapter with the reason; asked for by name, it runs tfjs on it', async () => {
+    const gpu = found as NodeGPU;
+    expect(gpu.adapter.software).toBe(true); // this machine has no GPU: SwiftShader
+    const auto = await useNodeBackend();
+    expect(auto.name).toBe('wasm');
+    expect(auto.skipped.find((s) => s.name === 'webgpu')?.reason).toMatch(/software adapter \(.*swiftshader.*\): slower than the CPU engines; ask for it by name/);
+    const named = await useNodeBackend({ prefer: 'webgpu', strict: true });
+    expect(named.name).toBe('webgpu');
+    expect(named.webgpu?.adapter).toMatchObject({ software: true, architecture: 'swiftshader' });
+    expect(tf.getBackend()).toBe('webgpu');
+    const y = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
+    expect(Array.from(await y.data())).toEqual([19, 22, 43, 50]);
+    y.dispose();
   });
 });

@@ -2,7 +2,9 @@
  * `@tms/backend-web`: choose the fastest tfjs backend available in a browser.
  *
  * Order: `webgpu` → `webgl` → `wasm` → `cpu`. Each backend package is imported
- * lazily, so a page only loads what it uses.
+ * lazily, so a page only loads what it uses. `auto` skips a software GPU
+ * (SwiftShader, llvmpipe, a fallback adapter), which is slower than the CPU
+ * backends; ask for it by name to use it anyway.
  *
  * @example
  * ```ts
@@ -15,7 +17,9 @@
  *
  * @packageDocumentation
  */
+/// <reference types="@webgpu/types" />
 import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
+import { SOFTWARE_RENDERER, describeAdapter, type AdapterDescription } from '@tms/engine-webgpu';
 
 /** Backends this package can select, fastest first. */
 export const WEB_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -40,22 +44,44 @@ export interface WebBackendOptions {
 /** The result of {@link useWebBackend}. */
 export interface WebBackendInfo extends BackendChoice {
   name: WebBackendName;
+  /** With `webgpu`: the adapter (for `createWebGPUEngine` of `@tms/engine-webgpu`, which uses `navigator.gpu`). */
+  adapter?: AdapterDescription;
 }
 
-async function defaultImporter(name: WebBackendName, wasmPaths?: string): Promise<unknown> {
+const softwareSkip = (what: string) => new Error(`software adapter (${what}): slower than the CPU backends; ask for it by name (prefer: 'webgpu' or 'webgl')`);
+
+/** The WebGL renderer string, where the page may read it. */
+function webglRenderer(): string {
+  try {
+    const canvas = typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
+    const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
+    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+    return ext ? String(gl!.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
+  } catch {
+    return '';
+  }
+}
+
+async function defaultImporter(name: WebBackendName, wasmPaths: string | undefined, byName: boolean, found: { adapter?: AdapterDescription }): Promise<unknown> {
   switch (name) {
     case 'webgpu': {
-      const nav = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator;
+      const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
       if (!nav?.gpu) throw new Error('navigator.gpu is not available (WebGPU unsupported or disabled)');
       const adapter = await nav.gpu.requestAdapter();
       if (!adapter) throw new Error('no WebGPU adapter available');
+      const described = describeAdapter(adapter);
+      if (described.software && !byName) throw softwareSkip(described.label);
+      found.adapter = described;
       return import('@tensorflow/tfjs-backend-webgpu');
     }
-    case 'webgl':
+    case 'webgl': {
       if (typeof document === 'undefined' && typeof OffscreenCanvas === 'undefined') {
         throw new Error('no canvas available for WebGL');
       }
+      const renderer = byName ? '' : webglRenderer();
+      if (SOFTWARE_RENDERER.test(renderer)) throw softwareSkip(renderer);
       return import('@tensorflow/tfjs-backend-webgl');
+    }
     case 'wasm': {
       const mod = await import('@tensorflow/tfjs-backend-wasm');
       if (wasmPaths) mod.setWasmPaths(wasmPaths);
@@ -77,7 +103,8 @@ export function webCandidateOrder(prefer: 'auto' | WebBackendName = 'auto', stri
  * at run time; models created before keep working (tfjs moves their data).
  */
 export async function useWebBackend(options: WebBackendOptions = {}): Promise<WebBackendInfo> {
-  const importer = options.importer ?? ((n: WebBackendName) => defaultImporter(n, options.wasmPaths));
+  const found: { adapter?: AdapterDescription } = {};
+  const importer = options.importer ?? ((n: WebBackendName) => defaultImporter(n, options.wasmPaths, options.prefer === n, found));
   const candidates: BackendCandidate[] = webCandidateOrder(options.prefer, options.strict).map((name) => ({
     name,
     load: async () => {
@@ -86,6 +113,7 @@ export async function useWebBackend(options: WebBackendOptions = {}): Promise<We
     },
   }));
   const choice = (await selectBackend(candidates)) as WebBackendInfo;
+  if (choice.name === 'webgpu' && found.adapter) choice.adapter = found.adapter;
   options.log?.(choice.message);
   return choice;
 }

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '@tms/core';
 import { useWebBackend, webCandidateOrder } from '../src/index.js';
+import { testGPU } from '../../engine-webgpu/test/gpu.js';
 
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -29,5 +30,28 @@ describe('useWebBackend (selection logic, run under Node)', () => {
     expect((await useWebBackend({ prefer: 'cpu', strict: true })).name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect((await useWebBackend({ prefer: 'wasm', strict: true })).name).toBe('wasm');
+  });
+});
+
+describe('useWebBackend with a WebGPU adapter (Dawn standing in for the browser)', () => {
+  it('auto skips a software adapter, naming it; asked for by name it uses it', async (ctx) => {
+    const found = await testGPU();
+    if (typeof found === 'string') return ctx.skip();
+    expect(found.adapter.software).toBe(true); // no GPU here: SwiftShader
+    const g = globalThis as { navigator?: unknown };
+    const before = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: found.gpu }, configurable: true, writable: true });
+    try {
+      const auto = await useWebBackend();
+      expect(auto.name).toBe('wasm');
+      expect(auto.skipped[0]).toEqual({ name: 'webgpu', reason: expect.stringMatching(/^software adapter \(google swiftshader.*\): slower than the CPU backends; ask for it by name/) });
+      const named = await useWebBackend({ prefer: 'webgpu', strict: true });
+      expect(named.name).toBe('webgpu');
+      expect(named.adapter).toMatchObject({ vendor: 'google', architecture: 'swiftshader', software: true });
+      expect(tf.getBackend()).toBe('webgpu');
+    } finally {
+      if (before) Object.defineProperty(globalThis, 'navigator', before);
+      else delete g.navigator;
+    }
   });
 });

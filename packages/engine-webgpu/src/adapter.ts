@@ -15,7 +15,8 @@ export interface AdapterDescription {
   label: string;
 }
 
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|microsoft basic|warp/i;
+/** Names of software (CPU-emulated) GPUs, in adapter info or WebGL renderer strings. */
+export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i;
 
 /**
  * Describe an adapter: vendor, architecture and whether it is a software
@@ -35,7 +36,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   const device = info.device ?? '';
   const description = info.description ?? '';
   const fallback = info.isFallbackAdapter === true || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const software = fallback || SOFTWARE.test([vendor, architecture, device, description].join(' '));
+  const software = fallback || SOFTWARE_RENDERER.test([vendor, architecture, device, description].join(' '));
   const name = [vendor, architecture].filter(Boolean).join(' ') || 'unknown adapter';
   const detail = [description || device, software ? 'software' : ''].filter(Boolean).join(', ');
   return { vendor, architecture, device, description, software, label: detail ? `${name} (${detail})` : name };

@@ -47,7 +47,19 @@ export interface NodeGPUOptions {
  * const engine = await createWebGPUEngine({ gpu });
  * ```
  */
-export async function nodeGPU(options: NodeGPUOptions = {}): Promise<NodeGPU> {
+export function nodeGPU(options: NodeGPUOptions = {}): Promise<NodeGPU> {
+  // one Dawn instance per process for the default options
+  if (options.importer || options.swiftshaderFallback === false) return loadNodeGPU(options);
+  shared ??= loadNodeGPU(options).catch((e) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
+}
+
+let shared: Promise<NodeGPU> | null = null;
+
+async function loadNodeGPU(options: NodeGPUOptions): Promise<NodeGPU> {
   const importer = options.importer ?? ((s: string) => import(s));
   let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
