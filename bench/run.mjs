@@ -7,7 +7,13 @@
 //
 // Options: --quick (2 short rounds: indicative only), --rounds R (default 5),
 // --only a,b (configs), --no-torch, --threads N (torch threads and our workers;
-// default: all cores), --no-install (do not install OpenBLAS for torch).
+// default: all cores), --no-install (do not install OpenBLAS for torch),
+// --no-gpu (no WebGPU rows). TMS_BENCH_PYTHON picks the Python that has torch
+// (default /usr/bin/python3).
+//
+// WebGPU rows (when Dawn finds an adapter; on machines without a GPU that is
+// SwiftShader, a software adapter): the fused WebGPU engine, interleaved with
+// the others, and tfjs-webgpu autodiff on the same adapter, with their ratio.
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
@@ -19,6 +25,8 @@ import { hiddenActivations, trainSparseAutoencoder } from '@tms/analysis';
 import { useNodeBackend } from '@tms/backend-node';
 import { FusedTiedTrainer, fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
 import { trainParallel } from '@tms/engine-fused/node';
+import { createWebGPUEngine } from '@tms/engine-webgpu';
+import { nodeGPU } from '@tms/engine-webgpu/node';
 
 const here = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -105,7 +113,10 @@ async function ours(c, engine, steps) {
   const key = `${c.name}/${engine}`;
   if (!state.has(key)) {
     const model = createModel({ kind: 'relu-output', instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
-    const s = { model, run: (k) => train({ model, data: new SparseFeatures(data), importance: importanceOf(c), batchSize: B, engines: [engine === 'fused' ? fusedEngine : autodiffEngine], logEvery: 1e9, steps: k }) };
+    const chosen = engine === 'fused' ? fusedEngine : engine === 'webgpu' ? gpu.engine : autodiffEngine;
+    // the WebGPU engine draws its batches on the GPU (Philox)
+    const source = () => new SparseFeatures({ ...data, generator: engine === 'webgpu' ? 'philox' : 'xoshiro' });
+    const s = { model, run: (k) => train({ model, data: source(), importance: importanceOf(c), batchSize: B, engines: [chosen], logEvery: 1e9, steps: k }) };
     await s.run(c.warmup);
     state.set(key, s);
   }
@@ -168,7 +179,7 @@ function profile(c, steps) {
 /** The PyTorch reference as a server (bench/torch_ref.py): `info()`, `time(config, variant, steps)`. */
 function startTorch() {
   if (flag('--no-torch')) return { missing: 'skipped (--no-torch)' };
-  const py = '/usr/bin/python3';
+  const py = process.env.TMS_BENCH_PYTHON ?? '/usr/bin/python3';
   if (spawnSync(py, ['-c', 'import torch']).status !== 0) {
     return { missing: 'PyTorch is not installed for /usr/bin/python3: `apt-get install python3-torch libopenblas0-openmp`' };
   }
@@ -209,27 +220,54 @@ async function torchReference() {
   return Object.assign(torch, info);
 }
 
+// ---------- GPU ----------
+
+/** Dawn's adapter and the fused WebGPU engine on it, or why there is none. */
+async function startGPU() {
+  if (flag('--no-gpu')) return { missing: 'skipped (--no-gpu)' };
+  try {
+    const { gpu, adapter } = await nodeGPU();
+    return { adapter, engine: await createWebGPUEngine({ gpu }) };
+  } catch (e) {
+    return { missing: e.message };
+  }
+}
+
+/** Steps per timed round on the GPU: more on a real GPU, where a step takes microseconds. */
+const gpuSteps = (c) => (gpu.adapter.software ? c.steps : c.steps * (c.gpuScale ?? 20));
+
 // ---------- run ----------
 
+if (flag('--autodiff-child')) {
+  // one tfjs-webgpu autodiff timing: `--autodiff-child <config> <steps>` prints ms per step
+  const [name, steps] = args.slice(args.indexOf('--autodiff-child') + 1);
+  await useNodeBackend({ prefer: 'webgpu', strict: true });
+  console.log(await ours(spec.configs.find((c) => c.name === name), 'autodiff', Number(steps)));
+  process.exit(0);
+}
 const backendInfo = await useNodeBackend({ prefer: 'wasm' });
 tf.enableProdMode();
 const kernel = fusedWasmAvailable() ? 'wasm' : 'JS';
+const gpu = await startGPU();
 const torch = await torchReference();
 const fair = torch.blas?.kind === 'openblas' || torch.blas?.kind === 'mkl';
 const peakFlops = torch.blas ? torch.blas.matmul_gflops * 1e9 : undefined;
 const bandwidth = memoryBandwidth();
-log(`machine: ${cpus().length} × ${cpus()[0]?.model}; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; torch: ${torch.missing ?? `${torch.torch}, ${torch.threads} threads, ${torch.blas.kind} ${torch.blas.matmul_gflops.toFixed(0)} GFLOP/s`}`);
+log(`machine: ${cpus().length} × ${cpus()[0]?.model}; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; torch: ${torch.missing ?? `${torch.torch}, ${torch.threads} threads, ${torch.blas.kind} ${torch.blas.matmul_gflops.toFixed(0)} GFLOP/s`}; WebGPU: ${gpu.missing ?? gpu.adapter.label}`);
 
 const results = [];
 for (const c of configs) {
-  const engines = c.kind === 'sae' ? [['sae', 'wasm SIMD, 1 thread']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
+  // gpuOnly configs (the issue's GPU targets) time the WebGPU engine alone
+  if (c.gpuOnly && gpu.missing) continue;
+  const cpuRows = c.gpuOnly ? [] : c.kind === 'sae' ? [['sae', 'wasm SIMD, 1 thread']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
+  const engines = [...cpuRows, ...(c.kind === 'toy' && !gpu.missing ? [['webgpu', 'fused WebGPU']] : [])];
   const rows = engines.map(([engine, label]) => ({ engine, label, ms: [], ratio: [] }));
   const torchMs = [];
   const torchByVariant = { autograd: [], 'manual-backward': [] };
   for (let r = 0; r < rounds; r++) {
     log(`${c.name}: round ${r + 1}/${rounds}`);
-    for (const row of rows) row.ms.push(await ours(c, row.engine, c.steps));
-    if (!torch.missing) {
+    for (const row of rows) row.ms.push(await ours(c, row.engine, row.engine === 'webgpu' ? gpuSteps(c) : c.steps));
+    if (!torch.missing && !c.gpuOnly) {
       const a = await torch.time(c, 'autograd', c.steps);
       const m = await torch.time(c, 'manual-backward', c.steps);
       torchByVariant.autograd.push(a);
@@ -241,19 +279,23 @@ for (const c of configs) {
   // tfjs autodiff, once: the engine every other model trains with (not interleaved)
   const reference = [];
   if (c.autodiff) {
-    for (const backend of ['wasm', 'cpu']) {
+    // (tfjs-webgpu autodiff runs after every config: worker threads started after it crash Dawn)
+    for (const backend of c.gpuOnly ? [] : ['wasm', 'cpu']) {
       await useNodeBackend({ prefer: backend, strict: true });
-      const steps = Math.max(1, Math.ceil(c.steps / (backend === 'cpu' ? 10 : 2)));
-      reference.push({ label: `tfjs-${backend} autodiff (1 round)`, ms: await ours(c, 'autodiff', steps) });
+      const divisor = backend === 'cpu' ? 10 : backend === 'webgpu' && gpu.adapter.software ? 20 : 2;
+      const steps = Math.max(2, Math.ceil(c.steps / divisor));
+      reference.push({ backend, label: `tfjs-${backend} autodiff (1 round)`, ms: await ours(c, 'autodiff', steps) });
       state.delete(`${c.name}/autodiff`);
     }
     await useNodeBackend({ prefer: 'wasm', strict: true });
   }
   const w = work(c);
   const floor = { flopsMs: peakFlops ? (1000 * w.flops) / peakFlops : undefined, bytesMs: (1000 * w.bytes) / bandwidth };
-  const prof = c.kind === 'sae' ? undefined : profile(c, Math.max(2, Math.ceil(c.steps / 4)));
+  const prof = c.kind === 'sae' || c.gpuOnly ? undefined : profile(c, Math.max(2, Math.ceil(c.steps / 4)));
+  const gpuRow = rows.find((r) => r.engine === 'webgpu');
   results.push({
     config: c,
+    webgpu: gpuRow ? { stepsPerSecond: 1000 / spread(gpuRow.ms).median } : undefined,
     rows: rows.map((row) => ({ engine: row.label, ms: spread(row.ms), ratio: row.ratio.length ? spread(row.ratio) : undefined, rounds: row.ms, gflops: w.flops / (spread(row.ms).median * 1e6) })),
     torch: torchMs.length ? { best: spread(torchMs), autograd: spread(torchByVariant.autograd), manual: spread(torchByVariant['manual-backward']) } : undefined,
     reference,
@@ -263,6 +305,18 @@ for (const c of configs) {
   });
 }
 if (!torch.missing) torch.close();
+// tfjs-webgpu autodiff on the same adapter, each config in a process of its own
+// (Dawn crashes when tfjs-webgpu trains twice in one process beside our engine)
+for (const r of results) {
+  if (!r.webgpu || !r.config.autodiff) continue;
+  log(`${r.config.name}: tfjs-webgpu autodiff`);
+  const steps = Math.max(2, Math.ceil(r.config.steps / (gpu.adapter.software ? 20 : 2)));
+  const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--autodiff-child', r.config.name, String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const ms = Number(child.stdout.trim().split('\n').at(-1));
+  const ok = child.status === 0 && Number.isFinite(ms);
+  r.reference.push({ backend: 'webgpu', label: `tfjs-webgpu autodiff (1 round)`, ms: ok ? ms : undefined, failed: ok ? undefined : `exit ${child.status ?? child.signal}` });
+  if (ok) r.webgpu.overAutodiff = ms / (1000 / r.webgpu.stepsPerSecond);
+}
 
 // ---------- report ----------
 
@@ -275,6 +329,7 @@ lines.push(`copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (64 MB Float32Ar
 if (!torch.missing) {
   lines.push(`torch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas.kind}: ${torch.blas.matmul_gflops.toFixed(0)} GFLOP/s on a 1024² fp32 matmul (the flops peak below)${fair ? '' : ' — REFERENCE BLAS: ratios are NOT a fair comparison'}`);
 } else lines.push(`torch: ${torch.missing}`);
+lines.push(`WebGPU: ${gpu.missing ?? `${gpu.adapter.label} through Dawn (the webgpu package)${gpu.adapter.software ? ' — a SOFTWARE adapter: correctness, not speed' : ''}`}`);
 lines.push(`${rounds} interleaved round${rounds > 1 ? 's' : ''} per config (ours, then torch: the faster of autograd and a hand-written backward)${quick ? ' — QUICK: short rounds, ratios are indicative only' : ''}`);
 lines.push('');
 lines.push(`${pad('config', 9)} ${pad('engine', 24)} ${pad('ms/step median (min–max)', 26)} ${pad('torch ms/step', 22)} ${pad('ratio ours/torch', 22)} ${pad('GFLOP/s', 8)} floor ms (flops | bytes)`);
@@ -284,8 +339,14 @@ for (const r of results) {
       `${pad(r.config.name, 9)} ${pad(row.engine, 24)} ${pad(range(row.ms), 26)} ${pad(range(r.torch?.best), 22)} ${pad(range(row.ratio), 22)} ${pad(f(row.gflops, 1), 8)} ${f(r.floor.flopsMs, 3)} | ${f(r.floor.bytesMs, 3)}`,
     );
   }
-  for (const ref of r.reference) lines.push(`${pad(r.config.name, 9)} ${pad(ref.label, 24)} ${pad(f(ref.ms), 26)}`);
+  for (const ref of r.reference) lines.push(`${pad(r.config.name, 9)} ${pad(ref.label, 24)} ${pad(ref.failed ? `failed (${ref.failed})` : f(ref.ms), 26)}`);
   if (r.torch) lines.push(`${pad('', 9)} ${pad('(torch autograd / manual)', 24)} ${pad('', 26)} ${range(r.torch.autograd)} / ${range(r.torch.manual)}`);
+}
+const gpuResults = results.filter((r) => r.webgpu);
+if (gpuResults.length) {
+  lines.push('');
+  lines.push(`fused WebGPU engine on ${gpu.adapter.label}: steps/s (median), and how many times faster than tfjs-webgpu autodiff on the same adapter`);
+  for (const r of gpuResults) lines.push(`  ${pad(r.config.name, 9)} ${pad(f(r.webgpu.stepsPerSecond, 1) + ' steps/s', 18)} ${r.webgpu.overAutodiff ? `${f(r.webgpu.overAutodiff, 1)}× tfjs-webgpu autodiff` : ''}`);
 }
 lines.push('');
 lines.push('where one thread spends a step (ms): sampling | gradients (forward + backward) | Adam');
@@ -305,6 +366,7 @@ const report = {
   threads,
   kernel,
   bandwidth,
+  webgpu: gpu.missing ? { missing: gpu.missing } : { adapter: gpu.adapter },
   torch: torch.missing ? { missing: torch.missing } : { version: torch.torch, threads: torch.threads, blas: torch.blas },
   results,
 };

@@ -4,11 +4,12 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
+import { createWebGPUEngine } from '@tms/engine-webgpu';
 import { describeField } from '@tms/data';
 import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult, type Experiment } from '@tms/experiments';
 import { intOption, parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { NonFiniteResultError, cliVersion, mergeShards, runExperiment, runShard, stagingFolder } from './runner.js';
+import { NonFiniteResultError, cliVersion, mergeShards, nodeEngines, runExperiment, runShard, stagingFolder } from './runner.js';
 import { MissingUnitsError, ShardLockedError, parseShard, unitStore } from './shards.js';
 import { SubmitError, clusterCommand } from './cluster.js';
 import { FolderLockedError } from './io.js';
@@ -320,6 +321,11 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   const info = await useNodeBackend({ prefer });
   const bar = new ProgressBar({ quiet, stream: io.progressStream });
   if (!quiet) io.err(info.message);
+  // on WebGPU the tied models train on the fused GPU engine, with batches drawn on the GPU
+  const gpu = info.webgpu ? await createWebGPUEngine({ gpu: info.webgpu.gpu }) : undefined;
+  if (gpu && !quiet) io.err(`tms: WebGPU adapter ${gpu.adapter.label}`);
+  const engines = gpu ? [gpu, ...nodeEngines(workers)] : undefined;
+  const generator = gpu ? ('philox' as const) : undefined;
 
   // the first SIGINT/SIGTERM stops training (finished units stay for --resume); a second one exits at once
   const controller = new AbortController();
@@ -334,9 +340,9 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const meta = { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped } };
+    const meta = { backend: { name: info.name, tfBackend: info.tfBackend, skipped: info.skipped, ...(gpu ? { adapter: gpu.adapter } : {}) } };
     if (shard) {
-      const done = await runShard(exp, input, { out: resolve(out), variant, maxMemory, progress: bar, signal: controller.signal, workers, meta, shard });
+      const done = await runShard(exp, input, { out: resolve(out), variant, maxMemory, progress: bar, signal: controller.signal, workers, meta, shard, engines, generator });
       io.out(
         `shard ${shard.index}/${shard.count}: trained ${done.trained.length} unit${done.trained.length === 1 ? '' : 's'}${done.trained.length ? ` (${done.trained.join(', ')})` : ''}` +
           `${done.reused.length ? `, found ${done.reused.length} saved (${done.reused.join(', ')})` : ''}; ${done.others} belong to other shards. ` +
@@ -354,6 +360,8 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       signal: controller.signal,
       workers,
       meta,
+      engines,
+      generator,
     });
     io.out(`wrote ${summary.files.join(', ')}`);
     return 0;

@@ -34,6 +34,8 @@ export interface RunOptions {
   workers?: number;
   /** Training engines in order of preference. Default {@link nodeEngines}`(workers)`. */
   engines?: readonly Engine[];
+  /** The training batches' random generator (`philox` with the WebGPU engine, which draws them on the GPU). Default `xoshiro`. */
+  generator?: 'xoshiro' | 'philox';
 }
 
 /**
@@ -241,6 +243,7 @@ async function runLocked<C extends object>(
     progress,
     signal: options.signal,
     engines,
+    generator: options.generator,
     checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
       round(unitOptions);
@@ -376,6 +379,7 @@ export async function runShard<C extends object>(exp: Experiment<C>, input: Part
     progress,
     signal: options.signal,
     engines,
+    generator: options.generator,
     checkpoint: outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
       round(unitOptions);

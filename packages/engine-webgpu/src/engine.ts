@@ -2,7 +2,7 @@
 import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
 import { FiniteDataset, SparseFeatures } from '@tms/data';
 import { requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
-import { WORKGROUP, scratchLayout, trainingModule, type KernelShape } from './wgsl.js';
+import { WORKGROUP, dispatchSize, scratchLayout, splitInvocations, trainingModule, type KernelShape } from './wgsl.js';
 
 /** Options of {@link createWebGPUEngine}. */
 export interface WebGPUEngineOptions extends GPUDeviceRequest {
@@ -19,7 +19,18 @@ export interface WebGPUEngineOptions extends GPUDeviceRequest {
    * a `FiniteDataset` are copied once.
    */
   data?: 'auto' | 'device' | 'host';
-  /** Steps encoded into one queue submission (1…256, default 256); abort is checked between submissions. */
+  /**
+   * Kernel layout: `sample` (one invocation per sample does its whole forward
+   * and backward pass), `split` (one kernel per stage, one invocation per
+   * output: more parallel, for large models on GPUs) or `auto` (default:
+   * `split` where features × hidden ≥ 1,024 on a hardware adapter).
+   */
+  path?: 'auto' | 'sample' | 'split';
+  /**
+   * Most steps encoded into one queue submission (1…256, default 256). The
+   * engine sizes submissions to about 50 ms of GPU work each, up to this, and
+   * checks for abort between them.
+   */
   stepsPerSubmit?: number;
 }
 
@@ -38,6 +49,8 @@ const MAX_HIDDEN = 256;
 /** Records of per-step settings in the uniform ring (one per step of a submission). */
 const RING = 256;
 const RECORD = 256;
+/** Milliseconds of GPU work aimed at per submission. */
+const SUBMIT_MS = 50;
 
 /** How a plan's batches reach the GPU. */
 type DataRoute = { kind: 'device'; source: SparseFeatures } | { kind: 'full'; data: Float32Array } | { kind: 'host' };
@@ -80,6 +93,8 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
   const { device, adapter } = options.device
     ? { device: options.device, adapter: options.adapter ?? { vendor: '', architecture: '', device: '', description: '', software: false, label: 'a given device' } }
     : await requestGPUDevice(options);
+  const pathOption = options.path ?? 'auto';
+  if (!['auto', 'sample', 'split'].includes(pathOption)) throw new Error(`path: one of "auto", "sample", "split"; got ${JSON.stringify(pathOption)}`);
   const modules = new Map<string, { module: GPUShaderModule; pipelines: Record<Kernel, GPUComputePipeline> }>();
   const layout = device.createBindGroupLayout({
     entries: [
@@ -95,7 +110,8 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
     if (!m) {
       const module = device.createShaderModule({ code: trainingModule(shape) });
       const pipeline = (entryPoint: Kernel) => device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint } });
-      m = { module, pipelines: { forward: pipeline('forward'), wgrad: pipeline('wgrad'), adam: pipeline('adam'), lossReduce: pipeline('lossReduce') } };
+      const pipelines = Object.fromEntries(KERNELS.map((k) => [k, pipeline(k)])) as Record<Kernel, GPUComputePipeline>;
+      m = { module, pipelines };
       modules.set(key, m);
     }
     return m.pipelines;
@@ -119,23 +135,33 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
       const route = dataRoute(plan, mode);
       if (typeof route === 'string') return route;
       const B = plan.batchSize;
-      if (Math.ceil((I * B) / WORKGROUP) > maxDispatch || Math.ceil((I * N * (M + 1)) / WORKGROUP) > maxDispatch) {
-        return `instances × batch (${I * B}) and parameters (${I * N * (M + 1)}) must each be ≤ ${maxDispatch * WORKGROUP} on this device`;
-      }
+      if (Math.ceil((I * N * (M + 1)) / WORKGROUP) > maxDispatch) return `parameters (${I * N * (M + 1)}) must be ≤ ${maxDispatch * WORKGROUP} on this device`;
+      if (pathOf(plan) === 'sample' && Math.ceil((I * B) / WORKGROUP) > maxDispatch) return `instances × batch (${I * B}) must be ≤ ${maxDispatch * WORKGROUP} for path 'sample'`;
       if (I * B * N * 4 > maxBinding) return `the batch (${I * B * N * 4} bytes) exceeds this device's largest storage binding (${maxBinding} bytes)`;
       return null;
     },
     async start(plan) {
       const route = dataRoute(plan, mode) as DataRoute;
-      return startSession(device, layout, compile, plan, route, perSubmit);
+      return startSession(device, layout, compile, plan, route, perSubmit, pathOf(plan));
     },
   };
+
+  function pathOf(plan: TrainPlan): 'sample' | 'split' {
+    if (pathOption !== 'auto') return pathOption;
+    const { features: N, hidden: M } = plan.model.config;
+    return !adapter.software && N * M >= SPLIT_FROM ? 'split' : 'sample';
+  }
 }
+
+/** Features × hidden from which `auto` takes the split path on a hardware adapter. */
+const SPLIT_FROM = 1024;
+
+const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
 
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
 const own = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
 
-type Kernel = 'forward' | 'wgrad' | 'adam' | 'lossReduce';
+type Kernel = (typeof KERNELS)[number];
 
 async function startSession(
   device: GPUDevice,
@@ -144,6 +170,7 @@ async function startSession(
   plan: TrainPlan,
   route: DataRoute,
   perSubmit: number,
+  path: 'sample' | 'split',
 ): Promise<EngineSession> {
   const tied = tiedLayout(plan.model)!;
   const { instances: I, features: N, hidden: M } = plan.model.config;
@@ -158,6 +185,7 @@ async function startSession(
     hidden: M,
     batch: B,
     splits,
+    path,
     relu: tied.activation === 'relu',
     data: source ? 'device' : 'host',
     signed: source?.signed ?? false,
@@ -199,6 +227,8 @@ async function startSession(
     forward: Math.ceil((I * B) / WORKGROUP),
     params: Math.ceil(PALL / WORKGROUP),
   };
+  const inv = splitInvocations(shape);
+  const sizes = { draw: dispatchSize(inv.draw), normalize: dispatchSize(inv.normalize), hidden: dispatchSize(inv.hidden), output: dispatchSize(inv.output) };
   const records = new ArrayBuffer(RING * RECORD);
   const rf = new Float32Array(records);
   const ru = new Uint32Array(records);
@@ -207,6 +237,7 @@ async function startSession(
   const hostBatch = route.kind === 'host' ? new Float32Array(I * B * N) : null;
   // steps per submission: host batches need one submission each
   const chunkMax = route.kind === 'host' ? 1 : perSubmit;
+  let chunk = Math.min(chunkMax, 8);
   const { beta1, beta2, weightDecay } = opt;
   const decoupled = opt.name === 'adamw';
 
@@ -221,14 +252,25 @@ async function startSession(
       rf[r + 2] = decoupled ? 1 - lr * weightDecay : 1;
       rf[r + 3] = decoupled ? 0 : weightDecay;
       ru[r + 4] = draw++ >>> 0;
+      ru[r + 5] = withLoss && t === t1 - 1 ? 1 : 0;
     }
     device.queue.writeBuffer(ring, 0, records, 0, (t1 - t0) * RECORD);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     for (let t = t0; t < t1; t++) {
       pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
-      pass.setPipeline(pipelines.forward);
-      pass.dispatchWorkgroups(groups.forward);
+      const run = (k: Kernel, [x, y]: [number, number]) => {
+        pass.setPipeline(pipelines[k]);
+        pass.dispatchWorkgroups(x, y);
+      };
+      if (path === 'sample') run('forward', [groups.forward, 1]);
+      else {
+        if (source) run('draw', sizes.draw);
+        if (source?.unitNorm) run('normalize', sizes.normalize);
+        run('hidden', sizes.hidden);
+        run('output', sizes.output);
+        run('gback', sizes.hidden);
+      }
       if (withLoss && t === t1 - 1) {
         pass.setPipeline(pipelines.lossReduce);
         pass.dispatchWorkgroups(I);
@@ -245,16 +287,21 @@ async function startSession(
 
   return {
     async run(from, to, signal) {
-      let pending: Promise<undefined> | null = null;
+      let pending: { done: Promise<undefined>; at: number; steps: number } | null = null;
       for (let t = from; t < to; ) {
         if (signal?.aborted) throw new Error('aborted');
-        const t1 = Math.min(to, t + chunkMax);
+        const t1 = Math.min(to, t + chunk);
         if (hostBatch) device.queue.writeBuffer(X, 0, own(plan.data.sample(B, hostBatch).data), 0, I * B * N);
         device.queue.submit([encode(t, t1, t1 === to)]);
-        const done = device.queue.onSubmittedWorkDone() as Promise<undefined>;
-        // keep one submission in flight while the next is encoded
-        if (pending) await pending;
-        pending = done;
+        const next = { done: device.queue.onSubmittedWorkDone() as Promise<undefined>, at: performance.now(), steps: t1 - t };
+        // keep one submission in flight while the next is encoded; size submissions
+        // to about SUBMIT_MS each, so that an abort is seen soon on slow adapters too
+        if (pending) {
+          await pending.done;
+          const ms = Math.max(0.01, performance.now() - pending.at);
+          chunk = Math.max(1, Math.min(chunkMax, Math.round((pending.steps * SUBMIT_MS) / ms)));
+        }
+        pending = next;
         t = t1;
       }
       if (source) source.skip(to - from);

@@ -34,6 +34,13 @@ export interface KernelShape {
   batch: number;
   /** Partial sums of the weight gradient over sample ranges (split-K). */
   splits: number;
+  /**
+   * `sample`: one invocation per sample computes its whole forward and backward
+   * pass (few, long invocations: small models, software adapters); `split`:
+   * one kernel per stage, one invocation per output (many short invocations:
+   * large models on GPUs).
+   */
+  path: 'sample' | 'split';
   relu: boolean;
   /** `device`: batches generated on the GPU with Philox; `host`: written into X by the CPU. */
   data: 'device' | 'host';
@@ -49,13 +56,29 @@ export interface KernelShape {
 /** Threads per workgroup of every kernel. */
 export const WORKGROUP = 64;
 
-/** Offsets (in floats) of the regions of the scratch buffer `R`. */
-export function scratchLayout(s: KernelShape): { params: number; partial: number; loss: number; lossOut: number; size: number } {
+/** Offsets (in floats) of the regions of the scratch buffer `R`: partial gradients, loss terms (per sample, or per sample and feature on the split path), instance losses. */
+export function scratchLayout(s: KernelShape): { params: number; partial: number; loss: number; lossTerms: number; lossOut: number; size: number } {
   const params = s.instances * s.features * (s.hidden + 1);
   const partial = 0;
   const loss = s.splits * params;
-  const lossOut = loss + s.instances * s.batch;
-  return { params, partial, loss, lossOut, size: lossOut + s.instances };
+  const lossTerms = s.batch * (s.path === 'split' ? s.features : 1);
+  const lossOut = loss + s.instances * lossTerms;
+  return { params, partial, loss, lossTerms, lossOut, size: lossOut + s.instances };
+}
+
+/** Most workgroups in one dispatch dimension (WebGPU's default limit). */
+const MAX_GROUPS = 65_535;
+
+/** Workgroups `[x, y]` for `invocations` (2-D beyond 65,535 workgroups); invocation index = gid.x + gid.y · x · WORKGROUP. */
+export function dispatchSize(invocations: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / WORKGROUP));
+  return groups <= MAX_GROUPS ? [groups, 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)];
+}
+
+/** Invocations of each kernel of the split path. */
+export function splitInvocations(s: KernelShape): { draw: number; normalize: number; hidden: number; output: number } {
+  const { instances: I, features: N, hidden: M, batch: B } = s;
+  return { draw: I * B * Math.ceil(N / 2), normalize: I * B, hidden: I * B * M, output: I * B * N };
 }
 
 const f32 = (x: number) => {
@@ -75,6 +98,8 @@ export function trainingModule(s: KernelShape): string {
   const L = scratchLayout(s);
   const PW = I * N * M;
   const chunk = Math.ceil(B / S);
+  const inv = splitInvocations(s);
+  const stride = (n: number) => `${dispatchSize(n)[0] * WORKGROUP}u`;
   return /* wgsl */ `
 ${PHILOX_WGSL}
 const I = ${I}u; const N = ${N}u; const M = ${M}u; const B = ${B}u; const S = ${S}u; const CHUNK = ${chunk}u;
@@ -84,7 +109,9 @@ const SCALE = ${f32(1 / (B * N))};
 const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(s.epsilon)};
 const SEED = ${s.seed >>> 0}u; const STREAM0 = ${s.firstInstance >>> 0}u;
 
-struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32 }
+const LOSS_TERMS = ${L.lossTerms}u;
+
+struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32 }
 
 @group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]
 @group(0) @binding(1) var<storage, read_write> MV: array<f32>;  // Adam m, then v
@@ -190,7 +217,7 @@ var<workgroup> part: array<f32, ${WORKGROUP}>;
 fn lossReduce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = wg.x;
   var acc = 0.0;
-  for (var s = li; s < B; s += ${WORKGROUP}u) { acc += R[LOSS + i * B + s]; }
+  for (var s = li; s < LOSS_TERMS; s += ${WORKGROUP}u) { acc += R[LOSS + i * LOSS_TERMS + s]; }
   part[li] = acc;
   workgroupBarrier();
   for (var w = ${WORKGROUP / 2}u; w > 0u; w >>= 1u) {
@@ -198,6 +225,82 @@ fn lossReduce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     workgroupBarrier();
   }
   if (li == 0u) { R[LOSS_OUT + i] = part[0] * SCALE; }
+}
+
+// ---- the split path: one kernel per stage ----
+
+fn xval(i: u32, s: u32, f: u32, r: vec4<u32>, e: u32) -> f32 {
+  let v = unit(r[2u * e + 1u]);
+  return select(0.0, ${s.signed ? '2.0 * v - 1.0' : 'v'}, unit(r[2u * e]) < C[PROB + i * N + f]);
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn draw(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride(inv.draw)};
+  let NP = (N + 1u) / 2u;
+  if (t >= I * B * NP) { return; }
+  let q = t % NP;
+  let row = t / NP;
+  let i = row / B;
+  let s = row % B;
+  let r = philox(vec2<u32>(SEED, STREAM0 + i), vec4<u32>(s, step.draw, q, 0u));
+  X[row * N + 2u * q] = xval(i, s, 2u * q, r, 0u);
+  if (2u * q + 1u < N) { X[row * N + 2u * q + 1u] = xval(i, s, 2u * q + 1u, r, 1u); }
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.x + gid.y * ${stride(inv.normalize)};
+  if (row >= I * B) { return; }
+  var q2 = 0.0;
+  for (var f = 0u; f < N; f++) { let x = X[row * N + f]; q2 += x * x; }
+  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[row * N + f] *= inv; } }
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn hidden(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride(inv.hidden)};
+  if (t >= I * B * M) { return; }
+  let k = t % M;
+  let row = t / M;
+  let wo = (row / B) * N * M;
+  var h = 0.0;
+  for (var f = 0u; f < N; f++) {
+    let x = X[row * N + f];
+    if (x != 0.0) { h += x * P[wo + f * M + k]; }
+  }
+  HG[t] = h;
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride(inv.output)};
+  if (t >= I * B * N) { return; }
+  let f = t % N;
+  let row = t / N;
+  let i = row / B;
+  let wo = i * N * M + f * M;
+  var pre = P[PW + i * N + f];
+  for (var k = 0u; k < M; k++) { pre += P[wo + k] * HG[row * M + k]; }
+  let diff = ${s.relu ? 'max(pre, 0.0)' : 'pre'} - X[t];
+  let imp = C[i * N + f];
+  D[t] = ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'};
+  if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn gback(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride(inv.hidden)};
+  if (t >= I * B * M) { return; }
+  let k = t % M;
+  let row = t / M;
+  let wo = (row / B) * N * M;
+  var g = 0.0;
+  for (var f = 0u; f < N; f++) {
+    let d = D[row * N + f];
+    if (d != 0.0) { g += d * P[wo + f * M + k]; }
+  }
+  HG[IBM + t] = g;
 }
 `;
 }

@@ -11,18 +11,24 @@ const skip = typeof found === 'string' ? found : null;
 if (skip) console.warn(`WebGPU engine tests skipped: ${skip}`);
 const gpu = typeof found === 'string' ? undefined : found.gpu;
 // host: batches sampled on the CPU (as the float64 oracle sees them); auto: drawn on the GPU
+// (both kernel layouts: 'sample', one invocation per sample, and 'split', one kernel per stage)
 let host: WebGPUEngine;
 let auto: WebGPUEngine;
+let split: WebGPUEngine;
 const hostEngines: WebGPUEngine[] = [];
+const hostSplitEngines: WebGPUEngine[] = [];
 beforeAll(async () => {
   if (!gpu) return;
   host = await createWebGPUEngine({ gpu, data: 'host' });
   auto = await createWebGPUEngine({ gpu });
+  split = await createWebGPUEngine({ gpu, path: 'split' });
   hostEngines.push(host);
+  hostSplitEngines.push(await createWebGPUEngine({ gpu, data: 'host', path: 'split' }));
 });
 
 describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? 'no adapter' : found.adapter.label}`, () => {
   engineConformance({ label: 'webgpu (batches from the CPU)', engines: hostEngines, name: 'webgpu' });
+  engineConformance({ label: "webgpu (batches from the CPU, path 'split')", engines: hostSplitEngines, name: 'webgpu' });
 
   it('draws the same batches on the GPU as SparseFeatures with the philox generator on the CPU', async () => {
     const I = 3;
@@ -40,12 +46,14 @@ describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? '
         model.dispose();
         return { W, loss: r.finalLoss };
       };
-      const device = await run(auto);
       const cpu = await run(host);
-      let err = 0;
-      device.W.forEach((v, i) => (err = Math.max(err, Math.abs(v - cpu.W[i]))));
-      expect(err).toBeLessThan(unitNorm ? 1e-4 : 1e-6);
-      device.loss.forEach((v, i) => expect(v).toBeCloseTo(cpu.loss[i], 6));
+      for (const engine of [auto, split]) {
+        const device = await run(engine);
+        let err = 0;
+        device.W.forEach((v, i) => (err = Math.max(err, Math.abs(v - cpu.W[i]))));
+        expect(err).toBeLessThan(unitNorm ? 1e-4 : 1e-5);
+        device.loss.forEach((v, i) => expect(v).toBeCloseTo(cpu.loss[i], 6));
+      }
     }
   });
 

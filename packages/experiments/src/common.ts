@@ -105,6 +105,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       unitNorm: o.unitNorm,
       seed: o.seed + 1,
       firstInstance: firstInstance / replicas,
+      generator: o.sets?.length ? undefined : ctx.generator,
     };
     const source = new SparseFeatures(dataConfig);
     const data = o.finiteDataset ? new FiniteDataset(source, o.batchSize, { replicas }) : source;

@@ -103,6 +103,8 @@ export function checkMemory<C extends object>(exp: Experiment<C>, config: C, bud
 export interface RunContextOptions {
   /** Training engines in order of preference (default: `train()`'s default, autodiff). */
   engines?: readonly Engine[];
+  /** The training batches' random generator (`philox` for the WebGPU engine; see {@link RunContext.generator}). */
+  generator?: 'xoshiro' | 'philox';
   /** Stop early. */
   signal?: AbortSignal;
   /** Where progress goes (default: nowhere). */
@@ -119,6 +121,7 @@ export function createRunContext(options: RunContextOptions = {}): RunContext {
     progress: options.progress ?? { reset() {}, update() {}, log() {} },
     signal: options.signal,
     engines: options.engines,
+    generator: options.generator,
     async checkpoint<T>(key: string, compute: () => Promise<T>): Promise<T> {
       if (units.has(key)) return units.get(key) as T;
       const value = await compute();

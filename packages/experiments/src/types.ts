@@ -24,6 +24,12 @@ export interface RunContext {
    */
   engines?: readonly Engine[];
   /**
+   * The random generator of the toy models' training batches (see
+   * `SparseFeaturesConfig.generator`): `philox` lets the WebGPU engine draw
+   * them on the GPU. Default `xoshiro`. Models with feature sets always use `xoshiro`.
+   */
+  generator?: 'xoshiro' | 'philox';
+  /**
    * Compute one unit of work (one model, one sweep point) or, when resuming,
    * return the saved result of that unit. Each finished unit is saved atomically.
    */
