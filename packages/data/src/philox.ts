@@ -68,11 +68,12 @@ export const unitFloat = (r: number) => (r >>> 8) * 5.960464477539063e-8;
 
 /**
  * The sparse features of one `(seed, stream, draw)` under Philox, the layout
- * the WebGPU engine generates on the GPU: for sample `s` and feature pair `q`,
- * `philox4x32(key = (seed, stream), counter = (s, draw, q, 0))` gives
- * (presence, value) for feature 2q and (presence, value) for feature 2q + 1.
- * Feature f is present when its presence draw is below `probability[f]`; its
- * value is uniform in [0, 1) (or [−1, 1) when `signed`).
+ * the WebGPU engine generates on the GPU. For sample `s` and feature quad `q`
+ * (features 4q … 4q + 3), `philox4x32(key = (seed, stream), counter = (s, draw, q, 0))`
+ * gives one presence word per feature: feature f is present when
+ * `unitFloat(word) < probability[f]`. Only when one of the four is present,
+ * counter `(s, draw, q, 1)` gives their values: uniform in [0, 1) (or
+ * [−1, 1) when `signed`). Sparse features thus cost one Philox call per four.
  *
  * @param out - `batchSize × n` values, row-major, written from `offset`
  */
@@ -88,14 +89,23 @@ export function philoxFeatures(
 ): void {
   const n = probability.length;
   const r = new Uint32Array(4);
+  const v = new Uint32Array(4);
   for (let s = 0; s < batchSize; s++) {
     const row = offset + s * n;
-    for (let q = 0; 2 * q < n; q++) {
+    for (let q = 0; 4 * q < n; q++) {
       philox4x32(seed, stream, s, draw, q, 0, r);
-      for (let h = 0; h < 2 && 2 * q + h < n; h++) {
-        const f = 2 * q + h;
-        const v = unitFloat(r[2 * h + 1]);
-        out[row + f] = unitFloat(r[2 * h]) < probability[f] ? (signed ? 2 * v - 1 : v) : 0;
+      const last = Math.min(4, n - 4 * q);
+      let any = false;
+      for (let e = 0; e < last; e++) any ||= unitFloat(r[e]) < probability[4 * q + e];
+      if (!any) {
+        out.fill(0, row + 4 * q, row + 4 * q + last);
+        continue;
+      }
+      philox4x32(seed, stream, s, draw, q, 1, v);
+      for (let e = 0; e < last; e++) {
+        const f = 4 * q + e;
+        const u = unitFloat(v[e]);
+        out[row + f] = unitFloat(r[e]) < probability[f] ? (signed ? 2 * u - 1 : u) : 0;
       }
     }
   }

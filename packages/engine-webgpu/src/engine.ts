@@ -156,6 +156,7 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
 /** Features × hidden from which `auto` takes the split path on a hardware adapter. */
 const SPLIT_FROM = 1024;
 
+const SKIP = new Set((globalThis as any).process?.env?.TMS_SKIP?.split(',') ?? []);
 const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
 
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
@@ -177,7 +178,8 @@ async function startSession(
   const B = plan.batchSize;
   const opt = plan.optimizer;
   const PALL = I * N * (M + 1);
-  const splits = Math.max(1, Math.min(Math.ceil(B / 16), Math.ceil(65_536 / PALL)));
+  // wgrad runs one invocation per (instance, feature, sample range): enough ranges for ~65k invocations
+  const splits = Math.max(1, Math.min(Math.ceil(B / 16), Math.ceil(65_536 / (I * N))));
   const source = route.kind === 'device' ? route.source : null;
   const shape: KernelShape = {
     instances: I,
@@ -225,6 +227,7 @@ async function startSession(
   });
   const groups = {
     forward: Math.ceil((I * B) / WORKGROUP),
+    rows: Math.ceil((I * N) / WORKGROUP),
     params: Math.ceil(PALL / WORKGROUP),
   };
   const inv = splitInvocations(shape);
@@ -260,6 +263,7 @@ async function startSession(
     for (let t = t0; t < t1; t++) {
       pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
       const run = (k: Kernel, [x, y]: [number, number]) => {
+        if (SKIP.has(k)) return;
         pass.setPipeline(pipelines[k]);
         pass.dispatchWorkgroups(x, y);
       };
@@ -275,10 +279,8 @@ async function startSession(
         pass.setPipeline(pipelines.lossReduce);
         pass.dispatchWorkgroups(I);
       }
-      pass.setPipeline(pipelines.wgrad);
-      pass.dispatchWorkgroups(groups.params, splits);
-      pass.setPipeline(pipelines.adam);
-      pass.dispatchWorkgroups(groups.params);
+      run('wgrad', [groups.rows, splits]);
+      run('adam', [groups.params, 1]);
     }
     pass.end();
     if (withLoss) encoder.copyBufferToBuffer(R, L.lossOut * 4, lossRead, 0, I * 4);

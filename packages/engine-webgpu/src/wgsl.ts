@@ -26,6 +26,34 @@ fn philox(k: vec2<u32>, c0: vec4<u32>) -> vec4<u32> {
 fn unit(r: u32) -> f32 { return f32(r >> 8u) * 5.9604644775390625e-8; }
 `;
 
+/**
+ * WGSL drawing features 4q … 4q + 3 of one sample, as \`philoxFeatures\` of
+ * \`@tms/data\` does: the presence words of counter (s, draw, q, 0), and the value
+ * words of counter (s, draw, q, 1) only when one of the four is present.
+ */
+function drawQuad(signed: boolean): string {
+  return `
+fn prob(i: u32, f: u32) -> f32 { return select(0.0, C[PROB + i * N + min(f, N - 1u)], f < N); }
+fn drawQuad(i: u32, s: u32, q: u32) -> vec4<f32> {
+  let key = vec2<u32>(SEED, STREAM0 + i);
+  let r = philox(key, vec4<u32>(s, step.draw, q, 0u));
+  let f = 4u * q;
+  let present = vec4<f32>(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) < vec4<f32>(prob(i, f), prob(i, f + 1u), prob(i, f + 2u), prob(i, f + 3u));
+  if (!any(present)) { return vec4<f32>(0.0); }
+  let v = philox(key, vec4<u32>(s, step.draw, q, 1u));
+  let u = vec4<f32>(unit(v.x), unit(v.y), unit(v.z), unit(v.w));
+  return select(vec4<f32>(0.0), ${signed ? '2.0 * u - 1.0' : 'u'}, present);
+}
+/** Write the first min(4, left) values of x from X[at]. */
+fn storeQuad(at: u32, left: u32, x: vec4<f32>) {
+  X[at] = x.x;
+  if (left > 1u) { X[at + 1u] = x.y; }
+  if (left > 2u) { X[at + 2u] = x.z; }
+  if (left > 3u) { X[at + 3u] = x.w; }
+}
+`;
+}
+
 /** What the training module is compiled for. */
 export interface KernelShape {
   instances: number;
@@ -78,13 +106,109 @@ export function dispatchSize(invocations: number): [number, number] {
 /** Invocations of each kernel of the split path. */
 export function splitInvocations(s: KernelShape): { draw: number; normalize: number; hidden: number; output: number } {
   const { instances: I, features: N, hidden: M, batch: B } = s;
-  return { draw: I * B * Math.ceil(N / 2), normalize: I * B, hidden: I * B * M, output: I * B * N };
+  return { draw: I * B * Math.ceil(N / 4), normalize: I * B, hidden: I * B * M, output: I * B * N };
 }
 
 const f32 = (x: number) => {
   const s = Math.fround(x).toExponential(9);
   return s.includes('e') ? s : s + '.0';
 };
+
+/** Hidden sizes up to this are unrolled into scalar registers on the sample path. */
+const UNROLL = 64;
+
+/**
+ * The sample path's h = Wᵀx, output gradient d and g = W d for one sample: with
+ * the hidden vector unrolled into scalars h0…, g0… (no private arrays indexed
+ * at run time, which software adapters spill to memory), or as loops for
+ * large hidden sizes.
+ */
+function sampleBody(M: number, relu: boolean): string {
+  const dOf = relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE';
+  const act = relu ? 'max(pre, 0.0)' : 'pre';
+  if (M > UNROLL) {
+    return `  var h: array<f32, ${M}>;
+  for (var k = 0u; k < M; k++) { h[k] = 0.0; }
+  for (var f = 0u; f < N; f++) {
+    let x = X[xo + f];
+    if (x != 0.0) { for (var k = 0u; k < M; k++) { h[k] += x * P[wo + f * M + k]; } }
+  }
+  var g: array<f32, ${M}>;
+  for (var k = 0u; k < M; k++) { g[k] = 0.0; }
+  var loss = 0.0;
+  for (var f = 0u; f < N; f++) {
+    var pre = P[bo + f];
+    for (var k = 0u; k < M; k++) { pre += P[wo + f * M + k] * h[k]; }
+    let diff = ${act} - X[xo + f];
+    let imp = C[i * N + f];
+    loss += imp * diff * diff;
+    let d = ${dOf};
+    D[xo + f] = d;
+    if (d != 0.0) { for (var k = 0u; k < M; k++) { g[k] += d * P[wo + f * M + k]; } }
+  }
+  for (var k = 0u; k < M; k++) { HG[t * M + k] = h[k]; HG[IBM + t * M + k] = g[k]; }`;
+  }
+  const ks = Array.from({ length: M }, (_, k) => k);
+  const w = (k: number) => (k ? `P[w + ${k}u]` : 'P[w]');
+  return `${ks.map((k) => `  var h${k} = 0.0; var g${k} = 0.0;`).join('\n')}
+  for (var f = 0u; f < N; f++) {
+    let x = X[xo + f];
+    if (x != 0.0) {
+      let w = wo + f * M;
+${ks.map((k) => `      h${k} += x * ${w(k)};`).join('\n')}
+    }
+  }
+  var loss = 0.0;
+  for (var f = 0u; f < N; f++) {
+    let w = wo + f * M;
+${ks.map((k) => `    let w${k} = ${w(k)};`).join('\n')}
+    let pre = P[bo + f] + ${ks.map((k) => `w${k} * h${k}`).join(' + ')};
+    let diff = ${act} - X[xo + f];
+    let imp = C[i * N + f];
+    loss += imp * diff * diff;
+    let d = ${dOf};
+    D[xo + f] = d;
+    if (d != 0.0) {
+${ks.map((k) => `      g${k} += d * w${k};`).join('\n')}
+    }
+  }
+${ks.map((k) => `  HG[t * M + ${k}u] = h${k}; HG[IBM + t * M + ${k}u] = g${k};`).join('\n')}`;
+}
+
+/** The accumulation loop of \`wgrad\`, unrolled over the hidden units where there are few. */
+function wgradBody(M: number): string {
+  if (M > UNROLL) {
+    return `  var acc: array<f32, ${M}>;
+  for (var k = 0u; k < M; k++) { acc[k] = 0.0; }
+  var gb = 0.0;
+  for (var s = s0; s < s1; s++) {
+    let row = i * B + s;
+    let d = D[row * N + f];
+    let x = X[row * N + f];
+    if (d != 0.0 || x != 0.0) {
+      gb += d;
+      for (var k = 0u; k < M; k++) { acc[k] += d * HG[row * M + k] + x * HG[IBM + row * M + k]; }
+    }
+  }
+  for (var k = 0u; k < M; k++) { R[sp * PALL + t * M + k] = acc[k]; }
+  R[sp * PALL + PW + t] = gb;`;
+  }
+  const ks = Array.from({ length: M }, (_, k) => k);
+  return `${ks.map((k) => `  var a${k} = 0.0;`).join('\n')}
+  var gb = 0.0;
+  for (var s = s0; s < s1; s++) {
+    let row = i * B + s;
+    let d = D[row * N + f];
+    let x = X[row * N + f];
+    if (d != 0.0 || x != 0.0) {
+      gb += d;
+      let h = row * M;
+${ks.map((k) => `      a${k} += d * HG[h + ${k}u] + x * HG[IBM + h + ${k}u];`).join('\n')}
+    }
+  }
+${ks.map((k) => `  R[sp * PALL + t * M + ${k}u] = a${k};`).join('\n')}
+  R[sp * PALL + PW + t] = gb;`;
+}
 
 /**
  * The training module: `forward` (one invocation per sample: draw or read x,
@@ -112,6 +236,7 @@ const SEED = ${s.seed >>> 0}u; const STREAM0 = ${s.firstInstance >>> 0}u;
 const LOSS_TERMS = ${L.lossTerms}u;
 
 struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32 }
+${drawQuad(s.signed)}
 
 @group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]
 @group(0) @binding(1) var<storage, read_write> MV: array<f32>;  // Adam m, then v
@@ -134,66 +259,29 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 ${
   s.data === 'device'
     ? `  var q2 = 0.0;
-  for (var q = 0u; 2u * q < N; q++) {
-    let r = philox(vec2<u32>(SEED, STREAM0 + i), vec4<u32>(s, step.draw, q, 0u));
-    for (var e = 0u; e < 2u; e++) {
-      let f = 2u * q + e;
-      if (f < N) {
-        let v = unit(r[2u * e + 1u]);
-        let x = select(0.0, ${s.signed ? '2.0 * v - 1.0' : 'v'}, unit(r[2u * e]) < C[PROB + i * N + f]);
-        X[xo + f] = x;
-        q2 += x * x;
-      }
-    }
+  for (var q = 0u; 4u * q < N; q++) {
+    let x = drawQuad(i, s, q);
+    q2 += dot(x, x);
+    storeQuad(xo + 4u * q, N - 4u * q, x);
   }
 ${s.unitNorm ? `  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[xo + f] *= inv; } }\n` : ''}`
     : ''
 }
-  var h: array<f32, ${M}>;
-  for (var k = 0u; k < M; k++) { h[k] = 0.0; }
-  for (var f = 0u; f < N; f++) {
-    let x = X[xo + f];
-    if (x != 0.0) { for (var k = 0u; k < M; k++) { h[k] += x * P[wo + f * M + k]; } }
-  }
-  var g: array<f32, ${M}>;
-  for (var k = 0u; k < M; k++) { g[k] = 0.0; }
-  var loss = 0.0;
-  for (var f = 0u; f < N; f++) {
-    var pre = P[bo + f];
-    for (var k = 0u; k < M; k++) { pre += P[wo + f * M + k] * h[k]; }
-    let diff = ${s.relu ? 'max(pre, 0.0)' : 'pre'} - X[xo + f];
-    let imp = C[i * N + f];
-    loss += imp * diff * diff;
-    let d = ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'};
-    D[xo + f] = d;
-    if (d != 0.0) { for (var k = 0u; k < M; k++) { g[k] += d * P[wo + f * M + k]; } }
-  }
-  for (var k = 0u; k < M; k++) { HG[t * M + k] = h[k]; HG[IBM + t * M + k] = g[k]; }
+${sampleBody(M, s.relu)}
   R[LOSS + t] = loss;
 }
 
 @compute @workgroup_size(${WORKGROUP})
 fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
+  // row f of instance i: gW[f, k] = Σ_s d_f h_k + x_f g_k, gb[f] = Σ_s d_f (a sample with d_f = x_f = 0 adds nothing)
+  let t = gid.x;
   let sp = gid.y;
-  if (p >= PALL) { return; }
+  if (t >= I * N) { return; }
+  let i = t / N;
+  let f = t % N;
   let s0 = sp * CHUNK;
   let s1 = min(B, s0 + CHUNK);
-  var acc = 0.0;
-  if (p < PW) {
-    let i = p / (N * M);
-    let f = (p / M) % N;
-    let k = p % M;
-    for (var s = s0; s < s1; s++) {
-      let row = i * B + s;
-      acc += D[row * N + f] * HG[row * M + k] + HG[IBM + row * M + k] * X[row * N + f];
-    }
-  } else {
-    let i = (p - PW) / N;
-    let f = (p - PW) % N;
-    for (var s = s0; s < s1; s++) { acc += D[(i * B + s) * N + f]; }
-  }
-  R[sp * PALL + p] = acc;
+${wgradBody(M)}
 }
 
 @compute @workgroup_size(${WORKGROUP})
@@ -229,23 +317,15 @@ fn lossReduce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
 
 // ---- the split path: one kernel per stage ----
 
-fn xval(i: u32, s: u32, f: u32, r: vec4<u32>, e: u32) -> f32 {
-  let v = unit(r[2u * e + 1u]);
-  return select(0.0, ${s.signed ? '2.0 * v - 1.0' : 'v'}, unit(r[2u * e]) < C[PROB + i * N + f]);
-}
-
 @compute @workgroup_size(${WORKGROUP})
 fn draw(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x + gid.y * ${stride(inv.draw)};
-  let NP = (N + 1u) / 2u;
-  if (t >= I * B * NP) { return; }
-  let q = t % NP;
-  let row = t / NP;
-  let i = row / B;
-  let s = row % B;
-  let r = philox(vec2<u32>(SEED, STREAM0 + i), vec4<u32>(s, step.draw, q, 0u));
-  X[row * N + 2u * q] = xval(i, s, 2u * q, r, 0u);
-  if (2u * q + 1u < N) { X[row * N + 2u * q + 1u] = xval(i, s, 2u * q + 1u, r, 1u); }
+  let NQ = (N + 3u) / 4u;
+  if (t >= I * B * NQ) { return; }
+  let q = t % NQ;
+  let row = t / NQ;
+  let x = drawQuad(row / B, row % B, q);
+  storeQuad(row * N + 4u * q, N - 4u * q, x);
 }
 
 @compute @workgroup_size(${WORKGROUP})
