@@ -156,7 +156,6 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
 /** Features × hidden from which `auto` takes the split path on a hardware adapter. */
 const SPLIT_FROM = 1024;
 
-const SKIP = new Set((globalThis as any).process?.env?.TMS_SKIP?.split(',') ?? []);
 const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
 
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
@@ -263,7 +262,6 @@ async function startSession(
     for (let t = t0; t < t1; t++) {
       pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
       const run = (k: Kernel, [x, y]: [number, number]) => {
-        if (SKIP.has(k)) return;
         pass.setPipeline(pipelines[k]);
         pass.dispatchWorkgroups(x, y);
       };
