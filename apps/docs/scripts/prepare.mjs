@@ -16,7 +16,7 @@ for (const f of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wa
   copyFileSync(join(wasmDir, 'dist', f), join(docs, 'public', 'wasm', f));
 }
 
-const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'experiments', 'cli'];
+const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'engine-webgpu', 'experiments', 'cli'];
 mkdirSync(join(docs, 'api'), { recursive: true });
 const index = ['# API reference', '', 'Generated from the TSDoc comments of each package.', ''];
 for (const name of PACKAGES) {

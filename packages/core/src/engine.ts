@@ -43,8 +43,13 @@ export interface EngineSession {
    * step `from`. The weights may then hold part of the segment's updates.
    */
   run(from: number, to: number, signal?: AbortSignal): Promise<Float32Array>;
-  /** Copy the current weights into the model's variables. */
-  sync(): Promise<void>;
+  /**
+   * Copy the current weights into the model's variables. An engine that holds
+   * them as arrays may also return them (by parameter name, each laid out
+   * `[instances, …]`): {@link train} then checks them for non-finite values
+   * without reading the model back.
+   */
+  sync(): Promise<void | Record<string, Float32Array>>;
   /** Free what the session holds (never the model). */
   dispose(): void | Promise<void>;
 }

@@ -98,14 +98,19 @@ export interface Divergence {
 }
 
 /** Instances (of `instances`) with a non-finite value in any parameter, each parameter laid out `[instances, …]`. */
-async function nonFiniteInstances(model: ToyModel, instances: number): Promise<Set<number>> {
+function nonFiniteRows(params: Iterable<ArrayLike<number>>, instances: number): Set<number> {
   const bad = new Set<number>();
-  for (const v of Object.values(model.params)) {
-    const data = (await v.data()) as Float32Array;
+  for (const data of params) {
     const size = data.length / instances;
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad.add(Math.floor(i / size));
   }
   return bad;
+}
+
+/** {@link nonFiniteRows} of the weights an engine's `sync()` returned, else of the model's variables. */
+async function nonFiniteInstances(model: ToyModel, instances: number, synced?: void | Record<string, Float32Array>): Promise<Set<number>> {
+  if (synced) return nonFiniteRows(Object.values(synced), instances);
+  return nonFiniteRows(await Promise.all(Object.values(model.params).map(async (v) => (await v.data()) as Float32Array)), instances);
 }
 
 /** Result of {@link train}. */
@@ -289,6 +294,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (signal?.aborted) aborted = true;
   const session = aborted || steps === 0 ? null : await engine.start(plan);
   const next = (t: number, every: number) => (Math.floor(t / every) + 1) * every;
+  let synced: void | Record<string, Float32Array> = undefined;
   try {
     while (session && step < steps) {
       // a segment ends at the next logged step or the next yield, whichever comes first
@@ -311,8 +317,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         history.push({ step, loss: lastLoss });
         for (let k = 0; k < I; k++) if (!Number.isFinite(loss[k])) markDiverged(k, step);
         if (onProgress) {
-          await session.sync();
-          for (const k of await nonFiniteInstances(model, I)) markDiverged(k, step);
+          const synced = await session.sync();
+          for (const k of await nonFiniteInstances(model, I, synced)) markDiverged(k, step);
           const elapsed = (now() - start) / 1000;
           await onProgress({
             step,
@@ -332,12 +338,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     if (session) {
-      await session.sync();
-      await session.dispose();
+      try {
+        synced = await session.sync();
+      } finally {
+        await session.dispose();
+      }
     }
   }
   if (session) {
-    for (const k of await nonFiniteInstances(model, I)) markDiverged(k, step);
+    for (const k of await nonFiniteInstances(model, I, synced)) markDiverged(k, step);
     diverged.sort((a, b) => a.step - b.step || a.instance - b.instance);
   }
   return {

@@ -78,7 +78,9 @@ function callingThreadSession(plan: TrainPlan, trainer: { W: Float32Array; b: Fl
       return Float32Array.from(trainer.loss);
     },
     async sync() {
-      plan.model.setParams({ W: trainer.W.slice(), b: trainer.b.slice() });
+      const params = { W: trainer.W.slice(), b: trainer.b.slice() };
+      plan.model.setParams(params);
+      return params;
     },
     dispose() {},
   };

@@ -276,6 +276,7 @@ export async function startThreaded(
         bn.set(r.b, ranges[w][0] * n);
       });
       plan.model.setParams({ W: Wn, b: bn });
+      return { W: Wn, b: bn };
     },
     async dispose() {
       await Promise.all(ports.map((p) => p.terminate()));

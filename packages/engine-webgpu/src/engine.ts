@@ -191,8 +191,6 @@ async function startSession(
     data: source ? 'device' : 'host',
     signed: source?.signed ?? false,
     unitNorm: source?.unitNorm ?? false,
-    seed: source?.seed ?? 0,
-    firstInstance: source?.firstInstance ?? 0,
     beta1: opt.beta1,
     beta2: opt.beta2,
     epsilon: opt.epsilon,
@@ -210,7 +208,10 @@ async function startSession(
   const C = buffer(2 * I * N);
   const ring = device.createBuffer({ size: RING * RECORD, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const lossRead = device.createBuffer({ size: I * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const owned = [P, MV, X, HG, D, R, C, ring, lossRead];
+  // the weights after each segment come back with its loss: a progress report's sync then costs nothing
+  const paramsRead = device.createBuffer({ size: PALL * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const owned = [P, MV, X, HG, D, R, C, ring, lossRead, paramsRead];
+  let latest: Float32Array | null = null;
   const W0 = (await tied.W.data()) as Float32Array;
   const b0 = (await tied.b.data()) as Float32Array;
   device.queue.writeBuffer(P, 0, own(W0));
@@ -255,6 +256,9 @@ async function startSession(
       rf[r + 3] = decoupled ? 0 : weightDecay;
       ru[r + 4] = draw++ >>> 0;
       ru[r + 5] = withLoss && t === t1 - 1 ? 1 : 0;
+      // the data stream's key (not compiled in, so one module serves every instance range)
+      ru[r + 6] = (source?.seed ?? 0) >>> 0;
+      ru[r + 7] = (source?.firstInstance ?? 0) >>> 0;
     }
     device.queue.writeBuffer(ring, 0, records, 0, (t1 - t0) * RECORD);
     const encoder = device.createCommandEncoder();
@@ -281,12 +285,16 @@ async function startSession(
       run('adam', [groups.params, 1]);
     }
     pass.end();
-    if (withLoss) encoder.copyBufferToBuffer(R, L.lossOut * 4, lossRead, 0, I * 4);
+    if (withLoss) {
+      encoder.copyBufferToBuffer(R, L.lossOut * 4, lossRead, 0, I * 4);
+      encoder.copyBufferToBuffer(P, 0, paramsRead, 0, PALL * 4);
+    }
     return encoder.finish();
   };
 
   return {
     async run(from, to, signal) {
+      latest = null;
       let pending: { done: Promise<undefined>; at: number; steps: number } | null = null;
       for (let t = from; t < to; ) {
         if (signal?.aborted) throw new Error('aborted');
@@ -305,21 +313,27 @@ async function startSession(
         t = t1;
       }
       if (source) source.skip(to - from);
-      await lossRead.mapAsync(GPUMapMode.READ);
+      await Promise.all([lossRead.mapAsync(GPUMapMode.READ), paramsRead.mapAsync(GPUMapMode.READ)]);
       const loss = new Float32Array(lossRead.getMappedRange().slice(0));
+      latest = new Float32Array(paramsRead.getMappedRange().slice(0));
       lossRead.unmap();
+      paramsRead.unmap();
       return loss;
     },
     async sync() {
-      const read = device.createBuffer({ size: PALL * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(P, 0, read, 0, PALL * 4);
-      device.queue.submit([encoder.finish()]);
-      await read.mapAsync(GPUMapMode.READ);
-      const all = new Float32Array(read.getMappedRange().slice(0));
-      read.unmap();
-      read.destroy();
-      plan.model.setParams({ W: all.slice(0, I * N * M), b: all.slice(I * N * M) });
+      let all = latest;
+      if (!all) {
+        // (after an aborted segment: read the weights as they are)
+        const encoder = device.createCommandEncoder();
+        encoder.copyBufferToBuffer(P, 0, paramsRead, 0, PALL * 4);
+        device.queue.submit([encoder.finish()]);
+        await paramsRead.mapAsync(GPUMapMode.READ);
+        all = new Float32Array(paramsRead.getMappedRange().slice(0));
+        paramsRead.unmap();
+      }
+      const params = { W: all.slice(0, I * N * M), b: all.slice(I * N * M) };
+      plan.model.setParams(params);
+      return params;
     },
     dispose() {
       for (const b of owned) b.destroy();

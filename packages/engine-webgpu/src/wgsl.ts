@@ -35,7 +35,7 @@ function drawQuad(signed: boolean): string {
   return `
 fn prob(i: u32, f: u32) -> f32 { return select(0.0, C[PROB + i * N + min(f, N - 1u)], f < N); }
 fn drawQuad(i: u32, s: u32, q: u32) -> vec4<f32> {
-  let key = vec2<u32>(SEED, STREAM0 + i);
+  let key = vec2<u32>(step.seed, step.stream0 + i);
   let r = philox(key, vec4<u32>(s, step.draw, q, 0u));
   let f = 4u * q;
   let present = vec4<f32>(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) < vec4<f32>(prob(i, f), prob(i, f + 1u), prob(i, f + 2u), prob(i, f + 3u));
@@ -74,8 +74,6 @@ export interface KernelShape {
   data: 'device' | 'host';
   signed: boolean;
   unitNorm: boolean;
-  seed: number;
-  firstInstance: number;
   beta1: number;
   beta2: number;
   epsilon: number;
@@ -231,11 +229,10 @@ const PW = ${PW}u; const PALL = ${L.params}u; const IBM = ${I * B * M}u;
 const LOSS = ${L.loss}u; const LOSS_OUT = ${L.lossOut}u; const PROB = ${I * N}u;
 const SCALE = ${f32(1 / (B * N))};
 const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(s.epsilon)};
-const SEED = ${s.seed >>> 0}u; const STREAM0 = ${s.firstInstance >>> 0}u;
 
 const LOSS_TERMS = ${L.lossTerms}u;
 
-struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32 }
+struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32, seed: u32, stream0: u32 }
 ${drawQuad(s.signed)}
 
 @group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]

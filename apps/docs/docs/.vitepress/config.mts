@@ -44,7 +44,7 @@ export default defineConfig({
       },
       {
         text: 'API reference',
-        items: ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'experiments', 'cli'].map((p) => ({ text: `@tms/${p}`, link: `/api/${p}` })),
+        items: ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'engine-webgpu', 'experiments', 'cli'].map((p) => ({ text: `@tms/${p}`, link: `/api/${p}` })),
       },
     ],
   },
