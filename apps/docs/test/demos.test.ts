@@ -1,6 +1,8 @@
 // Browser tests of the docs site: build output served on 127.0.0.1, each live demo
-// opened in Debian's headless Chromium, trained on WebGPU (software adapter) and on
-// WASM; the loss must fall and the figure must update. Screenshots go to test-artifacts/.
+// opened in Debian's headless Chromium, trained on WebGPU (software adapter: the fused
+// WebGPU engine) and on WASM (the fused CPU engine); the loss must fall and the figure
+// must update. The WebGPU self-check page must find the GPU and CPU engines in agreement.
+// Screenshots go to test-artifacts/.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { artifacts, useBuiltSite } from './site.js';
@@ -51,7 +53,7 @@ describe('live demos train in the browser', () => {
       expect(errors).toEqual([]);
       expect(d.status).toBe('done');
       expect(d.backend).toBe(backend);
-      expect(d.engine).toBe(backend === 'wasm' ? 'fused' : 'autodiff');
+      expect(d.engine).toBe(backend === 'wasm' ? 'fused' : 'webgpu');
       expect(Number(d.step)).toBe(steps);
       expect(Number(d.lastLoss)).toBeLessThan(Number(d.firstLoss));
       expect(Number(d.updates)).toBeGreaterThanOrEqual(5);
@@ -62,6 +64,22 @@ describe('live demos train in the browser', () => {
       await page.close();
     });
   }
+
+  it('the WebGPU self-check page: the GPU engine (Philox batches on the GPU) agrees with the CPU engine', async () => {
+    const page = await site.browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${site.url}/engine-check?autostart=1`);
+    await page.waitForSelector('.tms-engine-check[data-status="done"], .tms-engine-check[data-status="error"]', { timeout: 240_000 });
+    const d = await page.$eval('.tms-engine-check', (el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '' }));
+    await page.screenshot({ path: join(artifacts, 'engine-check.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(d.status, d.text).toBe('done');
+    expect(d.engine).toBe('webgpu');
+    expect(d.adapter).toMatch(/swiftshader/i);
+    expect(Number(d.worst)).toBeLessThan(1e-4);
+    await page.close();
+  });
 
   it('switches backend at run time on the same page', async () => {
     const page = await site.browser.newPage();

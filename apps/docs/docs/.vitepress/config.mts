@@ -20,6 +20,7 @@ export default defineConfig({
         items: [
           { text: 'Getting started', link: '/getting-started' },
           { text: 'Backends', link: '/backends' },
+          { text: 'WebGPU self-check', link: '/engine-check' },
           { text: 'Sweeps on a cluster', link: '/cluster' },
         ],
       },

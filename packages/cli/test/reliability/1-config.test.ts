@@ -30,7 +30,7 @@ const REFUSED: [string, string, string[], RegExp][] = [
   ['24', 'intro', ['--out', 'A', '--out', 'B'], /--out is given twice/],
   ['25', 'intro', ['--quiet=no'], /"quiet": got "no"; allowed: no value, "true" or "false"/],
   ['27', 'intro', ['--variant', 'nope'], /"variant": got "nope"; allowed: one of "quick", "paper"/],
-  ['28', 'intro', ['--backend', 'gpu'], /"backend": got "gpu"; allowed: one of "auto", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu"/],
+  ['28', 'intro', ['--backend', 'gpu'], /"backend": got "gpu"; allowed: one of "auto", "tfjs-node-gpu", "webgpu", "tfjs-node", "wasm", "cpu"/],
   ['29', 'intro', ['--workers', '0'], /"workers": got 0; allowed: an integer in \[1, 256\]/],
   ['29', 'intro', ['--workers', 'abc'], /"workers": got "abc"; allowed: an integer in \[1, 256\]/],
   ['30', 'intro', ['--steps', '1e3x'], /"steps": got "1e3x"/],

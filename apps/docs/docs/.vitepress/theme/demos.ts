@@ -5,6 +5,7 @@
  */
 import { createModel, tf, train, type ToyModel } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
+import { createWebGPUEngine, type WebGPUEngine } from '@tms/engine-webgpu';
 import { SparseFeatures, geometricImportance, type PerFeature } from '@tms/data';
 import {
   PHASES,
@@ -48,7 +49,11 @@ interface Setup {
 
 const INTRO_S = [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999];
 
-function setup(name: DemoName, p: DemoParams): Setup {
+/** The WebGPU engine on `navigator.gpu`, made once per page (null where it cannot start). */
+let gpuEngine: Promise<WebGPUEngine | null> | null = null;
+const webgpuEngine = () => (gpuEngine ??= createWebGPUEngine().catch(() => null));
+
+function setup(name: DemoName, p: DemoParams, generator: 'xoshiro' | 'philox'): Setup {
   switch (name) {
     case 'intro-2d': {
       // one model per sparsity slider value, plus the dense and very sparse references
@@ -56,7 +61,7 @@ function setup(name: DemoName, p: DemoParams): Setup {
       const n = 5;
       return {
         model: createModel({ kind: 'relu-output', instances: S.length, features: n, hidden: 2, seed: 0 }),
-        data: new SparseFeatures({ instances: S.length, features: n, sparsity: S.map((s) => Array(n).fill(s)), seed: 1 }),
+        data: new SparseFeatures({ instances: S.length, features: n, sparsity: S.map((s) => Array(n).fill(s)), seed: 1, generator }),
         importance: geometricImportance(n, p.importanceBase),
         figure: (W) => {
           const nested = S.map((_, k) => Array.from({ length: n }, (_, i) => [W.data[(k * n + i) * 2], W.data[(k * n + i) * 2 + 1]]));
@@ -71,7 +76,7 @@ function setup(name: DemoName, p: DemoParams): Setup {
       const n = 20;
       return {
         model: createModel({ kind: 'relu-output', instances: INTRO_S.length, features: n, hidden: 5, seed: 0 }),
-        data: new SparseFeatures({ instances: INTRO_S.length, features: n, sparsity: INTRO_S.map((s) => Array(n).fill(s)), seed: 1 }),
+        data: new SparseFeatures({ instances: INTRO_S.length, features: n, sparsity: INTRO_S.map((s) => Array(n).fill(s)), seed: 1, generator }),
         importance: geometricImportance(n, p.importanceBase),
         figure: (W, b) => {
           const norms = featureNorms(W);
@@ -97,7 +102,7 @@ function setup(name: DemoName, p: DemoParams): Setup {
       const grid = imps.flatMap((r) => dens.map((d) => ({ r, d })));
       return {
         model: createModel({ kind: 'relu-output', instances: grid.length, features: 2, hidden: 1, seed: 0 }),
-        data: new SparseFeatures({ instances: grid.length, features: 2, sparsity: grid.map(({ d }) => [1 - 1 / d, 1 - 1 / d]), seed: 1 }),
+        data: new SparseFeatures({ instances: grid.length, features: 2, sparsity: grid.map(({ d }) => [1 - 1 / d, 1 - 1 / d]), seed: 1, generator }),
         importance: grid.map(({ r }) => [1, r]),
         figure: (W) => {
           const cls = classifyFeature(W, 1);
@@ -116,7 +121,7 @@ function setup(name: DemoName, p: DemoParams): Setup {
       const dens = logspace(1, 100, 8);
       return {
         model: createModel({ kind: 'relu-output', instances: dens.length, features: n, hidden: 10, seed: 0 }),
-        data: new SparseFeatures({ instances: dens.length, features: n, sparsity: dens.map((d) => Array(n).fill(1 - 1 / d)), seed: 1 }),
+        data: new SparseFeatures({ instances: dens.length, features: n, sparsity: dens.map((d) => Array(n).fill(1 - 1 / d)), seed: 1, generator }),
         importance: 1,
         figure: (W) => {
           const dpf = dimensionsPerFeature(W);
@@ -153,7 +158,9 @@ export async function runDemo(
   signal: AbortSignal,
   figureUpdates = 10,
 ): Promise<{ losses: number[]; aborted: boolean; engine: string }> {
-  const s = setup(name, p);
+  // on WebGPU the tied models train on the fused GPU engine, with batches drawn on the GPU
+  const gpu = tf.getBackend() === 'webgpu' ? await webgpuEngine() : null;
+  const s = setup(name, p, gpu ? 'philox' : 'xoshiro');
   const losses: number[] = [];
   const drawEvery = Math.max(1, Math.round(p.steps / figureUpdates));
   const logEvery = Math.max(1, Math.min(25, drawEvery));
@@ -171,8 +178,8 @@ export async function runDemo(
       steps: p.steps,
       batchSize: p.batchSize,
       optimizer: { name: 'adam', lr: p.lr },
-      // on CPU backends the fused engine is the fast path; on WebGL/WebGPU the page trains by autodiff there
-      engines: ['wasm', 'cpu'].includes(tf.getBackend()) ? [fusedEngine] : [],
+      // the fused engines are the fast paths (WebGPU on the GPU, WebAssembly on CPU backends); on WebGL, autodiff
+      engines: gpu ? [gpu] : ['wasm', 'cpu'].includes(tf.getBackend()) ? [fusedEngine] : [],
       logEvery,
       signal,
       onProgress: async (pr) => {
