@@ -112,6 +112,29 @@ const f32 = (x: number) => {
   return s.includes('e') ? s : s + '.0';
 };
 
+/**
+ * A split-path kernel with one invocation per (sample, hidden unit) k:
+ * Σ_f src[sample, f] · W[f, k] into HG[dst + sample · M + k] (h = Wᵀx from X,
+ * g = Wᵀd from D), skipping zeros of src.
+ */
+function projectKernel(name: string, src: 'X' | 'D', dst: string, stride: string): string {
+  return `@compute @workgroup_size(${WORKGROUP})
+fn ${name}(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride};
+  if (t >= I * B * M) { return; }
+  let k = t % M;
+  let row = t / M;
+  let wo = (row / B) * N * M;
+  var acc = 0.0;
+  for (var f = 0u; f < N; f++) {
+    let v = ${src}[row * N + f];
+    if (v != 0.0) { acc += v * P[wo + f * M + k]; }
+  }
+  HG[${dst}t] = acc;
+}
+`;
+}
+
 /** Hidden sizes up to this are unrolled into scalar registers on the sample path. */
 const UNROLL = 64;
 
@@ -121,9 +144,9 @@ const UNROLL = 64;
  * at run time, which software adapters spill to memory), or as loops for
  * large hidden sizes.
  */
-function sampleBody(M: number, relu: boolean): string {
-  const dOf = relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE';
-  const act = relu ? 'max(pre, 0.0)' : 'pre';
+function sampleBody(M: number): string {
+  const dOf = 'outGrad(pre, diff, imp)';
+  const act = 'act(pre)';
   if (M > UNROLL) {
     return `  var h: array<f32, ${M}>;
   for (var k = 0u; k < M; k++) { h[k] = 0.0; }
@@ -173,26 +196,16 @@ ${ks.map((k) => `      g${k} += d * w${k};`).join('\n')}
 ${ks.map((k) => `  HG[t * M + ${k}u] = h${k}; HG[IBM + t * M + ${k}u] = g${k};`).join('\n')}`;
 }
 
-/** The accumulation loop of \`wgrad\`, unrolled over the hidden units where there are few. */
+/** The accumulation loop of \`wgrad\`: accumulators unrolled into registers where the hidden units are few, an array otherwise. */
 function wgradBody(M: number): string {
-  if (M > UNROLL) {
-    return `  var acc: array<f32, ${M}>;
-  for (var k = 0u; k < M; k++) { acc[k] = 0.0; }
-  var gb = 0.0;
-  for (var s = s0; s < s1; s++) {
-    let row = i * B + s;
-    let d = D[row * N + f];
-    let x = X[row * N + f];
-    if (d != 0.0 || x != 0.0) {
-      gb += d;
-      for (var k = 0u; k < M; k++) { acc[k] += d * HG[row * M + k] + x * HG[IBM + row * M + k]; }
-    }
-  }
-  for (var k = 0u; k < M; k++) { R[sp * PALL + t * M + k] = acc[k]; }
-  R[sp * PALL + PW + t] = gb;`;
-  }
   const ks = Array.from({ length: M }, (_, k) => k);
-  return `${ks.map((k) => `  var a${k} = 0.0;`).join('\n')}
+  const unrolled = M <= UNROLL;
+  const declare = unrolled ? ks.map((k) => `  var a${k} = 0.0;`).join('\n') : `  var acc: array<f32, ${M}>;\n  for (var k = 0u; k < M; k++) { acc[k] = 0.0; }`;
+  const accumulate = unrolled
+    ? ks.map((k) => `      a${k} += d * HG[h + ${k}u] + x * HG[IBM + h + ${k}u];`).join('\n')
+    : '      for (var k = 0u; k < M; k++) { acc[k] += d * HG[h + k] + x * HG[IBM + h + k]; }';
+  const store = unrolled ? ks.map((k) => `  R[sp * PALL + t * M + ${k}u] = a${k};`).join('\n') : '  for (var k = 0u; k < M; k++) { R[sp * PALL + t * M + k] = acc[k]; }';
+  return `${declare}
   var gb = 0.0;
   for (var s = s0; s < s1; s++) {
     let row = i * B + s;
@@ -201,10 +214,10 @@ function wgradBody(M: number): string {
     if (d != 0.0 || x != 0.0) {
       gb += d;
       let h = row * M;
-${ks.map((k) => `      a${k} += d * HG[h + ${k}u] + x * HG[IBM + h + ${k}u];`).join('\n')}
+${accumulate}
     }
   }
-${ks.map((k) => `  R[sp * PALL + t * M + ${k}u] = a${k};`).join('\n')}
+${store}
   R[sp * PALL + PW + t] = gb;`;
 }
 
@@ -233,6 +246,11 @@ const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(
 const LOSS_TERMS = ${L.lossTerms}u;
 
 struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32, seed: u32, stream0: u32 }
+
+/** The output nonlinearity. */
+fn act(pre: f32) -> f32 { return ${s.relu ? 'max(pre, 0.0)' : 'pre'}; }
+/** ∂L/∂pre of one output: 2 · importance · (x′ − x) / (B · N), through the nonlinearity. */
+fn outGrad(pre: f32, diff: f32, imp: f32) -> f32 { return ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'}; }
 ${drawQuad(s.signed)}
 
 @group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]
@@ -264,7 +282,7 @@ ${
 ${s.unitNorm ? `  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[xo + f] *= inv; } }\n` : ''}`
     : ''
 }
-${sampleBody(M, s.relu)}
+${sampleBody(M)}
   R[LOSS + t] = loss;
 }
 
@@ -334,21 +352,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[row * N + f] *= inv; } }
 }
 
-@compute @workgroup_size(${WORKGROUP})
-fn hidden(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${stride(inv.hidden)};
-  if (t >= I * B * M) { return; }
-  let k = t % M;
-  let row = t / M;
-  let wo = (row / B) * N * M;
-  var h = 0.0;
-  for (var f = 0u; f < N; f++) {
-    let x = X[row * N + f];
-    if (x != 0.0) { h += x * P[wo + f * M + k]; }
-  }
-  HG[t] = h;
-}
-
+${projectKernel('hidden', 'X', '', stride(inv.hidden))}
 @compute @workgroup_size(${WORKGROUP})
 fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x + gid.y * ${stride(inv.output)};
@@ -359,25 +363,12 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
   let wo = i * N * M + f * M;
   var pre = P[PW + i * N + f];
   for (var k = 0u; k < M; k++) { pre += P[wo + k] * HG[row * M + k]; }
-  let diff = ${s.relu ? 'max(pre, 0.0)' : 'pre'} - X[t];
+  let diff = act(pre) - X[t];
   let imp = C[i * N + f];
-  D[t] = ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'};
+  D[t] = outGrad(pre, diff, imp);
   if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
 }
 
-@compute @workgroup_size(${WORKGROUP})
-fn gback(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${stride(inv.hidden)};
-  if (t >= I * B * M) { return; }
-  let k = t % M;
-  let row = t / M;
-  let wo = (row / B) * N * M;
-  var g = 0.0;
-  for (var f = 0u; f < N; f++) {
-    let d = D[row * N + f];
-    if (d != 0.0) { g += d * P[wo + f * M + k]; }
-  }
-  HG[IBM + t] = g;
-}
+${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden))}
 `;
 }

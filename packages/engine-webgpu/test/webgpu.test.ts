@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SparseFeatures } from '@tms/data';
-import { createModel, train } from '@tms/core';
+import { createModel, train, type Engine } from '@tms/core';
+import { fusedEngine } from '@tms/engine-fused';
 import { representedFeatures } from '@tms/analysis';
 import { engineConformance } from '../../core/test/conformance.js';
 import { createWebGPUEngine, type WebGPUEngine } from '../src/index.js';
@@ -70,6 +71,29 @@ describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? '
     expect(representedFeatures(W.W)[0].slice(0, 5)).toEqual([true, true, true, true, true]);
     expect(sparse).toBeGreaterThanOrEqual(10);
     model.dispose();
+  });
+
+  it('hidden sizes above the unroll limit (loops instead of registers) train as the CPU engine does, on both kernel layouts', async () => {
+    const I = 2;
+    const n = 6;
+    const m = 70;
+    const run = async (engines: Engine[]) => {
+      const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: m, seed: 3 });
+      const data = new SparseFeatures({ instances: I, features: n, sparsity: [0, 0.8].map((s) => new Array<number>(n).fill(s)), seed: 2, generator: 'philox' });
+      const r = await train({ model, data, steps: 12, batchSize: 64, logEvery: 6, engines, optimizer: { name: 'adam', lr: 1e-2 } });
+      const W = (await model.getParams()).W.data;
+      model.dispose();
+      return { W, r };
+    };
+    const cpu = await run([fusedEngine]);
+    for (const engine of [auto, split]) {
+      const gpu = await run([engine]);
+      expect(gpu.r.engine).toBe('webgpu');
+      let err = 0;
+      gpu.W.forEach((v, i) => (err = Math.max(err, Math.abs(v - cpu.W[i]))));
+      expect(err).toBeLessThan(1e-5);
+      gpu.r.finalLoss.forEach((v, i) => expect(v).toBeCloseTo(cpu.r.finalLoss[i], 6));
+    }
   });
 
   it('stops between submissions when aborted inside a segment', async () => {
