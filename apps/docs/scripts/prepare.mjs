@@ -52,6 +52,8 @@ writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
 //    documented config fields with defaults, variants).
 const { experiments } = await import('@tms/experiments');
+/** Experiments whose pages also offer the paper variant on WebGPU (the fused GPU engine). */
+const PAPER_GPU = ['geometry'];
 const { describeField } = await import('@tms/data');
 mkdirSync(join(docs, 'experiments'), { recursive: true });
 for (const exp of Object.values(experiments)) {
@@ -79,7 +81,10 @@ for (const exp of Object.values(experiments)) {
     'The quick variant, trained in your browser off the main thread by the same code as',
     `\`tms run ${exp.name} --variant quick\` (the fused engine on one Web Worker per core for linear and ReLU-output models, as the CLI uses worker threads; autodiff on WebAssembly for the others).`,
     '',
-    `<ClientOnly><ExperimentRun name="${exp.name}" /></ClientOnly>`,
+    ...(PAPER_GPU.includes(exp.name)
+      ? [`With a GPU, *Paper size on WebGPU* trains \`--variant paper\` in the page on the fused WebGPU engine of \`@tms/engine-webgpu\` (batches drawn on the GPU), as \`tms run ${exp.name} --variant paper --backend webgpu\` does in Node.`, '']
+      : []),
+    `<ClientOnly><ExperimentRun name="${exp.name}"${PAPER_GPU.includes(exp.name) ? ' paper-gpu' : ''} /></ClientOnly>`,
     '',
     '## Config',
     '',

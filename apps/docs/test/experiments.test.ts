@@ -40,4 +40,20 @@ describe('every experiment trains live in the browser and meets its headline cla
       await page.close();
     });
   }
+
+  it('geometry: the paper variant starts on the fused WebGPU engine from its page', async () => {
+    const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${site.url}/experiments/geometry?autostart=paper-gpu`);
+    expect(await page.locator('.tms-paper-gpu').count()).toBe(1);
+    // (the whole run is a minute on a GPU and hours on this software adapter: watch it start)
+    await page.waitForSelector('.tms-experiment[data-status="error"], .tms-experiment[data-backend="webgpu"][data-engines="webgpu"]', { timeout: 120_000 });
+    const d = await page.$eval('.tms-experiment', (el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '' }));
+    expect(errors).toEqual([]);
+    expect(d.status, d.text).toBe('training');
+    expect(d.variant).toBe('paper');
+    expect(d.text).toMatch(/on google swiftshader/);
+    await page.close();
+  });
 });
