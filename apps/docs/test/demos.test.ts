@@ -78,6 +78,9 @@ describe('live demos train in the browser', () => {
     expect(d.engine).toBe('webgpu');
     expect(d.adapter).toMatch(/swiftshader/i);
     expect(Number(d.worst)).toBeLessThan(1e-4);
+    expect(d.abort).toBe('true');
+    expect(d.divergence).toBe('true');
+    expect(d.passed).toBe('true');
     await page.close();
   });
 

@@ -158,6 +158,12 @@ const SPLIT_FROM = 1024;
 
 const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
 
+/** Whether `a[from … to − 1]` are all finite. */
+function allFinite(a: Float32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
 const own = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
 
@@ -318,6 +324,11 @@ async function startSession(
       latest = new Float32Array(paramsRead.getMappedRange().slice(0));
       lossRead.unmap();
       paramsRead.unmap();
+      // WGSL lets a shader assume that no value is infinite or NaN, so a loss computed from
+      // non-finite weights may come out finite: report those instances from their weights
+      for (let k = 0; k < I; k++) {
+        if (!allFinite(latest, k * N * M, (k + 1) * N * M) || !allFinite(latest, I * N * M + k * N, I * N * M + (k + 1) * N)) loss[k] = NaN;
+      }
       return loss;
     },
     async sync() {

@@ -7,7 +7,7 @@
 import { autodiffEngine, createModel, train, type ModelKind } from '@tms/core';
 import { SparseFeatures } from '@tms/data';
 import { fusedEngine } from '@tms/engine-fused';
-import { createWebGPUEngine } from '@tms/engine-webgpu';
+import { createWebGPUEngine, type WebGPUEngine } from '@tms/engine-webgpu';
 
 /** One model kind's comparison. */
 export interface CheckRow {
@@ -24,15 +24,25 @@ export interface CheckResult {
   adapter: string;
   software: boolean;
   rows: CheckRow[];
+  /** An abort inside a long segment stopped the run (`aborted`, no step counted). */
+  abortStops: boolean;
+  /** An instance with infinite weights was reported as diverged at the first logged step, and only it. */
+  divergenceReported: boolean;
 }
 
-/** 60 steps of AdamW with warm-up and cosine decay, 3 instances (dense to sparse), on the GPU and on the CPU. */
+/**
+ * 60 steps of AdamW with warm-up and cosine decay, 3 instances (dense to sparse),
+ * on the GPU and on the CPU; then an abort inside a segment and an instance
+ * whose weights are infinite, on the GPU.
+ */
 export async function engineCheck(): Promise<CheckResult> {
   const engine = await createWebGPUEngine();
   const I = 3;
   const n = 8;
   const m = 3;
   const rows: CheckRow[] = [];
+  let abortStops = false;
+  let divergenceReported = false;
   try {
     for (const kind of ['linear', 'relu-output'] as const) {
       const run = async (engines: typeof fusedEngine[]) => {
@@ -67,8 +77,35 @@ export async function engineCheck(): Promise<CheckResult> {
       const lossError = Math.max(...gpu.r.finalLoss.map((v, i) => Math.abs(v - cpu.r.finalLoss[i]) / Math.max(1e-12, Math.abs(cpu.r.finalLoss[i]))));
       rows.push({ kind, weightError: err / scale, lossError, engine: gpu.r.engine });
     }
+    abortStops = await checkAbort(engine);
+    divergenceReported = await checkDivergence(engine);
   } finally {
     engine.destroy();
   }
-  return { adapter: engine.adapter.label, software: engine.adapter.software, rows };
+  return { adapter: engine.adapter.label, software: engine.adapter.software, rows, abortStops, divergenceReported };
+}
+
+const sparse = (I: number, n: number) => new SparseFeatures({ instances: I, features: n, sparsity: 0.5, seed: 1, generator: 'philox' });
+
+/** A run of a million steps in one segment, aborted after 100 ms, stops with no step counted. */
+async function checkAbort(engine: WebGPUEngine): Promise<boolean> {
+  const model = createModel({ kind: 'linear', instances: 2, features: 6, hidden: 2, seed: 1 });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const r = await train({ model, data: sparse(2, 6), steps: 1_000_000, batchSize: 64, logEvery: 1_000_000, engines: [engine], signal: controller.signal });
+  model.dispose();
+  return r.engine === 'webgpu' && r.aborted && r.steps === 0;
+}
+
+/** Infinite weights in instance 1 of 3: reported at the first logged step, the others train on. */
+async function checkDivergence(engine: WebGPUEngine): Promise<boolean> {
+  const I = 3;
+  const model = createModel({ kind: 'relu-output', instances: I, features: 8, hidden: 3, seed: 6 });
+  const W = (await model.getParams()).W.data.slice();
+  W.fill(Infinity, W.length / I, (2 * W.length) / I);
+  model.setParams({ W });
+  const r = await train({ model, data: sparse(I, 8), steps: 40, batchSize: 64, logEvery: 10, engines: [engine], optimizer: { name: 'adam', lr: 1e-2 } });
+  model.dispose();
+  const others = Number.isFinite(r.finalLoss[0]) && Number.isFinite(r.finalLoss[2]) && r.finalLoss[0] < r.history[0].loss[0];
+  return r.engine === 'webgpu' && r.diverged.length === 1 && r.diverged[0].instance === 1 && r.diverged[0].step === 10 && others;
 }
