@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
-import { FiniteDataset, SparseFeatures } from '@tms/data';
+import { FiniteDataset, SparseFeatures, checkInt, checkOneOf } from '@tms/data';
 import { requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
 import { WORKGROUP, dispatchSize, scratchLayout, splitInvocations, trainingModule, type KernelShape } from './wgsl.js';
 
@@ -72,29 +72,27 @@ function dataRoute(plan: TrainPlan, mode: 'auto' | 'device' | 'host'): DataRoute
  * the weights at `sync`. Works in browsers (`navigator.gpu`) and in Node through
  * Dawn (`@tms/backend-node`'s `webgpu` backend passes its `gpu`).
  *
+ * @throws ConfigError naming a bad option and its allowed values
  * @throws Error when no WebGPU device can be had (with the reason)
  *
  * @example
  * ```ts
- * import { create, globals } from 'webgpu'; // Node only; browsers have navigator.gpu
- * Object.assign(globalThis, globals);
- * const engine = await createWebGPUEngine({ gpu: create([]) });
+ * import { nodeGPU } from '@tms/engine-webgpu/node'; // Node only; browsers have navigator.gpu
+ * const engine = await createWebGPUEngine({ gpu: (await nodeGPU()).gpu });
  * console.log(engine.adapter.label);
  * const data = new SparseFeatures({ instances: 7, features: 20, sparsity: 0.9, generator: 'philox' });
  * await train({ model, data, steps: 10_000, engines: [engine, autodiffEngine] });
  * ```
  */
 export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Promise<WebGPUEngine> {
-  const mode = options.data ?? 'auto';
-  if (!['auto', 'device', 'host'].includes(mode)) throw new Error(`data: one of "auto", "device", "host"; got ${JSON.stringify(mode)}`);
-  const perSubmit = options.stepsPerSubmit ?? RING;
-  if (!Number.isInteger(perSubmit) || perSubmit < 1 || perSubmit > RING) throw new Error(`stepsPerSubmit: an integer in 1…${RING}; got ${perSubmit}`);
+  // (options are checked before a device is requested)
+  const mode = checkOneOf(options.data ?? 'auto', 'data', ['auto', 'device', 'host'] as const);
+  const perSubmit = checkInt(options.stepsPerSubmit ?? RING, 'stepsPerSubmit', 1, RING);
+  const pathOption = checkOneOf(options.path ?? 'auto', 'path', ['auto', 'sample', 'split'] as const);
   const owned = !options.device;
   const { device, adapter } = options.device
     ? { device: options.device, adapter: options.adapter ?? { vendor: '', architecture: '', device: '', description: '', software: false, label: 'a given device' } }
     : await requestGPUDevice(options);
-  const pathOption = options.path ?? 'auto';
-  if (!['auto', 'sample', 'split'].includes(pathOption)) throw new Error(`path: one of "auto", "sample", "split"; got ${JSON.stringify(pathOption)}`);
   const modules = new Map<string, { module: GPUShaderModule; pipelines: Record<Kernel, GPUComputePipeline> }>();
   const layout = device.createBindGroupLayout({
     entries: [

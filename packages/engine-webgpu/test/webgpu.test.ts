@@ -126,3 +126,11 @@ describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? '
     device.destroy();
   });
 });
+
+describe('createWebGPUEngine options', () => {
+  it('refuses bad options before asking for a device, naming the field and the allowed values', async () => {
+    await expect(createWebGPUEngine({ data: 'gpu' as never })).rejects.toThrow(/"data": got "gpu"; allowed: one of "auto", "device", "host"/);
+    await expect(createWebGPUEngine({ path: 'tiled' as never })).rejects.toThrow(/"path".*"auto", "sample", "split"/);
+    await expect(createWebGPUEngine({ stepsPerSubmit: 1000 })).rejects.toThrow(/"stepsPerSubmit": got 1000; allowed: an integer in \[1, 256\]/);
+  });
+});
