@@ -1,5 +1,5 @@
 import type { BatchSource } from '@tms/data';
-import type { ToyModel } from './models.js';
+import { tiedLayout, type ToyModel } from './models.js';
 import type { OptimizerConfig, ScheduleConfig } from './optim.js';
 
 /**
@@ -76,6 +76,21 @@ export interface Engine {
   unsupported(plan: TrainPlan): string | null;
   /** Start a session for the plan (only called when `unsupported(plan)` is null). */
   start(plan: TrainPlan): Promise<EngineSession>;
+}
+
+/**
+ * Why an engine of the tied models (x′ = act(WᵀW x + b)) cannot train a plan,
+ * or null when it can: the model must declare a tied layout (exactly
+ * `LinearModel` or `ReluOutputModel`, never a subclass or a look-alike) and
+ * the plan must have no activation penalty. The fused CPU and WebGPU engines
+ * start from it.
+ */
+export function tiedPlanUnsupported(plan: TrainPlan): string | null {
+  if (!tiedLayout(plan.model)) {
+    return 'the model declares no tied layout (only LinearModel and ReluOutputModel instances do; subclasses and custom models train by autodiff)';
+  }
+  if (plan.activationL1) return 'it has no activation-L1 penalty';
+  return null;
 }
 
 /** Why an engine was passed over, as reported in `TrainResult.skipped`. */

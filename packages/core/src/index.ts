@@ -38,6 +38,7 @@ export {
 } from './optim.js';
 export {
   autodiffEngine,
+  nonFiniteRows,
   resolveTrainPlan,
   train,
   type Divergence,
@@ -46,7 +47,7 @@ export {
   type TrainProgress,
   type TrainResult,
 } from './train.js';
-export { chooseEngine, yieldEvery, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
+export { chooseEngine, tiedPlanUnsupported, yieldEvery, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 export { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 export { MAX_TENSOR_VALUES, checkTrainingMemory, formatBytes, trainingBytes, type TrainingShape } from './memory.js';

@@ -97,8 +97,12 @@ export interface Divergence {
   step: number;
 }
 
-/** Instances (of `instances`) with a non-finite value in any parameter, each parameter laid out `[instances, …]`. */
-function nonFiniteRows(params: Iterable<ArrayLike<number>>, instances: number): Set<number> {
+/**
+ * Instances (of `instances`) with a non-finite value in any of `params`, each
+ * laid out `[instances, …]`: how {@link train} finds diverged instances, for
+ * engines that need the same test on weights they hold.
+ */
+export function nonFiniteRows(params: Iterable<ArrayLike<number>>, instances: number): Set<number> {
   const bad = new Set<number>();
   for (const data of params) {
     const size = data.length / instances;

@@ -9,6 +9,32 @@ export interface AdamSettings {
   decoupled: boolean;
 }
 
+/** The per-step scalars of an Adam/AdamW update (see {@link adamScalars}). */
+export interface AdamScalars {
+  /** lr / (1 − β₁ᵗ). */
+  stepSize: number;
+  /** 1 − β₂ᵗ. */
+  bc2: number;
+  /** The factor on the parameter: 1 − lr·wd for `adamw`, else 1. */
+  decay: number;
+  /** The weight decay added to the gradient: wd for `adam`, else 0. */
+  l2: number;
+}
+
+/**
+ * The scalars step `t` (1-based) of Adam/AdamW at learning rate `lr` applies
+ * to every parameter: the one definition shared by {@link adamStep} and the
+ * engines that run the update elsewhere (the WebGPU engine's kernel).
+ */
+export function adamScalars(t: number, lr: number, s: AdamSettings): AdamScalars {
+  return {
+    stepSize: lr / (1 - Math.pow(s.beta1, t)),
+    bc2: 1 - Math.pow(s.beta2, t),
+    decay: s.decoupled ? 1 - lr * s.weightDecay : 1,
+    l2: s.decoupled ? 0 : s.weightDecay,
+  };
+}
+
 /**
  * One Adam/AdamW update of `length` parameters in place, on plain typed arrays:
  * the one definition used by the fused training engine and the sparse
@@ -35,11 +61,7 @@ export function adamStep(
   length = p.length - offset,
 ): void {
   const { beta1, beta2, epsilon } = s;
-  const bc1 = 1 - Math.pow(beta1, t);
-  const bc2 = 1 - Math.pow(beta2, t);
-  const stepSize = lr / bc1;
-  const decay = s.decoupled ? 1 - lr * s.weightDecay : 1;
-  const l2 = s.decoupled ? 0 : s.weightDecay;
+  const { stepSize, bc2, decay, l2 } = adamScalars(t, lr, s);
   for (let i = 0; i < length; i++) {
     const q = offset + i;
     const w = p[q];

@@ -31,4 +31,4 @@ export {
   type SparseFeaturesConfig,
 } from './features.js';
 export { defaultsOf, describeField, validateConfig, type ConfigFromSchema, type ConfigSchema, type FieldSpec, type FieldValue } from './schema.js';
-export { adamStep, compileWasmBase64, type AdamSettings } from './adam.js';
+export { adamScalars, adamStep, compileWasmBase64, type AdamScalars, type AdamSettings } from './adam.js';

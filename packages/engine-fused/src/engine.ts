@@ -1,4 +1,4 @@
-import { learningRateAt, tiedLayout, yieldEvery, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { learningRateAt, tiedLayout, tiedPlanUnsupported, yieldEvery, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
 import { FullBatchTiedTrainer, fullBatchData } from './fullbatch.js';
 import { FusedTiedTrainer } from './trainer.js';
 
@@ -14,15 +14,10 @@ export interface FusedEngineOptions {
 /**
  * Why the fused engine cannot train a plan, or null when it can: it needs a
  * model that declares a tied layout (exactly `LinearModel` or `ReluOutputModel`,
- * never a subclass or a look-alike) and no activation penalty.
+ * never a subclass or a look-alike) and no activation penalty
+ * (`tiedPlanUnsupported` of `@tms/core`).
  */
-export function fusedUnsupported(plan: TrainPlan): string | null {
-  if (!tiedLayout(plan.model)) {
-    return 'the model declares no tied layout (only LinearModel and ReluOutputModel instances do; subclasses and custom models train by autodiff)';
-  }
-  if (plan.activationL1) return 'it has no activation-L1 penalty';
-  return null;
-}
+export const fusedUnsupported: (plan: TrainPlan) => string | null = tiedPlanUnsupported;
 
 /**
  * The fused CPU engine: forward pass, analytic backward pass and Adam/AdamW in

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
-import { learningRateAt, tiedLayout, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
-import { FiniteDataset, SparseFeatures, checkInt, checkOneOf } from '@tms/data';
+import { learningRateAt, nonFiniteRows, tiedLayout, tiedPlanUnsupported, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { FiniteDataset, SparseFeatures, adamScalars, checkInt, checkOneOf } from '@tms/data';
 import { requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
 import { WORKGROUP, dispatchSize, scratchLayout, splitInvocations, trainingModule, type KernelShape } from './wgsl.js';
 
@@ -44,7 +44,7 @@ export interface WebGPUEngine extends Engine {
   destroy(): void;
 }
 
-/** Largest hidden size compiled into registers. */
+/** Largest hidden size (each invocation holds a sample's hidden vector: registers up to 64, an array beyond). */
 const MAX_HIDDEN = 256;
 /** Records of per-step settings in the uniform ring (one per step of a submission). */
 const RING = 256;
@@ -125,11 +125,10 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
       if (owned) device.destroy();
     },
     unsupported(plan) {
-      const layoutOf = tiedLayout(plan.model);
-      if (!layoutOf) return 'the model declares no tied layout (only LinearModel and ReluOutputModel instances do)';
-      if (plan.activationL1) return 'it has no activation-L1 penalty';
+      const tied = tiedPlanUnsupported(plan);
+      if (tied) return tied;
       const { instances: I, features: N, hidden: M } = plan.model.config;
-      if (M > MAX_HIDDEN) return `it keeps the hidden vector in registers: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
+      if (M > MAX_HIDDEN) return `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
       const route = dataRoute(plan, mode);
       if (typeof route === 'string') return route;
       const B = plan.batchSize;
@@ -155,12 +154,6 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
 const SPLIT_FROM = 1024;
 
 const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
-
-/** Whether `a[from … to − 1]` are all finite. */
-function allFinite(a: Float32Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
-}
 
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
 const own = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
@@ -245,19 +238,18 @@ async function startSession(
   // steps per submission: host batches need one submission each
   const chunkMax = route.kind === 'host' ? 1 : perSubmit;
   let chunk = Math.min(chunkMax, 8);
-  const { beta1, beta2, weightDecay } = opt;
-  const decoupled = opt.name === 'adamw';
+  const adam = { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, weightDecay: opt.weightDecay, decoupled: opt.name === 'adamw' };
 
   /** Encode steps `t0 … t1 − 1` (records 0 … t1 − t0 − 1); the last one also reduces its loss when `withLoss`. */
   const encode = (t0: number, t1: number, withLoss: boolean): GPUCommandBuffer => {
     for (let t = t0; t < t1; t++) {
       const r = ((t - t0) * RECORD) / 4;
       const lr = learningRateAt(plan.schedule, opt.lr, t, plan.steps);
-      adamSteps++;
-      rf[r] = lr / (1 - Math.pow(beta1, adamSteps));
-      rf[r + 1] = 1 - Math.pow(beta2, adamSteps);
-      rf[r + 2] = decoupled ? 1 - lr * weightDecay : 1;
-      rf[r + 3] = decoupled ? 0 : weightDecay;
+      const a = adamScalars(++adamSteps, lr, adam);
+      rf[r] = a.stepSize;
+      rf[r + 1] = a.bc2;
+      rf[r + 2] = a.decay;
+      rf[r + 3] = a.l2;
       ru[r + 4] = draw++ >>> 0;
       ru[r + 5] = withLoss && t === t1 - 1 ? 1 : 0;
       // the data stream's key (not compiled in, so one module serves every instance range)
@@ -267,12 +259,12 @@ async function startSession(
     device.queue.writeBuffer(ring, 0, records, 0, (t1 - t0) * RECORD);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    const run = (k: Kernel, [x, y]: [number, number]) => {
+      pass.setPipeline(pipelines[k]);
+      pass.dispatchWorkgroups(x, y);
+    };
     for (let t = t0; t < t1; t++) {
       pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
-      const run = (k: Kernel, [x, y]: [number, number]) => {
-        pass.setPipeline(pipelines[k]);
-        pass.dispatchWorkgroups(x, y);
-      };
       if (path === 'sample') run('forward', [groups.forward, 1]);
       else {
         if (source) run('draw', sizes.draw);
@@ -281,10 +273,7 @@ async function startSession(
         run('output', sizes.output);
         run('gback', sizes.hidden);
       }
-      if (withLoss && t === t1 - 1) {
-        pass.setPipeline(pipelines.lossReduce);
-        pass.dispatchWorkgroups(I);
-      }
+      if (withLoss && t === t1 - 1) run('lossReduce', [I, 1]);
       run('wgrad', [groups.rows, splits]);
       run('adam', [groups.params, 1]);
     }
@@ -324,9 +313,7 @@ async function startSession(
       paramsRead.unmap();
       // WGSL lets a shader assume that no value is infinite or NaN, so a loss computed from
       // non-finite weights may come out finite: report those instances from their weights
-      for (let k = 0; k < I; k++) {
-        if (!allFinite(latest, k * N * M, (k + 1) * N * M) || !allFinite(latest, I * N * M + k * N, I * N * M + (k + 1) * N)) loss[k] = NaN;
-      }
+      for (const k of nonFiniteRows([latest.subarray(0, I * N * M), latest.subarray(I * N * M)], I)) loss[k] = NaN;
       return loss;
     },
     async sync() {

@@ -135,77 +135,66 @@ fn ${name}(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-/** Hidden sizes up to this are unrolled into scalar registers on the sample path. */
+/** Hidden sizes up to this are unrolled into scalar registers (the sample path's h and g, wgrad's accumulators). */
 const UNROLL = 64;
 
 /**
- * The sample path's h = Wᵀx, output gradient d and g = W d for one sample: with
- * the hidden vector unrolled into scalars h0…, g0… (no private arrays indexed
- * at run time, which software adapters spill to memory), or as loops for
- * large hidden sizes.
+ * WGSL over the M hidden units, either unrolled into scalars (`h0`, `h1`, …: no
+ * private arrays indexed at run time, which software adapters spill to memory)
+ * or, beyond {@link UNROLL}, as arrays and loops. `declare` declares
+ * zero-initialised vectors; `each(stmt)` repeats a statement per unit, in
+ * which `el(name)` is the unit's element and `k` its index expression.
+ */
+function hiddenUnits(M: number) {
+  const unrolled = M <= UNROLL;
+  const ks = Array.from({ length: M }, (_, k) => k);
+  type Unit = { el: (name: string) => string; k: string; n: number };
+  const unit = (n: number): Unit => (unrolled ? { el: (name) => `${name}${n}`, k: `${n}u`, n } : { el: (name) => `${name}[k]`, k: 'k', n });
+  return {
+    unrolled,
+    declare: (...names: string[]) => names.map((name) => (unrolled ? ks.map((n) => `var ${name}${n}: f32;`).join(' ') : `var ${name}: array<f32, ${M}>;`)).join('\n  '),
+    each: (stmt: (u: Unit) => string, indent: string) =>
+      unrolled ? ks.map((n) => indent + stmt(unit(n))).join('\n') : `${indent}for (var k = 0u; k < M; k++) { ${stmt(unit(0))} }`,
+  };
+}
+
+/**
+ * The sample path's h = Wᵀx, output gradient d and g = W d for one sample.
+ * Unrolled, each row of W is loaded once for the pre-activation and g.
  */
 function sampleBody(M: number): string {
-  const dOf = 'outGrad(pre, diff, imp)';
-  const act = 'act(pre)';
-  if (M > UNROLL) {
-    return `  var h: array<f32, ${M}>;
-  for (var k = 0u; k < M; k++) { h[k] = 0.0; }
-  for (var f = 0u; f < N; f++) {
-    let x = X[xo + f];
-    if (x != 0.0) { for (var k = 0u; k < M; k++) { h[k] += x * P[wo + f * M + k]; } }
-  }
-  var g: array<f32, ${M}>;
-  for (var k = 0u; k < M; k++) { g[k] = 0.0; }
-  var loss = 0.0;
-  for (var f = 0u; f < N; f++) {
-    var pre = P[bo + f];
-    for (var k = 0u; k < M; k++) { pre += P[wo + f * M + k] * h[k]; }
-    let diff = ${act} - X[xo + f];
-    let imp = C[i * N + f];
-    loss += imp * diff * diff;
-    let d = ${dOf};
-    D[xo + f] = d;
-    if (d != 0.0) { for (var k = 0u; k < M; k++) { g[k] += d * P[wo + f * M + k]; } }
-  }
-  for (var k = 0u; k < M; k++) { HG[t * M + k] = h[k]; HG[IBM + t * M + k] = g[k]; }`;
-  }
-  const ks = Array.from({ length: M }, (_, k) => k);
-  const w = (k: number) => (k ? `P[w + ${k}u]` : 'P[w]');
-  return `${ks.map((k) => `  var h${k} = 0.0; var g${k} = 0.0;`).join('\n')}
+  const H = hiddenUnits(M);
+  const w = (u: { k: string; n: number }) => (H.unrolled ? `w${u.n}` : 'P[w + k]');
+  return `  ${H.declare('h', 'g')}
   for (var f = 0u; f < N; f++) {
     let x = X[xo + f];
     if (x != 0.0) {
       let w = wo + f * M;
-${ks.map((k) => `      h${k} += x * ${w(k)};`).join('\n')}
+${H.each((u) => `${u.el('h')} += x * P[w + ${u.k}];`, '      ')}
     }
   }
   var loss = 0.0;
   for (var f = 0u; f < N; f++) {
     let w = wo + f * M;
-${ks.map((k) => `    let w${k} = ${w(k)};`).join('\n')}
-    let pre = P[bo + f] + ${ks.map((k) => `w${k} * h${k}`).join(' + ')};
-    let diff = ${act} - X[xo + f];
+${H.unrolled ? H.each((u) => `let w${u.n} = P[w + ${u.k}];`, '    ') : ''}
+    var pre = P[bo + f];
+${H.each((u) => `pre += ${w(u)} * ${u.el('h')};`, '    ')}
+    let diff = act(pre) - X[xo + f];
     let imp = C[i * N + f];
     loss += imp * diff * diff;
-    let d = ${dOf};
+    let d = outGrad(pre, diff, imp);
     D[xo + f] = d;
     if (d != 0.0) {
-${ks.map((k) => `      g${k} += d * w${k};`).join('\n')}
+${H.each((u) => `${u.el('g')} += d * ${w(u)};`, '      ')}
     }
   }
-${ks.map((k) => `  HG[t * M + ${k}u] = h${k}; HG[IBM + t * M + ${k}u] = g${k};`).join('\n')}`;
+${H.each((u) => `HG[t * M + ${u.k}] = ${u.el('h')}; HG[IBM + t * M + ${u.k}] = ${u.el('g')};`, '  ')}`;
 }
 
-/** The accumulation loop of \`wgrad\`: accumulators unrolled into registers where the hidden units are few, an array otherwise. */
+/** The accumulation loop of \`wgrad\` for row f of instance i over samples s0 … s1 − 1. */
 function wgradBody(M: number): string {
-  const ks = Array.from({ length: M }, (_, k) => k);
-  const unrolled = M <= UNROLL;
-  const declare = unrolled ? ks.map((k) => `  var a${k} = 0.0;`).join('\n') : `  var acc: array<f32, ${M}>;\n  for (var k = 0u; k < M; k++) { acc[k] = 0.0; }`;
-  const accumulate = unrolled
-    ? ks.map((k) => `      a${k} += d * HG[h + ${k}u] + x * HG[IBM + h + ${k}u];`).join('\n')
-    : '      for (var k = 0u; k < M; k++) { acc[k] += d * HG[h + k] + x * HG[IBM + h + k]; }';
-  const store = unrolled ? ks.map((k) => `  R[sp * PALL + t * M + ${k}u] = a${k};`).join('\n') : '  for (var k = 0u; k < M; k++) { R[sp * PALL + t * M + k] = acc[k]; }';
-  return `${declare}
+  const H = hiddenUnits(M);
+  return `  ${H.declare('a')}
   var gb = 0.0;
   for (var s = s0; s < s1; s++) {
     let row = i * B + s;
@@ -214,10 +203,10 @@ function wgradBody(M: number): string {
     if (d != 0.0 || x != 0.0) {
       gb += d;
       let h = row * M;
-${accumulate}
+${H.each((u) => `${u.el('a')} += d * HG[h + ${u.k}] + x * HG[IBM + h + ${u.k}];`, '      ')}
     }
   }
-${store}
+${H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')};`, '  ')}
   R[sp * PALL + PW + t] = gb;`;
 }
 
