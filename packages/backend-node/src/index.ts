@@ -19,7 +19,7 @@
  * @packageDocumentation
  */
 import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
-import type { AdapterDescription } from '@tms/engine-webgpu';
+import { softwareAdapterReason, type AdapterDescription } from '@tms/engine-webgpu';
 import { nodeGPU } from '@tms/engine-webgpu/node';
 
 /** Backends this package can select, fastest first. */
@@ -168,7 +168,7 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
 async function loadWebGPU(importer: (s: string) => Promise<unknown>, byName: boolean): Promise<NonNullable<NodeBackendInfo['webgpu']>> {
   const { gpu, adapter } = await nodeGPU({ importer });
   if (adapter.software && !byName) {
-    throw new Error(`software adapter (${adapter.label}): slower than the CPU engines; ask for it by name (prefer: 'webgpu', --backend webgpu)`);
+    throw new Error(softwareAdapterReason(adapter.label, 'the CPU engines', "prefer: 'webgpu', --backend webgpu"));
   }
   const g = globalThis as { navigator?: { gpu?: GPU } };
   if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });

@@ -19,7 +19,7 @@
  */
 /// <reference types="@webgpu/types" />
 import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
-import { SOFTWARE_RENDERER, describeAdapter, type AdapterDescription } from '@tms/engine-webgpu';
+import { SOFTWARE_RENDERER, describeAdapter, softwareAdapterReason, type AdapterDescription } from '@tms/engine-webgpu';
 
 /** Backends this package can select, fastest first. */
 export const WEB_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -48,7 +48,7 @@ export interface WebBackendInfo extends BackendChoice {
   adapter?: AdapterDescription;
 }
 
-const softwareSkip = (what: string) => new Error(`software adapter (${what}): slower than the CPU backends; ask for it by name (prefer: 'webgpu' or 'webgl')`);
+const softwareSkip = (what: string) => new Error(softwareAdapterReason(what, 'the CPU backends', "prefer: 'webgpu' or 'webgl'"));
 
 /** The WebGL renderer string, where the page may read it. */
 function webglRenderer(): string {

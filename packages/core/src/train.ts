@@ -321,7 +321,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         history.push({ step, loss: lastLoss });
         for (let k = 0; k < I; k++) if (!Number.isFinite(loss[k])) markDiverged(k, step);
         if (onProgress) {
-          const synced = await session.sync();
+          synced = await session.sync();
           for (const k of await nonFiniteInstances(model, I, synced)) markDiverged(k, step);
           const elapsed = (now() - start) / 1000;
           await onProgress({

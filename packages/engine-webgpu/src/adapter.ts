@@ -42,6 +42,18 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   return { vendor, architecture, device, description, software, label: detail ? `${name} (${detail})` : name };
 }
 
+/**
+ * Why `auto` backend selection passed over a software adapter, with how to ask
+ * for it anyway: the one message of `@tms/backend-node` and `@tms/backend-web`.
+ *
+ * @param what - the adapter's label or the WebGL renderer string
+ * @param than - what it is slower than, e.g. `the CPU engines`
+ * @param ask - how to ask for it by name, e.g. `prefer: 'webgpu'`
+ */
+export function softwareAdapterReason(what: string, than: string, ask: string): string {
+  return `software adapter (${what}): slower than ${than}; ask for it by name (${ask})`;
+}
+
 /** Options of {@link requestGPUDevice}. */
 export interface GPUDeviceRequest {
   /** The WebGPU entry point: default `navigator.gpu` (in Node, pass the `webgpu` package's `create([])`). */

@@ -17,5 +17,5 @@
  * @packageDocumentation
  */
 export { createWebGPUEngine, type WebGPUEngine, type WebGPUEngineOptions } from './engine.js';
-export { SOFTWARE_RENDERER, describeAdapter, requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
+export { SOFTWARE_RENDERER, describeAdapter, requestGPUDevice, softwareAdapterReason, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
 export { PHILOX_WGSL, trainingModule, type KernelShape } from './wgsl.js';
