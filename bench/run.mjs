@@ -281,11 +281,10 @@ for (const c of configs) {
   // tfjs autodiff, once: the engine every other model trains with (not interleaved)
   const reference = [];
   if (c.autodiff) {
-    // (tfjs-webgpu autodiff runs after every config: worker threads started after it crash Dawn)
+    // (tfjs-webgpu autodiff: after every config, in processes of their own)
     for (const backend of c.gpuOnly ? [] : ['wasm', 'cpu']) {
       await useNodeBackend({ prefer: backend, strict: true });
-      const divisor = backend === 'cpu' ? 10 : backend === 'webgpu' && gpu.adapter.software ? 20 : 2;
-      const steps = Math.max(2, Math.ceil(c.steps / divisor));
+      const steps = Math.max(2, Math.ceil(c.steps / (backend === 'cpu' ? 10 : 2)));
       reference.push({ backend, label: `tfjs-${backend} autodiff (1 round)`, ms: await ours(c, 'autodiff', steps) });
       state.delete(`${c.name}/autodiff`);
     }
