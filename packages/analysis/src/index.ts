@@ -20,10 +20,12 @@ export { STICKY_POINTS, detectPolytopes, stickyPlateaus, type FeatureGroup, type
 export { PHASES, classifyFeature, logspace, theoreticalPhaseN2M1, type Phase, type TheoreticalPhase } from './phase.js';
 export {
   expectedReluOutputLoss,
+  linearOptimumLoss,
   nelderMead,
   theoreticalPhaseN3M2,
   type CandidateSolution,
   type ExpectedLossOptions,
+  type LinearOptimumOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
 export { dataDimensionality, hiddenActivations, reconstructionLoss } from './reconstruction.js';

@@ -316,3 +316,57 @@ export function theoreticalPhaseN3M2(relativeImportance: number, density: number
   for (const ph of PHASES) if (losses[ph] < losses[phase]) phase = ph;
   return { phase, losses, candidates };
 }
+
+/** Options of {@link linearOptimumLoss}. */
+export interface LinearOptimumOptions {
+  /** Non-zero values uniform on [−1, 1] instead of [0, 1] (default false). */
+  signed?: boolean;
+  /** What the model must output: the input (`identity`, default) or its absolute value (`abs`). */
+  target?: 'identity' | 'abs';
+}
+
+/**
+ * The lowest loss any linear model with `hidden` dimensions can reach on the
+ * paper's independent sparse features: mean over features of
+ * Iᵢ E[(yᵢ − y′ᵢ)²] for the best y′ = A x + c with rank A ≤ `hidden` (the
+ * tied model WᵀW x + b reaches it with W the top rows of the identity).
+ *
+ * The features are independent, so the covariance is diagonal and the best
+ * rank-m map keeps the m features of largest Iᵢ Var(xᵢ) and predicts the mean
+ * of the rest: the loss is (1/n) Σ over the other features of Iᵢ Var(xᵢ), with
+ * Var(xᵢ) = pᵢ/3 − pᵢ²/4 for values on [0, 1] and pᵢ/3 on [−1, 1]. For the
+ * `abs` target on signed inputs, |xᵢ| is uncorrelated with every input, so no
+ * linear map helps and the loss is (1/n) Σ Iᵢ Var(|xᵢ|) whatever `hidden` is.
+ * A trained model's loss over this is its gain from non-linearity (below 1:
+ * superposition pays).
+ *
+ * @param density - pᵢ = 1 − Sᵢ: one number for all features or one per feature
+ * @param importance - Iᵢ, one per feature
+ * @param hidden - m, the rank the linear model may use
+ * @throws ShapeError when `density` has another length than `importance`
+ * @example
+ * ```ts
+ * // n = 20, m = 5, importance 0.7^i, dense: the 15 least important features are lost
+ * const I = Array.from({ length: 20 }, (_, i) => 0.7 ** i);
+ * linearOptimumLoss(1, I, 5); // ≈ 0.00232
+ * ```
+ */
+export function linearOptimumLoss(density: number | ArrayLike<number>, importance: ArrayLike<number>, hidden: number, options: LinearOptimumOptions = {}): number {
+  const n = importance.length;
+  if (typeof density !== 'number') checkLength(density, n, 'density');
+  const signed = options.signed ?? false;
+  const abs = (options.target ?? 'identity') === 'abs';
+  const terms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = typeof density === 'number' ? density : density[i];
+    // E[v²] = 1/3 for v uniform on [0, 1] or [−1, 1]; E[v] = 1/2 on [0, 1], 0 on [−1, 1]
+    const mean = abs || !signed ? p / 2 : 0;
+    terms.push(importance[i] * (p / 3 - mean * mean));
+  }
+  // an |x| target on symmetric inputs has no linear part to capture
+  const kept = abs && signed ? 0 : Math.min(Math.max(0, Math.floor(hidden)), n);
+  terms.sort((a, b) => b - a);
+  let lost = 0;
+  for (let i = kept; i < n; i++) lost += terms[i];
+  return n ? lost / n : 0;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedReluOutputLoss, nelderMead, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
+import { expectedReluOutputLoss, linearOptimumLoss, nelderMead, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
 
 /** Small seeded generator (mulberry32) so the Monte Carlo check is reproducible. */
 function mulberry32(seed: number) {
@@ -121,5 +121,49 @@ describe('theoreticalPhaseN3M2', () => {
     // all three features have non-zero norm and the biases are positive
     for (const w of tri.W) expect(Math.hypot(...w)).toBeGreaterThan(0.5);
     for (const v of tri.b) expect(v).toBeGreaterThan(0.2);
+  });
+});
+
+describe('linearOptimumLoss', () => {
+  /** Monte Carlo loss of y′ = A x + c with A keeping the features `keep` and c the other features' means. */
+  function sampledLoss(p: number[], I: number[], keep: Set<number>, signed: boolean, abs: boolean, samples: number): number {
+    const rand = mulberry32(7);
+    const n = I.length;
+    const mean = p.map((pi) => (abs || !signed ? pi / 2 : 0));
+    let total = 0;
+    for (let s = 0; s < samples; s++) {
+      for (let i = 0; i < n; i++) {
+        const on = rand() < p[i];
+        const u = rand();
+        const x = on ? (signed ? 2 * u - 1 : u) : 0;
+        const y = abs ? Math.abs(x) : x;
+        const pred = keep.has(i) && !(abs && signed) ? y : mean[i];
+        total += I[i] * (y - pred) ** 2;
+      }
+    }
+    return total / (samples * n);
+  }
+
+  it('equals the sampled loss of the best rank-m map, unsigned, signed and |x|', () => {
+    const I = [1, 0.9, 0.5, 0.3, 0.2, 0.1];
+    const p = [0.05, 1, 0.5, 0.2, 1, 0.3];
+    // the kept features are the m of largest I·Var: here 1 (0.9·1/12) and 2 (0.5·(1/6 − 1/16))
+    const expected = linearOptimumLoss(p, I, 2);
+    expect(sampledLoss(p, I, new Set([1, 2]), false, false, 200_000) / expected).toBeCloseTo(1, 1);
+    // any other pair of kept features does worse
+    expect(sampledLoss(p, I, new Set([0, 1]), false, false, 50_000)).toBeGreaterThan(expected * 1.05);
+    const signed = linearOptimumLoss(p, I, 2, { signed: true });
+    expect(sampledLoss(p, I, new Set([1, 2]), true, false, 200_000) / signed).toBeCloseTo(1, 1);
+    const abs = linearOptimumLoss(p, I, 2, { signed: true, target: 'abs' });
+    expect(sampledLoss(p, I, new Set(), true, true, 200_000) / abs).toBeCloseTo(1, 1);
+    expect(linearOptimumLoss(p, I, 5, { signed: true, target: 'abs' })).toBe(abs);
+  });
+
+  it('gives the closed form for uniform features and is zero when every feature fits', () => {
+    const I = Array.from({ length: 20 }, (_, i) => 0.7 ** i);
+    const lost = I.slice(5).reduce((a, v) => a + v, 0);
+    expect(linearOptimumLoss(1, I, 5)).toBeCloseTo((lost * (1 / 3 - 1 / 4)) / 20, 12);
+    expect(linearOptimumLoss(0.1, I, 20)).toBe(0);
+    expect(() => linearOptimumLoss([0.1, 0.2], I, 5)).toThrow(/density/);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { experiments, type IntroModelResult } from '@tms/experiments';
+import { experiments, type HeldOutResults, type IntroModelResult } from '@tms/experiments';
 import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 import { main } from '../src/index.js';
 
@@ -18,7 +18,7 @@ const represented = (norms: number[]) => norms.flatMap((v, i) => (v > 0.5 ? [i] 
 
 describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
   let dir: string;
-  let results: { config: Record<string, unknown>; seed: number; backend: { name: string }; models: IntroModelResult[] };
+  let results: { config: Record<string, unknown>; seed: number; backend: { name: string }; models: IntroModelResult[]; heldOut: Record<string, HeldOutResults> };
   const c = capture();
 
   beforeAll(async () => {
@@ -46,6 +46,23 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
     expect(existsSync(`${dir}.partial`)).toBe(false);
   });
 
+  it('reports the held-out loss on fresh samples and its ratio to the analytic linear optimum', () => {
+    const { linear, 'relu-output': relu } = results.heldOut;
+    // more samples where features are rarer: about 256 non-zeros of each feature
+    expect(linear.samples).toEqual([4096, 4096, 4096, 9216, 26624, 86016, 131072]);
+    // trained linear models sit at the linear optimum (the top 5 features kept) at every sparsity
+    for (const r of linear.ratioToLinear) expect(Math.abs(r! - 1)).toBeLessThan(0.08);
+    // dense: ReLU-output also keeps 5 and does no better; sparse: superposition beats every linear model
+    expect(relu.ratioToLinear[0]).toBeCloseTo(1, 1);
+    expect(relu.ratioToLinear[6]).toBeLessThan(0.2);
+    // the optimum of n = 20, m = 5, importance 0.7^i on dense features: (1/20) Σ_{i ≥ 5} 0.7^i / 12
+    expect(linear.linearOptimum[0]).toBeCloseTo(0.0023232233, 9);
+    // held-out, not training: the dense loss is near the training loss but not equal to it
+    const train = results.models[0].instances[0].finalLoss;
+    expect(Math.abs(linear.loss[0] / train - 1)).toBeLessThan(0.05);
+    expect(linear.loss[0]).not.toBe(train);
+  });
+
   it('tms check: every claim holds on the folder; a contradicted claim fails with exit 1 naming it', async () => {
     const { mkdir, writeFile } = await import('node:fs/promises');
     const ok = capture();
@@ -64,7 +81,7 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
     const bad = capture();
     expect(await main(['check', parent], bad.io)).toBe(1);
     expect(bad.out.filter((l) => l.startsWith('FAIL'))).toEqual([expect.stringMatching(/^FAIL  intro\.relu-dense-top5 +7  \(= 5\)/)]);
-    expect(bad.out.at(-1)).toBe('7 of 8 claims hold');
+    expect(bad.out.at(-1)).toBe('11 of 12 claims hold');
     // nothing to check: exit 2
     const none = capture();
     expect(await main(['check', join(dir, 'nope')], none.io)).toBe(2);

@@ -2,7 +2,7 @@ import { adversarialVulnerability, dimensionsPerFeature, featureAttack, represen
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
+import { asWeights, heldOutResults, perInstance, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 
 /** One sparsity of the adversarial experiment. */
@@ -86,7 +86,7 @@ export const adversarial = defineExperiment<AdversarialConfig, SweepResult, { po
       represented: counts[i],
     }));
     return {
-      results: { points },
+      results: { points, heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary:
         `adversarial: gain ${points.map((p) => `S=${p.sparsity}: ${p.vulnerability.toFixed(2)}`).join(', ')}\n` +

@@ -1,5 +1,6 @@
-import { createModel, train, trainingBytes, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { FiniteDataset, SparseFeatures, geometricImportance, type ConfigFromSchema, type FeatureSet, type PerFeature } from '@tms/data';
+import { linearOptimumLoss } from '@tms/analysis';
+import { createModel, lossPerInstance, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { FiniteDataset, SparseFeatures, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 
@@ -73,6 +74,52 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
   snapshotSteps?: number[];
   /** L1 penalty on hidden activations, one λ per instance (trains with autodiff). */
   activationL1?: number[];
+  /**
+   * Fresh samples per instance on which the trained models' loss is measured
+   * (default {@link heldOutSampleCount}; 0 skips it). They come from the training
+   * distribution with the seed {@link heldOutSeed}, never from the training stream.
+   */
+  heldOutSamples?: number;
+}
+
+/** Held-out samples are drawn and evaluated in chunks of this many per instance. */
+const HELD_OUT_CHUNK = 1024;
+
+/**
+ * The default number of held-out samples of one instance: enough for about
+ * 256 non-zero values of its rarest feature (sparse losses are noisy), from
+ * 4,096 to 131,072 samples, and at most 2²⁶ / (n · m) (at least 1,024) so that
+ * the evaluation stays a small part of a run; a multiple of 1,024. It depends
+ * on the instance alone, so a sweep cut into chunks measures the same.
+ *
+ * @param minProbability - the smallest non-zero feature probability 1 − Sᵢ of the instance
+ */
+export function heldOutSampleCount(features: number, hidden: number, minProbability: number): number {
+  const wanted = Math.min(131_072, Math.max(4096, Math.ceil(256 / Math.max(minProbability, 1e-9))));
+  const count = Math.min(wanted, Math.max(HELD_OUT_CHUNK, Math.floor(2 ** 26 / (features * Math.max(1, hidden)))));
+  return Math.ceil(count / HELD_OUT_CHUNK) * HELD_OUT_CHUNK;
+}
+
+/**
+ * The data seed of the held-out samples of a run with seed `seed`: the
+ * training data use `seed + 1`, the held-out data this other stream.
+ */
+export function heldOutSeed(seed: number): number {
+  return ((seed + 1) ^ 0x7e575eed) >>> 0;
+}
+
+/** The trained models' loss on fresh samples, and the best a linear model could do, per instance. */
+export interface HeldOut {
+  /** Loss (the training objective without any penalty) on fresh samples. */
+  loss: number[];
+  /** Fresh samples each instance was measured on. */
+  samples: number[];
+  /**
+   * The analytic loss of the best linear model with as many hidden dimensions
+   * (`linearOptimumLoss` of `@tms/analysis`), or null where it has no closed
+   * form (correlated feature sets, unit-norm samples).
+   */
+  linearOptimum: (number | null)[];
 }
 
 /** A trained batch of models as plain data. */
@@ -81,6 +128,58 @@ export interface TrainedToyModels {
   result: TrainResult;
   /** Parameter copies at `snapshotSteps`. */
   snapshots: { step: number; params: Record<string, ParamArray> }[];
+  /** Loss on fresh samples and the linear optimum (absent when `heldOutSamples` is 0). */
+  heldOut?: HeldOut;
+}
+
+/**
+ * Loss of `model` on fresh samples of `data` (consecutive groups of
+ * `replicas` instances share a data instance), `wanted` per instance or
+ * {@link heldOutSampleCount}'s, drawn in chunks of 1,024; and the analytic
+ * linear optimum per instance.
+ */
+function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeaturesConfig, replicas: number, wanted?: number): HeldOut {
+  const I = o.instances;
+  const n = o.features;
+  const source = new SparseFeatures({ ...data, seed: heldOutSeed(o.seed) });
+  const counts = Array.from({ length: I }, (_, i) => {
+    if (wanted !== undefined) return wanted;
+    const row = source.probability.subarray(Math.floor(i / replicas) * n, (Math.floor(i / replicas) + 1) * n);
+    const minProbability = row.reduce((a, p) => (p > 0 && p < a ? p : a), 1);
+    return heldOutSampleCount(n, o.hidden, minProbability);
+  });
+  const importance = expandPerFeature(o.importance, I, n, 'importance');
+  const imp = tf.tensor2d(importance, [I, n]);
+  const total = new Float64Array(I);
+  const samples = Math.max(...counts);
+  try {
+    for (let done = 0; done < samples; done += HELD_OUT_CHUNK) {
+      const B = Math.min(HELD_OUT_CHUNK, samples - done);
+      const batch = source.sample(B);
+      let values = batch.data;
+      if (replicas > 1) {
+        values = new Float32Array(I * B * n);
+        for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
+      }
+      const loss = tf.tidy(() => lossPerInstance(model, tf.tensor3d(values, [I, B, n]), imp).dataSync());
+      // an instance's samples are the first counts[i] of its stream
+      for (let i = 0; i < I; i++) total[i] += done < counts[i] ? loss[i] * Math.min(B, counts[i] - done) : 0;
+    }
+  } finally {
+    imp.dispose();
+  }
+  const closedForm = !o.sets?.length && !o.unitNorm;
+  const probability = closedForm ? source.probability : undefined;
+  return {
+    loss: Array.from(total, (t, i) => round9(t / counts[i])),
+    samples: counts,
+    linearOptimum: Array.from({ length: I }, (_, i) => {
+      if (!probability) return null;
+      const row = Math.floor(i / replicas) * n;
+      const opts = { signed: o.signed ?? false, target: o.kind === 'abs' ? ('abs' as const) : ('identity' as const) };
+      return round9(linearOptimumLoss(probability.subarray(row, row + n), importance.subarray(i * n, (i + 1) * n), o.hidden, opts));
+    }),
+  };
 }
 
 /**
@@ -132,7 +231,8 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
     });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
     if (result.diverged.length) throw new DivergenceError(label, result.diverged, o.optimizer);
-    return { params: await model.getParams(), result, snapshots };
+    const heldOut = o.heldOutSamples === 0 ? undefined : evaluateHeldOut(model, o, dataConfig, replicas, o.heldOutSamples);
+    return { params: await model.getParams(), result, snapshots, ...(heldOut ? { heldOut } : {}) };
   } finally {
     model.dispose();
   }
@@ -208,6 +308,8 @@ export interface SweepResult {
   seconds: number;
   /** Parameter snapshots (only when requested). */
   snapshots?: { step: number; params: Record<string, number[][][] | number[][]> }[];
+  /** Per-instance loss on fresh samples and the linear optimum (absent from checkpoints written before they existed). */
+  heldOut?: HeldOut;
 }
 
 function nestParams(params: Record<string, ParamArray>): Record<string, number[][][] | number[][]> {
@@ -235,6 +337,7 @@ export function sweepUnit(key: string, o: TrainToyOptions, ctx: RunContext, labe
         history: t.result.history.map((h) => ({ step: h.step, loss: h.loss.map(round9) })),
         seconds: round9(t.result.seconds),
         ...(t.snapshots.length ? { snapshots: t.snapshots.map((s) => ({ step: s.step, params: nestParams(s.params) })) } : {}),
+        ...(t.heldOut ? { heldOut: t.heldOut } : {}),
       };
     },
   };
@@ -263,7 +366,38 @@ export function joinSweeps(sweeps: readonly SweepResult[]): SweepResult {
     history: first.history.map((h, i) => ({ step: h.step, loss: join((s) => s.history[i].loss) })),
     seconds: round9(sweeps.reduce((a, s) => a + s.seconds, 0)),
     ...(first.snapshots ? { snapshots: first.snapshots.map((snap, i) => ({ step: snap.step, params: joinParams((s) => s.snapshots![i].params) })) } : {}),
+    ...(sweeps.every((s) => s.heldOut)
+      ? { heldOut: { loss: join((s) => s.heldOut!.loss), samples: join((s) => s.heldOut!.samples), linearOptimum: join((s) => s.heldOut!.linearOptimum) } }
+      : {}),
   };
+}
+
+/** What `results.json` reports of a batch's held-out evaluation: per instance, and the ratio to the linear optimum. */
+export interface HeldOutResults extends HeldOut {
+  /** Held-out loss over the linear optimum (below 1: the model beats every linear model of its width); null without one. */
+  ratioToLinear: (number | null)[];
+}
+
+/**
+ * The held-out results of trained batches by label (e.g. `{ "relu-output": sweep }`),
+ * for an experiment's `results.heldOut`. Batches without a held-out evaluation are left out.
+ */
+export function heldOutResults(batches: Record<string, { heldOut?: HeldOut } | undefined>): Record<string, HeldOutResults> {
+  const out: Record<string, HeldOutResults> = {};
+  for (const [label, b] of Object.entries(batches)) {
+    const h = b?.heldOut;
+    if (!h) continue;
+    out[label] = {
+      loss: h.loss,
+      samples: h.samples,
+      linearOptimum: h.linearOptimum,
+      ratioToLinear: h.loss.map((l, i) => {
+        const opt = h.linearOptimum[i];
+        return opt === null || opt === undefined || !(opt > 0) ? null : round9(l / opt);
+      }),
+    };
+  }
+  return out;
 }
 
 /** A nested `[instances][features][hidden]` array as `@tms/analysis` weights. */

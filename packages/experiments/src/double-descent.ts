@@ -182,6 +182,8 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
           warmupSteps: Math.min(c.warmupSteps, c.steps - 1),
           seed: c.seed,
           logEvery: c.logEvery,
+          // the test loss of the kept initialisations is computed in analyze (points[].testLoss)
+          heldOutSamples: 0,
         },
         ctx,
         `T = ${T}, m = ${m} (${c.datasets} × ${inits})`,

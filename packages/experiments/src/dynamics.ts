@@ -1,7 +1,7 @@
 import { STICKY_POINTS, featureDimensionality, featureNorms, stickyPlateaus } from '@tms/analysis';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
 import { defineExperiment } from './types.js';
 
 
@@ -84,7 +84,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
     );
     const jumping = plateaus.filter((p) => p.length >= 2).length;
     return {
-      results: { snapshots: snaps, plateaus, featuresJumping: jumping, history: sweep.history.filter((_, i) => i % 10 === 9) },
+      results: { snapshots: snaps, plateaus, featuresJumping: jumping, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary: `dynamics: ${jumping} of ${c.features} features jump between sticky levels`,
     };

@@ -1,7 +1,7 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, joinSweeps, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOut, type HeldOutResults, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -37,6 +37,8 @@ export interface GeometryTrained {
   densities: number[];
   W: number[][][];
   b: number[][];
+  /** Loss on fresh samples and the linear optimum (absent from checkpoints written before they existed). */
+  heldOut?: HeldOut;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface GeometryTrained {
  * from 1 as features get sparse and stick at fractions; each feature's
  * dimensionality Dᵢ clusters at 1, 3/4, 2/3, 1/2, 2/5, 3/8; polytopes are named.
  */
-export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { points: GeometryPoint[]; stickyPoints: typeof STICKY_POINTS }>({
+export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { points: GeometryPoint[]; stickyPoints: typeof STICKY_POINTS; heldOut: Record<string, HeldOutResults> }>({
   name: 'geometry',
   title: 'Dimensions per feature and feature dimensionality vs sparsity (uniform polytopes)',
   paperSection: 'The Geometry of Superposition (feature dimensionality, uniform polytopes)',
@@ -84,12 +86,10 @@ export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { poin
         ),
       );
     }
-    const sweeps = await trainUnits(ctx, units);
-    const W = sweeps.flatMap((s) => s.params.W as number[][][]);
-    const b = sweeps.flatMap((s) => s.params.b as number[][]);
-    return { densities, W, b };
+    const sweep = joinSweeps(await trainUnits(ctx, units));
+    return { densities, W: sweep.params.W as number[][][], b: sweep.params.b as number[][], heldOut: sweep.heldOut };
   },
-  analyze(_c, { densities, W: Ws, b: bs }) {
+  analyze(_c, { densities, W: Ws, b: bs, heldOut }) {
     const W = asWeights(Ws);
     const dpf = dimensionsPerFeature(W);
     const D = featureDimensionality(W);
@@ -108,7 +108,7 @@ export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { poin
       };
     });
     return {
-      results: { points, stickyPoints: STICKY_POINTS },
+      results: { points, stickyPoints: STICKY_POINTS, heldOut: heldOutResults({ 'relu-output': { heldOut } }) },
       tensors: { 'relu-output.W': tensorFromNested(Ws), 'relu-output.b': tensorFromNested(bs) },
       summary: `geometry: dims/feature ${points.map((r) => r.dimsPerFeature.toFixed(2)).join(' ')}`,
     };

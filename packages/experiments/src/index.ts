@@ -146,6 +146,9 @@ export type { SaeConfig, SaePoint, SaeTrained, SaeTrainedPoint } from './sae.js'
 export {
   DivergenceError,
   asWeights,
+  heldOutResults,
+  heldOutSampleCount,
+  heldOutSeed,
   paramInstance,
   round9,
   tailMeanLoss,
@@ -154,6 +157,8 @@ export {
   sweepUnit,
   trainSweep,
   trainToyModels,
+  type HeldOut,
+  type HeldOutResults,
   type SweepResult,
   type TrainToyOptions,
   type TrainedToyModels,

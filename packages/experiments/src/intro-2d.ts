@@ -2,7 +2,7 @@ import { featureNorms, detectPolytopes, representedCount, superposition, type Fe
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
+import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 
 const schema = sparsitySweepSchema(
@@ -65,7 +65,7 @@ export const intro2d = defineExperiment<Intro2dConfig, SweepResult, { instances:
       polytopes: groups[i].map((g: FeatureGroup) => ({ ...g, meanDimensionality: round9(g.meanDimensionality) })),
     }));
     return {
-      results: { instances, history: sweep.history },
+      results: { instances, history: sweep.history, heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary: `intro-2d: represented ${instances.map((r) => `S=${r.sparsity}: ${r.representedCount}`).join(', ')}`,
     };

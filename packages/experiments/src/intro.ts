@@ -9,7 +9,7 @@ import {
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, paramInstance, paramNested, round9, tensorFromNested, trainToyModels } from './common.js';
+import { asWeights, heldOutResults, paramInstance, paramNested, round9, tensorFromNested, trainToyModels, type HeldOut, type HeldOutResults } from './common.js';
 import { defineExperiment } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit } from './units.js';
 
@@ -71,6 +71,8 @@ export interface IntroModelResult {
 /** Results of the intro experiment. */
 export interface IntroResults extends Record<string, unknown> {
   models: IntroModelResult[];
+  /** Loss on fresh samples per model kind and instance, and its ratio to the best linear model's. */
+  heldOut: Record<string, HeldOutResults>;
 }
 
 /** One trained model kind: what the intro experiment checkpoints. */
@@ -83,6 +85,8 @@ export interface IntroTrainedModel {
   /** `[instances][features][hidden]` and `[instances][features]`. */
   W: number[][][];
   b: number[][];
+  /** Loss on fresh samples and the linear optimum (absent from checkpoints written before they existed). */
+  heldOut?: HeldOut;
 }
 
 /**
@@ -108,6 +112,12 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
       const name = m.kind === 'relu-output' ? 'relu' : m.kind;
       out[`${name}DenseRepresented`] = m.instances[0].metrics.representedCount;
       out[`${name}SparsestRepresented`] = m.instances[m.instances.length - 1].metrics.representedCount;
+      // held-out loss over the analytic optimum of any linear model with m dimensions (absent from older results)
+      const ratio = r.heldOut?.[m.kind]?.ratioToLinear;
+      if (ratio?.length && ratio.every((v) => v !== null)) {
+        out[`${name}SparsestRatioToLinear`] = ratio[ratio.length - 1]!;
+        out[`${name}RatioToLinearMaxDeviation`] = Math.max(...ratio.map((v) => Math.abs(v! - 1)));
+      }
     }
     return out;
   },
@@ -146,6 +156,7 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
             finalLoss: trained.result.finalLoss.map(round9),
             W: paramNested(trained.params.W),
             b: config.sparsities.map((_, i) => paramInstance(trained.params.b, i) as number[]),
+            ...(trained.heldOut ? { heldOut: trained.heldOut } : {}),
           };
         },
       }),
@@ -180,7 +191,7 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
       };
     });
     return {
-      results: { models },
+      results: { models, heldOut: heldOutResults(Object.fromEntries(trained.map((t) => [t.kind, t]))) },
       tensors: Object.fromEntries(
         trained.flatMap((t) => [
           [`${t.kind}.W`, tensorFromNested(t.W)],

@@ -2,7 +2,7 @@ import { dimensionsPerFeature, featureNorms, reconstructionLoss, REPRESENTED_THR
 import { SparseFeatures, deriveSeed, geometricImportance } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
 import { defineExperiment } from './types.js';
 
 // the sparsity-sweep fields (n, m, importance, training) with one sparsity instead of a sweep
@@ -102,7 +102,7 @@ export const l1 = defineExperiment<L1Config, SweepResult, { points: L1Point[]; l
     const positive = c.lambdas.filter((v) => v > 0);
     const floor = positive.length ? Math.min(...positive) / 10 : 1e-3;
     return {
-      results: { points, lambdaZeroPlottedAt: floor },
+      results: { points, lambdaZeroPlottedAt: floor, heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary: `l1: represented / features per dimension ${points.map((p) => `λ=${p.lambda}: ${p.represented} / ${p.featuresPerDimension.toFixed(2)}`).join(', ')}`,
     };

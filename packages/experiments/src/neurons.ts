@@ -1,7 +1,7 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
 import { defaultsOf } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape } from './common.js';
+import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape } from './common.js';
 import { defineExperiment, type Experiment } from './types.js';
 
 /** Config shared by the privileged-basis and computation experiments. */
@@ -81,7 +81,7 @@ function neuronExperiment(spec: {
       const W = sweep.params[spec.weight] as number[][][];
       const models = summarise(W, sweep.finalLoss, c.sparsities);
       return {
-        results: { models, history: sweep.history.filter((_, i) => i % 10 === 9) },
+        results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: sweep }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
         summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features)`).join(', ')}`,
       };

@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -50,6 +50,8 @@ export interface NonuniformResults extends Record<string, unknown> {
   denserFeature: { densityFactor: number; W: number[][]; b: number[]; featureNorms: number[]; cosines: number[][] }[];
   correlated: NonuniformPairs;
   anticorrelated: NonuniformPairs;
+  /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
+  heldOut: Record<string, HeldOutResults>;
 }
 
 /** The three trained sweeps of the non-uniform experiment. */
@@ -156,6 +158,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         })),
         correlated,
         anticorrelated,
+        heldOut: heldOutResults({ 'denser-feature': trained.denser, correlated: trained.correlated, anticorrelated: trained.anticorrelated }),
       },
       tensors: {
         'denser.W': tensorFromNested(denseW),

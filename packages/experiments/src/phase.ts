@@ -1,7 +1,7 @@
 import { classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
 import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -68,6 +68,8 @@ export interface PhaseResults extends Record<string, unknown> {
   /** Share of cells where the empirical and theoretical phases agree (null without theory). */
   agreement: number | null;
   history: SweepResult['history'];
+  /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
+  heldOut: Record<string, HeldOutResults>;
 }
 
 /** The grid of cells (relative importance r × density d) and each instance's sparsity and importance. */
@@ -192,7 +194,7 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
     });
     const agreement = theoryKind !== null ? cells.filter((x) => x.empirical === x.theoretical).length / cells.length : null;
     return {
-      results: { cells, agreement, history: sweep.history.filter((_, i) => i % 10 === 9) },
+      results: { cells, agreement, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary: agreement !== null ? `phase: empirical and theoretical diagrams agree on ${(agreement * 100).toFixed(0)}% of cells` : undefined,
     };

@@ -2,7 +2,7 @@ import { featureNorms, featureRecovery, firingLatents, hiddenActivations, princi
 import { SparseFeatures, deriveSeed } from '@tms/data';
 import { lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape, largestShape } from './common.js';
+import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape, largestShape } from './common.js';
 import { defineExperiment } from './types.js';
 import { trainUnits, type TrainingUnit } from './units.js';
 
@@ -169,7 +169,7 @@ export const sae = defineExperiment<SaeConfig, SaeTrained, { points: SaePoint[] 
       };
     });
     return {
-      results: { points },
+      results: { points, heldOut: heldOutResults({ 'relu-output': sweep }) },
       tensors: {
         'relu-output.W': tensorFromNested(sweep.params.W),
         'relu-output.b': tensorFromNested(sweep.params.b),
