@@ -25,11 +25,13 @@ export {
   nodeEngines,
   nonFinitePath,
   runExperiment,
+  runSeeds,
   runShard,
   stagingFolder,
   type MergeOptions,
   type RunOptions,
   type RunSummary,
+  type SeedsSummary,
   type ShardOptions,
   type ShardSummary,
 } from './runner.js';

@@ -9,7 +9,7 @@ import { describeField } from '@tms/data';
 import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult, type Experiment } from '@tms/experiments';
 import { intOption, parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
-import { NonFiniteResultError, cliVersion, mergeShards, nodeEngines, runExperiment, runShard, stagingFolder } from './runner.js';
+import { NonFiniteResultError, cliVersion, mergeShards, nodeEngines, runExperiment, runSeeds, runShard, stagingFolder } from './runner.js';
 import { MissingUnitsError, ShardLockedError, parseShard, unitStore } from './shards.js';
 import { SubmitError, clusterCommand } from './cluster.js';
 import { FolderLockedError } from './io.js';
@@ -46,6 +46,9 @@ Run options:
   --backend <name>    auto (default), ${NODE_BACKENDS.join(', ')}
   --workers <n>       worker threads for linear/ReLU-output models on cpu/wasm
                       (default: all cores; results are identical for any n)
+  --seeds <k>         train k replicates (seeds seed, seed+1, …) into <out>/seed-<s>/
+                      and write <out>/seeds.json (each headline number per seed
+                      with min / median / max, each claim's pass count) and seeds.svg
   --quiet             no progress output
   --<field> <value>   set a config field, e.g. --steps 2000 --sparsities 0,0.9,0.99
 
@@ -311,11 +314,13 @@ async function parseRunArgs(command: string, args: string[], extra: Record<strin
 }
 
 async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
-  const a = await parseRunArgs('run', args, { shard: 'value' });
+  const a = await parseRunArgs('run', args, { shard: 'value', seeds: 'value' });
   const { exp, out, variant, input, resume, restart, maxMemory, quiet } = a;
   const workers = a.workers ?? availableParallelism();
   const backend = a.backend;
   const shard = typeof a.extra.shard === 'string' ? parseShard(a.extra.shard) : undefined;
+  const seeds = typeof a.extra.seeds === 'string' ? intOption(a.extra.seeds, 'seeds', 1, 1000) : undefined;
+  if (shard && seeds !== undefined) throw new ConfigError('seeds', 'not with --shard (run each seed as its own sharded run, with --seed)', seeds);
   if (shard && (resume || restart)) throw new ConfigError(resume ? 'resume' : 'restart', 'not with --shard (a shard always reuses the units saved in <out>/.units)', true);
   const prefer = checkOneOf(backend, 'backend', ['auto', ...NODE_BACKENDS] as const);
   const info = await useNodeBackend({ prefer });
@@ -350,6 +355,16 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       );
       return 0;
     }
+    if (seeds !== undefined) {
+      const done = await runSeeds(exp, input, seeds, { out: resolve(out), variant, resume, restart, maxMemory, progress: bar, signal: controller.signal, workers, meta, engines, generator });
+      const claims = done.summary.claims.filter((c) => c.of > 0);
+      const held = claims.filter((c) => c.passed === c.of).length;
+      io.out(
+        `wrote ${done.runs.length} runs (seeds ${done.summary.seeds[0]}–${done.summary.seeds.at(-1)}${done.reused.length ? `, ${done.reused.length} reused` : ''}) and ${done.files.join(', ')}; ` +
+          `${held} of ${claims.length} claims hold on every seed (tms check ${out} lists them per seed)`,
+      );
+      return 0;
+    }
     const summary = await runExperiment(exp, input, {
       out: resolve(out),
       variant,
@@ -370,7 +385,9 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       io.err(
         shard
           ? `tms: interrupted by ${stoppedBy}; finished units are saved in ${unitStore(resolve(out))} — rerun the same shard to continue`
-          : `tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`,
+          : seeds !== undefined
+            ? `tms: interrupted by ${stoppedBy}; finished seeds are in ${out}/seed-<s>/, the interrupted seed's parts in its .partial folder — rerun with --resume to continue`
+            : `tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`,
       );
       return stoppedBy === 'SIGTERM' ? 143 : 130;
     }

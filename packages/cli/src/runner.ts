@@ -5,11 +5,11 @@ import { autodiffEngine, encodeSafetensors, tf, type Engine } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
-import { assignShards, checkMemory, getExperiment, resolveConfig, type Experiment, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
-import { renderSvg } from '@tms/viz';
+import { assignShards, checkMemory, getExperiment, resolveConfig, summarizeSeeds, type Experiment, type SeedSummary, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
+import { renderSvg, seedSpreadSpec } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
-import { besideFolder, commitFolder, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { besideFolder, commitFolder, ensureDir, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { MissingUnitsError, lockShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
 
 /** Options of {@link runExperiment}. */
@@ -531,4 +531,74 @@ export async function cliVersion(): Promise<string> {
     version = 'unknown';
   }
   return version;
+}
+
+/** What {@link runSeeds} wrote. */
+export interface SeedsSummary {
+  /** The folder holding `seed-<s>/` runs, `seeds.json` and the spread figure. */
+  outDir: string;
+  /** One folder per seed, in order. */
+  runs: string[];
+  /** Seeds whose finished run was reused (`resume`), not trained again. */
+  reused: number[];
+  /** Paths of the summary files written. */
+  files: string[];
+  summary: SeedSummary;
+}
+
+/**
+ * Train `count` replicates of one config, with seeds `seed`, `seed + 1`, …
+ * (the config's seed first): each is a whole run into `<out>/seed-<s>/` (as
+ * {@link runExperiment}, with its lock, checkpoints and atomic commit), then
+ * `<out>/seeds.json` gets every headline number per seed with min / median /
+ * max and every claim's pass count (`summarizeSeeds`), and `seeds.svg` /
+ * `seeds.vl.json` draw the spread. With `resume`, a seed whose folder already
+ * holds a finished run of the same config is reused.
+ *
+ * @throws ConfigError for a bad config or count, or an `out` that holds a single run
+ */
+export async function runSeeds<C extends object>(exp: Experiment<C>, input: Partial<C>, count: number, options: RunOptions): Promise<SeedsSummary> {
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError('seeds', 'a whole number of replicate seeds ≥ 1', count);
+  const base = resolveWithinMemory(exp, input, options) as C & { seed?: unknown };
+  if (typeof base.seed !== 'number') throw new ConfigError('seeds', `an experiment with a seed field (${exp.name} has none)`, count);
+  const first = base.seed;
+  if (first + count - 1 > 0xffffffff) throw new ConfigError('seeds', `at most ${0xffffffff - first + 1} seeds from seed ${first}`, count);
+  const out = options.out;
+  if (await readJsonIfExists(join(out, 'results.json'))) {
+    throw new ConfigError('out', 'a folder for replicate runs (it gets seed-<s>/ folders), not the folder of a single run', out);
+  }
+  await ensureDir(out);
+  const progress = options.progress ?? silent;
+  const runs: { seed: number; results: Record<string, unknown>; config: C }[] = [];
+  const dirs: string[] = [];
+  const reused: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const seed = first + k;
+    const dir = join(out, `seed-${seed}`);
+    const config = resolveConfig(exp, { ...input, seed } as Partial<C>, options.variant);
+    // an unreadable results.json is trained again, not reused
+    const saved = options.resume ? await readJsonIfExists<Record<string, unknown>>(join(dir, 'results.json')).catch(() => undefined) : undefined;
+    let results: Record<string, unknown>;
+    if (saved && JSON.stringify(saved.config) === JSON.stringify(config)) {
+      results = saved;
+      reused.push(seed);
+      progress.log(`seed ${seed} (${k + 1}/${count}): finished run reused from ${dir}`);
+    } else {
+      progress.log(`seed ${seed} (${k + 1}/${count})`);
+      results = (await runExperiment(exp, { ...input, seed } as Partial<C>, { ...options, out: dir })).results;
+    }
+    runs.push({ seed, results, config });
+    dirs.push(dir);
+  }
+  const summary = summarizeSeeds(exp, runs);
+  const { seed: _seed, ...shared } = base;
+  const files = [join(out, 'seeds.json'), join(out, 'seeds.svg'), join(out, 'seeds.vl.json')];
+  await writeJsonAtomic(files[0], { ...summary, config: shared, variant: options.variant ?? null, version: await cliVersion(), createdAt: new Date().toISOString(), ...options.meta });
+  const spec = seedSpreadSpec(
+    Object.entries(summary.headline).map(([name, s]) => ({ name, seeds: summary.seeds, values: s.values, median: s.median })),
+    { title: `${exp.name}: headline numbers over ${count} seed${count === 1 ? '' : 's'} (points: seeds; tick: median)` },
+  );
+  await writeFileAtomic(files[1], await renderSvg(spec));
+  await writeJsonAtomic(files[2], spec);
+  return { outDir: out, runs: dirs, reused, files, summary };
 }

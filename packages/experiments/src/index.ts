@@ -165,4 +165,5 @@ export {
 } from './common.js';
 export { assignShards, toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 export { CLAIMS, CLAIMS_VERSION, evaluateClaims, type Claim, type ClaimResult } from './claims.js';
+export { spread, summarizeSeeds, type SeedClaim, type SeedSpread, type SeedSummary } from './seeds.js';
 export { defineExperiment, type Analysis, type Experiment, type ExperimentOutput, type ExperimentStages, type ProgressSink, type RunContext } from './types.js';

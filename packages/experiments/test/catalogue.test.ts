@@ -92,16 +92,47 @@ describe('the claims tms check evaluates', () => {
     expect(CLAIMS_VERSION).toBeGreaterThanOrEqual(1);
     for (const name of Object.keys(experiments)) expect(CLAIMS.some((c) => c.experiment === name), name).toBe(true);
     expect(new Set(CLAIMS.map((c) => c.id)).size).toBe(CLAIMS.length);
-    const ok = evaluateClaims('intro', { reluDenseRepresented: 5, reluSparsestRepresented: 14, linearDenseRepresented: 5, linearSparsestRepresented: 5 }, {});
-    expect(ok.map((r) => r.pass)).toEqual([true, true, true, true]);
-    // a run without a linear model skips the linear claims
-    const bad = evaluateClaims('intro', { reluDenseRepresented: 7, reluSparsestRepresented: 6 }, {});
-    expect(bad.filter((r) => r.skipped).map((r) => r.id)).toEqual(['intro.linear-dense-top5', 'intro.linear-sparse-top5']);
+    const ok = evaluateClaims(
+      'intro',
+      { reluDenseRepresented: 5, reluSparsestRepresented: 14, linearDenseRepresented: 5, linearSparsestRepresented: 5, linearRatioToLinearMaxDeviation: 0.03, reluSparsestRatioToLinear: 0.2 },
+      {},
+    );
+    expect(ok.map((r) => r.pass)).toEqual([true, true, true, true, true, true]);
+    // a run without a linear model (or results from before held-out losses) skips those claims
+    const bad = evaluateClaims('intro', { reluDenseRepresented: 7, reluSparsestRepresented: 6, reluSparsestRatioToLinear: 1.3 }, {});
+    expect(bad.filter((r) => r.skipped).map((r) => r.id)).toEqual(['intro.linear-dense-top5', 'intro.linear-sparse-top5', 'intro.linear-at-optimum']);
     expect(bad.filter((r) => !r.pass && !r.skipped).map((r) => [r.id, r.value, r.expected])).toEqual([
       ['intro.relu-dense-top5', 7, '= 5'],
       ['intro.relu-sparse-superposition', 6, '≥ 10'],
+      ['intro.relu-beats-linear', 1.3, '< 0.5'],
     ]);
     // missing numbers fail, never pass
     expect(evaluateClaims('geometry', {}, {}).every((r) => !r.pass && Number.isNaN(r.value))).toBe(true);
+  });
+});
+
+describe('summarizeSeeds', () => {
+  it('gives min / median / max of each headline number and each claim’s pass count over seeds', async () => {
+    const { spread, summarizeSeeds } = await import('../src/index.js');
+    expect(spread([3, 1, NaN, 2])).toEqual({ min: 1, median: 2, max: 3 });
+    expect(spread([4, 1, 2, 3])).toEqual({ min: 1, median: 2.5, max: 4 });
+    expect(spread([NaN])).toEqual({ min: NaN, median: NaN, max: NaN });
+    // intro headline numbers from three seeds' results (only the fields the headline reads)
+    const model = (kind: string, dense: number, sparsest: number) => ({
+      kind,
+      instances: [{ metrics: { representedCount: dense } }, { metrics: { representedCount: sparsest } }],
+    });
+    const runs = [12, 9, 14].map((sparsest, k) => ({
+      seed: 10 + k,
+      config: experiments.intro.defaults,
+      results: { models: [model('relu-output', 5, sparsest)], heldOut: {} },
+    }));
+    const s = summarizeSeeds(experiments.intro, runs as never);
+    expect(s.seeds).toEqual([10, 11, 12]);
+    expect(s.headline.reluSparsestRepresented).toEqual({ values: [12, 9, 14], min: 9, median: 12, max: 14 });
+    const sparse = s.claims.find((c) => c.id === 'intro.relu-sparse-superposition')!;
+    expect([sparse.passed, sparse.of, sparse.values]).toEqual([2, 3, [12, 9, 14]]);
+    // no linear model: its claims apply to no seed
+    expect(s.claims.find((c) => c.id === 'intro.linear-dense-top5')).toMatchObject({ passed: 0, of: 0 });
   });
 });

@@ -23,6 +23,7 @@ export {
   phaseDiagramSpec,
   dimensionalitySpec,
   neuronWeightsSpec,
+  seedSpreadSpec,
   type DimensionalityData,
   type DirectionsPanel,
   type GridCell,
@@ -32,6 +33,7 @@ export {
   type PhaseCell,
   type IntroPanel,
   type PanelOptions,
+  type SeedRow,
   type VegaLiteSpec,
 } from './specs.js';
 export { renderInto, renderSvg, type MountedFigure } from './render.js';

@@ -462,3 +462,49 @@ export function neuronWeightsSpec(panels: NeuronPanel[], opts: { title?: string;
     resolve: { scale: { y: 'independent' } },
   };
 }
+
+/** One row of {@link seedSpreadSpec}: a number measured once per replicate seed. */
+export interface SeedRow {
+  /** What was measured, e.g. a headline number's name. */
+  name: string;
+  /** The seeds, in the order of `values`. */
+  seeds: number[];
+  /** One value per seed (NaN is left out). */
+  values: number[];
+  /** The median over the seeds (drawn as a tick). */
+  median: number;
+}
+
+/**
+ * The spread of numbers over replicate seeds: one small strip per number,
+ * a point per seed (hover for its seed) and a tick at the median, each strip
+ * on its own x scale. What `tms run --seeds K` draws as `seeds.svg`.
+ */
+export function seedSpreadSpec(rows: SeedRow[], opts: { title?: string; width?: number } = {}): VegaLiteSpec {
+  const width = opts.width ?? 320;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: { view: { stroke: null }, font: 'sans-serif' },
+    vconcat: rows.map((r) => ({
+      width,
+      height: 22,
+      title: { text: r.name, fontSize: 11, anchor: 'start' },
+      layer: [
+        {
+          data: { values: r.values.flatMap((v, k) => (Number.isFinite(v) ? [{ value: v, seed: r.seeds[k] }] : [])) },
+          mark: { type: 'point', filled: true, opacity: 0.7 },
+          encoding: {
+            x: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true }, axis: { format: '~g' } },
+            tooltip: [{ field: 'seed' }, { field: 'value', format: '.4~g' }],
+          },
+        },
+        {
+          data: { values: Number.isFinite(r.median) ? [{ value: r.median }] : [] },
+          mark: { type: 'tick', color: '#d62728', thickness: 2 },
+          encoding: { x: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'value', title: 'median', format: '.4~g' }] },
+        },
+      ],
+    })),
+  };
+}
