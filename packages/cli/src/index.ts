@@ -19,6 +19,7 @@
 export { main, type CliIO } from './main.js';
 export {
   NonFiniteResultError,
+  TIME_ESTIMATE_ABOVE,
   cliVersion,
   defaultMemoryBudget,
   mergeShards,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { renderSvg, seedSpreadSpec } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
 import { besideFolder, commitFolder, ensureDir, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { formatSeconds } from './progress.js';
 import { MissingUnitsError, lockShard, unitStore, type Shard, type UnitStoreManifest } from './shards.js';
 
 /** Options of {@link runExperiment}. */
@@ -36,6 +38,54 @@ export interface RunOptions {
   engines?: readonly Engine[];
   /** The training batches' random generator (`philox` with the WebGPU engine, which draws them on the GPU). Default `xoshiro`. */
   generator?: 'xoshiro' | 'philox';
+  /**
+   * Log the estimated training time (from the first unit's measured step rate
+   * and every unit's cost) when it is at least this many seconds. Default
+   * {@link TIME_ESTIMATE_ABOVE}; 0 always logs it, Infinity never.
+   */
+  timeEstimateAbove?: number;
+}
+
+/** Runs estimated to train at least this long (seconds) say so as they start: {@link RunOptions.timeEstimateAbove}. */
+export const TIME_ESTIMATE_ABOVE = 120;
+
+/**
+ * A progress sink that forwards to `progress` and, during the first unit
+ * computed, logs once the estimated time left for it and the units after it:
+ * seconds per unit of cost measured so far × the cost still to train.
+ */
+function timeEstimator(progress: ProgressSink, above: number) {
+  let current: { cost: number; after: number; count: number } | undefined;
+  let told = false;
+  const sink: ProgressSink = {
+    reset: (label) => progress.reset(label),
+    log: (message) => progress.log(message),
+    update(done, total, extra, seconds) {
+      progress.update(done, total, extra, seconds);
+      if (told || !current || seconds === undefined || !(total > 0) || !(done > 0)) return;
+      // wait for a steady rate: 2 s or a fifth of the unit
+      if (seconds < 2 && done / total < 0.2) return;
+      told = true;
+      const perCost = seconds / ((current.cost * done) / total);
+      const left = perCost * (current.cost * (1 - done / total) + current.after);
+      if (left >= above && Number.isFinite(left)) {
+        progress.log(
+          `estimated training time: ${formatSeconds(left)} more for ${current.count} unit${current.count === 1 ? '' : 's'} (from the first unit's step rate; ` +
+            `a GPU (--backend webgpu) or shards across machines (tms slurm, tms k8s) shorten it; Ctrl-C keeps finished units for --resume)`,
+        );
+      }
+    },
+  };
+  return {
+    sink,
+    /** A unit of `cost` starts, with `after` cost in `count - 1` more units to compute after it. */
+    start(cost: number, after: number, count: number) {
+      if (!told) current = { cost, after, count };
+    },
+    stop() {
+      current = undefined;
+    },
+  };
 }
 
 /**
@@ -239,8 +289,9 @@ async function runLocked<C extends object>(
     return unit.value;
   };
   const round = unitRounds(exp.name);
+  const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE);
   const ctx: RunContext = {
-    progress,
+    progress: estimate.sink,
     signal: options.signal,
     engines,
     generator: options.generator,
@@ -249,7 +300,16 @@ async function runLocked<C extends object>(
       round(unitOptions);
       if (source.kind === 'local') {
         const out: T[] = [];
-        for (const u of units) out.push(await checkpoint(u.key, () => u.compute()));
+        const todo = units.map((u) => !existsSync(unitFile(ckptDir, u.key)));
+        for (const [i, u] of units.entries()) {
+          const later = units.slice(i + 1).filter((_, k) => todo[i + 1 + k]);
+          if (todo[i]) estimate.start(u.cost, later.reduce((a, v) => a + v.cost, 0), later.length + 1);
+          try {
+            out.push(await checkpoint(u.key, () => u.compute()));
+          } finally {
+            estimate.stop();
+          }
+        }
         return out;
       }
       // merge: every unit from the store, or the list of those missing

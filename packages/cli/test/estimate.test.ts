@@ -1,0 +1,38 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { experiments, type ProgressSink } from '@tms/experiments';
+import { TIME_ESTIMATE_ABOVE, runExperiment } from '../src/index.js';
+
+function logs(): { progress: ProgressSink; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, progress: { reset() {}, update() {}, log: (m) => lines.push(m) } };
+}
+
+describe('the training time estimate', () => {
+  it('is logged once, from the first unit’s step rate, and is close to the time the units take', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+    const { progress, lines } = logs();
+    // two units (linear, ReLU-output) of equal cost; the first one's rate predicts both
+    const input = { steps: 3000, logEvery: 100 };
+    const summary = await runExperiment(experiments.intro, input, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0 });
+    const told = lines.filter((l) => l.startsWith('estimated training time'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^estimated training time: .* more for 2 units \(from the first unit's step rate;/);
+    const m = /time: (?:(\d+)m)?(\d+)s more/.exec(told[0])!;
+    const estimate = Number(m[1] ?? 0) * 60 + Number(m[2]);
+    const trained = (summary.results.models as { seconds: number }[]).reduce((a, x) => a + x.seconds, 0);
+    // logged after ≥ 2 s of the first unit: what is left is most of the training, within a factor 2
+    expect(estimate).toBeGreaterThan(trained * 0.25);
+    expect(estimate).toBeLessThan(trained * 2);
+  });
+
+  it('stays silent for runs shorter than the threshold (two minutes by default)', async () => {
+    expect(TIME_ESTIMATE_ABOVE).toBe(120);
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+    const { progress, lines } = logs();
+    await runExperiment(experiments.intro, { steps: 300 }, { out: dir, variant: 'quick', progress });
+    expect(lines.filter((l) => l.startsWith('estimated'))).toEqual([]);
+  });
+});
