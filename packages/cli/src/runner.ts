@@ -55,7 +55,7 @@ export const TIME_ESTIMATE_ABOVE = 120;
  * seconds per unit of cost measured so far × the cost still to train.
  */
 function timeEstimator(progress: ProgressSink, above: number) {
-  let current: { cost: number; after: number; count: number } | undefined;
+  let current: { cost: number; after: number; count: number; from?: { done: number; seconds: number } } | undefined;
   let told = false;
   const sink: ProgressSink = {
     reset: (label) => progress.reset(label),
@@ -63,10 +63,11 @@ function timeEstimator(progress: ProgressSink, above: number) {
     update(done, total, extra, seconds) {
       progress.update(done, total, extra, seconds);
       if (told || !current || seconds === undefined || !(total > 0) || !(done > 0)) return;
-      // wait for a steady rate: 2 s or a fifth of the unit
-      if (seconds < 2 && done / total < 0.2) return;
+      // the rate after the first report (start-up and compilation left out), over 3 s or a quarter of the unit
+      const from = (current.from ??= { done, seconds });
+      if (done <= from.done || (seconds - from.seconds < 3 && (done - from.done) / total < 0.25)) return;
       told = true;
-      const perCost = seconds / ((current.cost * done) / total);
+      const perCost = (seconds - from.seconds) / ((current.cost * (done - from.done)) / total);
       const left = perCost * (current.cost * (1 - done / total) + current.after);
       if (left >= above && Number.isFinite(left)) {
         progress.log(

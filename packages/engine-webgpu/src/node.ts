@@ -5,7 +5,9 @@
  *
  * @packageDocumentation
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describeAdapter, type AdapterDescription } from './adapter.js';
 
 /** A WebGPU entry point in Node, with the adapter it gives. */
@@ -20,6 +22,28 @@ export interface NodeGPU {
 
 /** Where Debian's chromium package keeps its SwiftShader Vulkan driver. */
 export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
+
+/**
+ * Whether the Vulkan loader would find a driver of its own on Linux: an ICD
+ * manifest (`*.json`) in `vulkan/icd.d` under the folders it searches
+ * (`XDG_CONFIG_DIRS`, `/etc`, `XDG_DATA_HOME`, `XDG_DATA_DIRS`). Elsewhere, true.
+ */
+export function systemVulkanDriver(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform): boolean {
+  if (platform !== 'linux') return true;
+  const dirs = [
+    ...(env.XDG_CONFIG_DIRS || '/etc/xdg').split(':'),
+    '/etc',
+    env.XDG_DATA_HOME || join(homedir(), '.local/share'),
+    ...(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':'),
+  ];
+  return dirs.some((d) => {
+    try {
+      return d !== '' && readdirSync(join(d, 'vulkan', 'icd.d')).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Options of {@link nodeGPU}. */
 export interface NodeGPUOptions {
@@ -73,10 +97,12 @@ async function loadNodeGPU(options: NodeGPUOptions): Promise<NodeGPU> {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     return adapter ? { gpu, adapter: describeAdapter(adapter) } : null;
   };
-  const found = await attempt();
-  if (found) return { ...found, icd: null };
   const pinned = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   const icd = SWIFTSHADER_ICDS.find((f) => existsSync(f));
+  // without any driver Dawn prints Vulkan errors on stderr: go straight to SwiftShader then
+  const skipSystem = !pinned && icd && options.swiftshaderFallback !== false && !systemVulkanDriver();
+  const found = skipSystem ? null : await attempt();
+  if (found) return { ...found, icd: null };
   if (!pinned && icd && options.swiftshaderFallback !== false) {
     process.env.VK_ICD_FILENAMES = icd;
     const soft = await attempt();
