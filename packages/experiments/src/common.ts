@@ -1,6 +1,6 @@
 import { linearOptimumLoss } from '@tms/analysis';
 import { createModel, lossPerInstance, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { FiniteDataset, SparseFeatures, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
+import { FiniteDataset, SparseFeatures, checkInt, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 
@@ -189,6 +189,7 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
  */
 export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label: string): Promise<TrainedToyModels> {
   const firstInstance = o.firstInstance ?? 0;
+  if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
   const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance });
   try {
     const replicas = o.finiteDataset?.replicas ?? 1;

@@ -136,3 +136,23 @@ describe('summarizeSeeds', () => {
     expect(s.claims.find((c) => c.id === 'intro.linear-dense-top5')).toMatchObject({ passed: 0, of: 0 });
   });
 });
+
+describe('held-out evaluation of trained toy models', () => {
+  it('measures on the samples asked for, has no linear optimum for correlated sets, and refuses a bad count', async () => {
+    const { trainToyModels } = await import('../src/index.js');
+    const { linearOptimumLoss } = await import('@tms/analysis');
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    const base = { kind: 'relu-output' as const, instances: 2, features: 4, hidden: 2, sparsity: 0.5, importance: 1, steps: 50, batchSize: 64, optimizer: { name: 'adam' as const, lr: 1e-2 }, seed: 3, logEvery: 10 };
+    const plain = await trainToyModels({ ...base, heldOutSamples: 2048 }, ctx, 't');
+    expect(plain.heldOut!.samples).toEqual([2048, 2048]);
+    expect(plain.heldOut!.linearOptimum).toEqual([linearOptimumLoss(0.5, [1, 1, 1, 1], 2), linearOptimumLoss(0.5, [1, 1, 1, 1], 2)].map((v) => Number(v.toPrecision(9))));
+    // held-out, not the last training batch: close to the training loss after 50 steps, not equal
+    expect(plain.heldOut!.loss[0] / plain.result.finalLoss[0]).toBeGreaterThan(0.7);
+    expect(plain.heldOut!.loss[0] / plain.result.finalLoss[0]).toBeLessThan(1.3);
+    const sets = await trainToyModels({ ...base, sets: [{ features: [0, 1], mode: 'correlated' }] }, ctx, 't');
+    expect(sets.heldOut!.linearOptimum).toEqual([null, null]);
+    expect(sets.heldOut!.samples).toEqual([4096, 4096]);
+    expect((await trainToyModels({ ...base, heldOutSamples: 0 }, ctx, 't')).heldOut).toBeUndefined();
+    await expect(trainToyModels({ ...base, heldOutSamples: -1 }, ctx, 't')).rejects.toThrow(/heldOutSamples/);
+  });
+});
