@@ -236,6 +236,12 @@ describe('computation: absolute value in superposition', () => {
     }
     const sparse = models.slice(1);
     expect(Math.max(...sparse.map((m) => m.featuresUsed))).toBeGreaterThan(3);
+    // computed, by held-out error: the 3 pairs when dense, more than m/2 = 3 when sparse
+    expect(dense.featuresComputed).toBe(3);
+    expect(Math.max(...sparse.map((m) => m.featuresComputed!))).toBeGreaterThan(3);
+    // weight norms overstate it: the rescaling freedom between W₁ and W₂ and features read but not computed
+    expect(models.every((m) => m.featuresComputed! <= m.featuresUsed)).toBe(true);
+    expect(models.at(-1)!.featuresComputed!).toBeLessThan(models.at(-1)!.featuresUsed);
     expect(Math.max(...sparse.map((m) => m.polysemanticNeurons))).toBeGreaterThan(0);
     expect(Math.min(...sparse.map((m) => m.monosemanticity))).toBeLessThan(dense.monosemanticity - 0.15);
     await svgOf(dir, 'computation');

@@ -49,7 +49,7 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
   it('reports the held-out loss on fresh samples and its ratio to the analytic linear optimum', () => {
     const { linear, 'relu-output': relu } = results.heldOut;
     // more samples where features are rarer: about 256 non-zeros of each feature
-    expect(linear.samples).toEqual([4096, 4096, 4096, 9216, 26624, 86016, 131072]);
+    expect(linear.samples).toEqual([16384, 16384, 16384, 16384, 26624, 86016, 131072]);
     // trained linear models sit at the linear optimum (the top 5 features kept) at every sparsity
     for (const r of linear.ratioToLinear) expect(Math.abs(r! - 1)).toBeLessThan(0.08);
     // dense: ReLU-output also keeps 5 and does no better; sparse: superposition beats every linear model

@@ -125,11 +125,16 @@ export class AdamOptimizer {
 }
 
 /** Learning-rate schedule shapes. */
-export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+export const SCHEDULES = ['constant', 'linear', 'cosine', 'quarter-cosine'] as const;
 
 /** Learning-rate schedule: a shape, plus an optional linear warm-up from 0. */
 export interface ScheduleConfig {
-  /** `constant`, `linear` (decays to `finalFraction·lr`) or `cosine` (half cosine to `finalFraction·lr`). */
+  /**
+   * `constant`, `linear` (decays to `finalFraction·lr`), `cosine` (half a cosine
+   * period down to `finalFraction·lr`) or `quarter-cosine` (the official
+   * notebook's `cosine_decay_lr`, lr·cos(½π·t/(T−1)): a quarter period, so the
+   * rate stays high longer; down to `finalFraction·lr`).
+   */
   name: (typeof SCHEDULES)[number];
   /** Steps of linear warm-up from 0 to the base lr. Default 0. */
   warmupSteps?: number;
@@ -175,5 +180,7 @@ export function learningRateAt(schedule: ScheduleConfig, lr: number, step: numbe
       return lr + (lo - lr) * frac;
     case 'cosine':
       return lo + (lr - lo) * 0.5 * (1 + Math.cos(Math.PI * frac));
+    case 'quarter-cosine':
+      return lo + (lr - lo) * Math.cos(0.5 * Math.PI * frac);
   }
 }

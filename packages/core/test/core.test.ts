@@ -222,7 +222,15 @@ describe('schedules', () => {
     expect(learningRateAt({ name: 'cosine' }, 1, 50, 101)).toBeCloseTo(0.5);
     expect(learningRateAt({ name: 'cosine' }, 1, 25, 101)).toBeCloseTo(0.5 * (1 + Math.cos(Math.PI / 4)));
     expect(learningRateAt({ name: 'cosine', warmupSteps: 10 }, 1, 10, 110)).toBeCloseTo(1);
-    expect(() => learningRateAt({ name: 'step' as never }, 1, 0, 10)).toThrow(/"schedule\.name".*"constant", "linear", "cosine"/);
+    expect(() => learningRateAt({ name: 'step' as never }, 1, 0, 10)).toThrow(/"schedule\.name".*"constant", "linear", "cosine", "quarter-cosine"/);
+  });
+
+  it('quarter-cosine is the official notebook\'s cosine_decay_lr: lr·cos(½π·t/(T−1))', () => {
+    // the notebook: lr * np.cos(0.5 * np.pi * step / (steps - 1))
+    for (const t of [0, 1, 25, 50, 99, 100]) expect(learningRateAt({ name: 'quarter-cosine' }, 1e-3, t, 101)).toBeCloseTo(1e-3 * Math.cos((0.5 * Math.PI * t) / 100), 15);
+    // half the steps in, it still trains at 71 % of the rate (the half cosine is at 50 %)
+    expect(learningRateAt({ name: 'quarter-cosine' }, 1, 50, 101)).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(learningRateAt({ name: 'quarter-cosine', finalFraction: 0.2 }, 1, 100, 101)).toBeCloseTo(0.2, 12);
   });
 });
 

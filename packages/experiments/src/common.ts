@@ -1,5 +1,5 @@
 import { linearOptimumLoss } from '@tms/analysis';
-import { createModel, lossPerInstance, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { OPTIMIZERS, SCHEDULES, createModel, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { FiniteDataset, SparseFeatures, checkInt, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
@@ -49,7 +49,7 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
   steps: number;
   batchSize: number;
   optimizer: OptimizerConfig;
-  schedule?: 'constant' | 'linear' | 'cosine';
+  schedule?: (typeof SCHEDULES)[number];
   warmupSteps?: number;
   seed: number;
   /**
@@ -88,14 +88,14 @@ const HELD_OUT_CHUNK = 1024;
 /**
  * The default number of held-out samples of one instance: enough for about
  * 256 non-zero values of its rarest feature (sparse losses are noisy), from
- * 4,096 to 131,072 samples, and at most 2²⁶ / (n · m) (at least 1,024) so that
+ * 16,384 (about ±1 % on dense losses) to 131,072 samples, and at most 2²⁶ / (n · m) (at least 1,024) so that
  * the evaluation stays a small part of a run; a multiple of 1,024. It depends
  * on the instance alone, so a sweep cut into chunks measures the same.
  *
  * @param minProbability - the smallest non-zero feature probability 1 − Sᵢ of the instance
  */
 export function heldOutSampleCount(features: number, hidden: number, minProbability: number): number {
-  const wanted = Math.min(131_072, Math.max(4096, Math.ceil(256 / Math.max(minProbability, 1e-9))));
+  const wanted = Math.min(131_072, Math.max(16_384, Math.ceil(256 / Math.max(minProbability, 1e-9))));
   const count = Math.min(wanted, Math.max(HELD_OUT_CHUNK, Math.floor(2 ** 26 / (features * Math.max(1, hidden)))));
   return Math.ceil(count / HELD_OUT_CHUNK) * HELD_OUT_CHUNK;
 }
@@ -114,6 +114,12 @@ export interface HeldOut {
   loss: number[];
   /** Fresh samples each instance was measured on. */
   samples: number[];
+  /**
+   * Mean squared error of each output on those samples, `[instances][features]`,
+   * unweighted: feature i is "computed" when it is well below E[yᵢ²] = pᵢ/3,
+   * what an all-zero output scores. Kept in checkpoints, not in `results.json`.
+   */
+  featureError?: number[][];
   /**
    * The analytic loss of the best linear model with as many hidden dimensions
    * (`linearOptimumLoss` of `@tms/analysis`), or null where it has no closed
@@ -149,30 +155,34 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
     return heldOutSampleCount(n, o.hidden, minProbability);
   });
   const importance = expandPerFeature(o.importance, I, n, 'importance');
-  const imp = tf.tensor2d(importance, [I, n]);
-  const total = new Float64Array(I);
+  // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample)
+  const total = new Float64Array(I * n);
   const samples = Math.max(...counts);
-  try {
-    for (let done = 0; done < samples; done += HELD_OUT_CHUNK) {
-      const B = Math.min(HELD_OUT_CHUNK, samples - done);
-      const batch = source.sample(B);
-      let values = batch.data;
-      if (replicas > 1) {
-        values = new Float32Array(I * B * n);
-        for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
-      }
-      const loss = tf.tidy(() => lossPerInstance(model, tf.tensor3d(values, [I, B, n]), imp).dataSync());
-      // an instance's samples are the first counts[i] of its stream
-      for (let i = 0; i < I; i++) total[i] += done < counts[i] ? loss[i] * Math.min(B, counts[i] - done) : 0;
+  for (let done = 0; done < samples; done += HELD_OUT_CHUNK) {
+    const B = Math.min(HELD_OUT_CHUNK, samples - done);
+    const batch = source.sample(B);
+    let values = batch.data;
+    if (replicas > 1) {
+      values = new Float32Array(I * B * n);
+      for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
     }
-  } finally {
-    imp.dispose();
+    const err = tf.tidy(() => {
+      const x = tf.tensor3d(values, [I, B, n]);
+      return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1).dataSync();
+    });
+    // an instance's samples are the first counts[i] of its stream
+    for (let i = 0; i < I; i++) {
+      const w = done < counts[i] ? Math.min(B, counts[i] - done) : 0;
+      for (let f = 0; f < n; f++) total[i * n + f] += err[i * n + f] * w;
+    }
   }
+  const featureError = Array.from({ length: I }, (_, i) => Array.from({ length: n }, (_, f) => total[i * n + f] / counts[i]));
   const closedForm = !o.sets?.length && !o.unitNorm;
   const probability = closedForm ? source.probability : undefined;
   return {
-    loss: Array.from(total, (t, i) => round9(t / counts[i])),
+    loss: featureError.map((e, i) => round9(e.reduce((a, v, f) => a + importance[i * n + f] * v, 0) / n)),
     samples: counts,
+    featureError: featureError.map((e) => e.map(round9)),
     linearOptimum: Array.from({ length: I }, (_, i) => {
       if (!probability) return null;
       const row = Math.floor(i / replicas) * n;
@@ -251,30 +261,68 @@ export function perInstance(values: number[], features: number): number[][] {
   return values.map((v) => new Array<number>(features).fill(v));
 }
 
-/** Defaults of the training fields: the paper's 10,000 steps of Adam at 1e-3 on batches of 1,024. */
-const TRAINING_DEFAULTS = { steps: 10_000, batchSize: 1024, lr: 1e-3, seed: 0, logEvery: 100 };
+/**
+ * Defaults of the training fields: the paper's 10,000 steps of Adam at 1e-3 on
+ * batches of 1,024, constant rate. (The official notebook uses AdamW with
+ * weight decay 0.01: the experiments' `notebook` variants.)
+ */
+const TRAINING_DEFAULTS = {
+  steps: 10_000,
+  batchSize: 1024,
+  lr: 1e-3,
+  optimizer: 'adam' as (typeof OPTIMIZERS)[number],
+  weightDecay: 0,
+  schedule: 'constant' as (typeof SCHEDULES)[number],
+  seed: 0,
+  logEvery: 100,
+};
+
+/** The defaults {@link trainingFields} takes. */
+export type TrainingDefaults = typeof TRAINING_DEFAULTS;
 
 /**
- * The schema fields every training experiment has (steps, batch size, Adam's
- * learning rate, seed, logging), with the paper's defaults unless overridden.
+ * The schema fields every training experiment has (steps, batch size,
+ * optimizer, weight decay, learning rate and its schedule, seed, logging),
+ * with the paper's defaults unless overridden.
  */
-export function trainingFields(defaults: Partial<typeof TRAINING_DEFAULTS> = {}) {
+export function trainingFields(defaults: Partial<TrainingDefaults> = {}) {
   const d = { ...TRAINING_DEFAULTS, ...defaults };
   return {
     steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps', default: d.steps },
     batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step', default: d.batchSize },
-    lr: { type: 'number', min: 0, max: 10, doc: 'learning rate (Adam)', default: d.lr },
+    lr: { type: 'number', min: 0, max: 10, doc: 'learning rate', default: d.lr },
+    optimizer: { type: 'enum', options: OPTIMIZERS, doc: 'optimizer (the official notebook: adamw)', default: d.optimizer },
+    weightDecay: { type: 'number', min: 0, max: 10, doc: 'weight decay: decoupled with adamw, added to the gradient with adam (the notebook: adamw, 0.01)', default: d.weightDecay },
+    schedule: { type: 'enum', options: SCHEDULES, doc: "learning-rate schedule ('quarter-cosine' is the notebook's cosine_decay_lr)", default: d.schedule },
     seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)', default: d.seed },
     logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps', default: d.logEvery },
   } as const;
 }
 
+/**
+ * The official notebook's sparsities: feature probabilities 1 − S from 1 down to
+ * 1/20, log-spaced (`20 ** -np.linspace(0, 1, count)`), as S rounded to 9 digits.
+ */
+export function notebookSparsities(count: number): number[] {
+  return Array.from({ length: count }, (_, k) => round9(1 - 20 ** -(count > 1 ? k / (count - 1) : 0)));
+}
+
+/** The official notebook's optimizer: PyTorch's AdamW with its default weight decay. */
+export const NOTEBOOK_OPTIMIZER = { optimizer: 'adamw', weightDecay: 0.01 } as const;
+
 /** Common training fields of experiment configs. */
 export type TrainingFields = ConfigFromSchema<ReturnType<typeof trainingFields>>;
 
-/** An experiment's {@link TrainingFields} as {@link TrainToyOptions} fields: Adam at `lr`. */
-export function trainingOptions(c: TrainingFields): Pick<TrainToyOptions, 'steps' | 'batchSize' | 'optimizer' | 'seed' | 'logEvery'> {
-  return { steps: c.steps, batchSize: c.batchSize, optimizer: { name: 'adam', lr: c.lr }, seed: c.seed, logEvery: c.logEvery };
+/** An experiment's {@link TrainingFields} as {@link TrainToyOptions} fields: its optimizer at `lr`, with its schedule. */
+export function trainingOptions(c: TrainingFields): Pick<TrainToyOptions, 'steps' | 'batchSize' | 'optimizer' | 'schedule' | 'seed' | 'logEvery'> {
+  return {
+    steps: c.steps,
+    batchSize: c.batchSize,
+    optimizer: { name: c.optimizer, lr: c.lr, weightDecay: c.weightDecay },
+    schedule: c.schedule,
+    seed: c.seed,
+    logEvery: c.logEvery,
+  };
 }
 
 /** Nested `[instances][rows][cols]` copy of a batched parameter. */
@@ -368,13 +416,20 @@ export function joinSweeps(sweeps: readonly SweepResult[]): SweepResult {
     seconds: round9(sweeps.reduce((a, s) => a + s.seconds, 0)),
     ...(first.snapshots ? { snapshots: first.snapshots.map((snap, i) => ({ step: snap.step, params: joinParams((s) => s.snapshots![i].params) })) } : {}),
     ...(sweeps.every((s) => s.heldOut)
-      ? { heldOut: { loss: join((s) => s.heldOut!.loss), samples: join((s) => s.heldOut!.samples), linearOptimum: join((s) => s.heldOut!.linearOptimum) } }
+      ? {
+          heldOut: {
+            loss: join((s) => s.heldOut!.loss),
+            samples: join((s) => s.heldOut!.samples),
+            linearOptimum: join((s) => s.heldOut!.linearOptimum),
+            ...(sweeps.every((s) => s.heldOut!.featureError) ? { featureError: join((s) => s.heldOut!.featureError!) } : {}),
+          },
+        }
       : {}),
   };
 }
 
 /** What `results.json` reports of a batch's held-out evaluation: per instance, and the ratio to the linear optimum. */
-export interface HeldOutResults extends HeldOut {
+export interface HeldOutResults extends Omit<HeldOut, 'featureError'> {
   /** Held-out loss over the linear optimum (below 1: the model beats every linear model of its width); null without one. */
   ratioToLinear: (number | null)[];
 }

@@ -2,7 +2,7 @@ import { featureNorms, detectPolytopes, representedCount, superposition, type Fe
 import { geometricImportance } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type SweepResult } from './common.js';
+import { NOTEBOOK_OPTIMIZER, asWeights, heldOutResults, notebookSparsities, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, sweepShape, type HeldOutResults, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 
 const schema = sparsitySweepSchema(
@@ -31,19 +31,27 @@ export interface Intro2dInstance {
  * columns Wᵢ drawn in the plane. Dense: the 2 most important features get
  * orthogonal directions; sparse: all 5 spread out into a pentagon.
  */
-export const intro2d = defineExperiment<Intro2dConfig, SweepResult, { instances: Intro2dInstance[]; history: SweepResult['history'] }>({
+export const intro2d = defineExperiment<Intro2dConfig, SweepResult, { instances: Intro2dInstance[]; history: SweepResult['history']; heldOut: Record<string, HeldOutResults> }>({
   name: 'intro-2d',
   title: 'Five features in two dimensions: from 2 orthogonal features to a pentagon',
   paperSection: 'Demonstrating Superposition (2D feature directions, the pentagon)',
   schema,
   defaults: defaultsOf(schema),
-  variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
-  headline({ instances: inst }) {
+  variants: {
+    quick: { steps: 3000, lr: 1e-2 },
+    paper: {},
+    // the official notebook's intro run: 10 densities from 1 to 1/20, AdamW
+    notebook: { sparsities: notebookSparsities(10), ...NOTEBOOK_OPTIMIZER },
+  },
+  headline({ instances: inst, heldOut }) {
     const last = inst[inst.length - 1];
+    const ratio = heldOut?.['relu-output']?.ratioToLinear[0];
     return {
       denseRepresented: inst[0].representedCount,
       sparsestRepresented: last.representedCount,
       sparsestPentagons: last.polytopes.filter((p) => p.name === 'pentagon').length,
+      // held-out loss over the linear optimum, dense (absent from results written before it existed)
+      ...(typeof ratio === 'number' ? { denseRatioToLinear: ratio } : {}),
     };
   },
   trainingShape: sweepShape,

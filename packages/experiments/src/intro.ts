@@ -1,4 +1,4 @@
-import { MODEL_KINDS, type ModelKind } from '@tms/core';
+import { MODEL_KINDS, OPTIMIZERS, SCHEDULES, type ModelKind } from '@tms/core';
 import { geometricImportance } from '@tms/data';
 import {
   dimensionsPerFeature,
@@ -9,7 +9,7 @@ import {
 } from '@tms/analysis';
 import { introFigureSpec, lossCurveSpec, type IntroPanel } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, paramInstance, paramNested, round9, tensorFromNested, trainToyModels, type HeldOut, type HeldOutResults } from './common.js';
+import { NOTEBOOK_OPTIMIZER, asWeights, heldOutResults, notebookSparsities, paramInstance, paramNested, round9, tensorFromNested, trainToyModels, type HeldOut, type HeldOutResults } from './common.js';
 import { defineExperiment } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit } from './units.js';
 
@@ -28,9 +28,9 @@ const schema = {
   steps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps', default: 10_000 },
   batchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per instance per step', default: 1024 },
   lr: { type: 'number', min: 0, max: 10, doc: 'learning rate', default: 1e-3 },
-  optimizer: { type: 'enum', options: ['adam', 'adamw'], doc: 'optimizer', default: 'adam' },
+  optimizer: { type: 'enum', options: OPTIMIZERS, doc: 'optimizer (the official notebook: adamw)', default: 'adam' },
   weightDecay: { type: 'number', min: 0, max: 10, doc: 'weight decay (decoupled for adamw)', default: 0 },
-  schedule: { type: 'enum', options: ['constant', 'linear', 'cosine'], doc: 'learning-rate schedule', default: 'constant' },
+  schedule: { type: 'enum', options: SCHEDULES, doc: "learning-rate schedule ('quarter-cosine' is the notebook's cosine_decay_lr)", default: 'constant' },
   warmupSteps: { type: 'int', min: 0, doc: 'linear warm-up steps', default: 0 },
   seed: { type: 'int', min: 0, max: 0xffffffff, doc: 'seed of weights (seed) and data (seed + 1)', default: 0 },
   logEvery: { type: 'int', min: 1, doc: 'record the loss every this many steps', default: 100 },
@@ -105,6 +105,10 @@ export const intro = defineExperiment<IntroConfig, IntroTrainedModel[], IntroRes
   variants: {
     quick: { steps: 2000, lr: 1e-2 },
     paper: {},
+    // the paper's "rescaled version" of the basic results
+    rescaled: { features: 80, hidden: 20, importanceBase: 0.9 },
+    // the official notebook's run: n = 100, m = 20, I = 100^−linspace(0, 1, 100), 20 densities from 1 to 1/20, AdamW
+    notebook: { features: 100, hidden: 20, importanceBase: round9(100 ** (-1 / 99)), sparsities: notebookSparsities(20), ...NOTEBOOK_OPTIMIZER },
   },
   headline(r) {
     const out: Record<string, number> = {};

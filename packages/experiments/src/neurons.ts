@@ -26,12 +26,29 @@ export interface NeuronModelResult {
   monosemanticity: number;
   /** Features with substantial input weight (‖row‖ > 0.5). */
   featuresUsed: number;
+  /**
+   * Features computed: held-out squared error below half the variance of the
+   * target (what the best constant output scores), so rescaling between the
+   * layers cannot change it as it changes weight norms. Null without a held-out evaluation.
+   */
+  featuresComputed: number | null;
   /** Live neurons whose dominant feature holds < 90% of their weight. */
   polysemanticNeurons: number;
 }
 
-function summarise(W: number[][][], loss: number[], sparsities: number[]): NeuronModelResult[] {
+/** Features whose held-out error is below half their target's variance pᵢ/3 − pᵢ²/4 (p = 1 − S), per model. */
+function computedFeatures(featureError: number[][] | undefined, sparsities: number[]): (number | null)[] {
+  return sparsities.map((s, i) => {
+    const err = featureError?.[i];
+    if (!err) return null;
+    const p = 1 - s;
+    return err.filter((e) => e < 0.5 * (p / 3 - (p * p) / 4)).length;
+  });
+}
+
+function summarise(W: number[][][], loss: number[], sparsities: number[], featureError?: number[][]): NeuronModelResult[] {
   const weights = asWeights(W);
+  const computed = computedFeatures(featureError, sparsities);
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
@@ -43,6 +60,7 @@ function summarise(W: number[][][], loss: number[], sparsities: number[]): Neuro
       neurons: stats[i].map((x) => ({ ...x, maxShare: round9(x.maxShare), effectiveFeatures: round9(x.effectiveFeatures), weight: round9(x.weight) })),
       monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
       featuresUsed: norms[i].filter((v) => v > 0.5).length,
+      featuresComputed: computed[i],
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
     };
   });
@@ -67,7 +85,17 @@ function neuronExperiment(spec: {
     defaults: defaultsOf(schema),
     variants: { quick: spec.quick, paper: {} },
     headline({ models }) {
+      const computed = models.map((m) => m.featuresComputed);
+      const held: Record<string, number> = computed.every((v) => v !== null && v !== undefined)
+        ? {
+            denseFeaturesComputed: computed[0]!,
+            sparseFeaturesComputedMax: Math.max(...computed.slice(1).map((v) => v!)),
+            // times the count falls from one sparsity to the next sparser one
+            featuresComputedDrops: computed.slice(1).filter((v, k) => v! < computed[k]!).length,
+          }
+        : {};
       return {
+        ...held,
         denseFeaturesUsed: models[0].featuresUsed,
         sparseFeaturesUsedMax: Math.max(...models.slice(1).map((m) => m.featuresUsed)),
         sparsestFeaturesUsed: models[models.length - 1].featuresUsed,
@@ -79,11 +107,11 @@ function neuronExperiment(spec: {
     train: (c, ctx) => trainSparsitySweep(c, spec.kind, ctx),
     analyze(c, sweep) {
       const W = sweep.params[spec.weight] as number[][][];
-      const models = summarise(W, sweep.finalLoss, c.sparsities);
+      const models = summarise(W, sweep.finalLoss, c.sparsities, sweep.heldOut?.featureError);
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: sweep }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
-        summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features)`).join(', ')}`,
+        summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features, ${m.featuresComputed ?? '?'} computed)`).join(', ')}`,
       };
     },
     figures(c, { models }) {

@@ -151,7 +151,7 @@ describe('held-out evaluation of trained toy models', () => {
     expect(plain.heldOut!.loss[0] / plain.result.finalLoss[0]).toBeLessThan(1.3);
     const sets = await trainToyModels({ ...base, sets: [{ features: [0, 1], mode: 'correlated' }] }, ctx, 't');
     expect(sets.heldOut!.linearOptimum).toEqual([null, null]);
-    expect(sets.heldOut!.samples).toEqual([4096, 4096]);
+    expect(sets.heldOut!.samples).toEqual([16384, 16384]);
     expect((await trainToyModels({ ...base, heldOutSamples: 0 }, ctx, 't')).heldOut).toBeUndefined();
     await expect(trainToyModels({ ...base, heldOutSamples: -1 }, ctx, 't')).rejects.toThrow(/heldOutSamples/);
   });
