@@ -151,28 +151,45 @@ describe('geometry: dimensions per feature and polytopes', () => {
   });
 });
 
-describe('nonuniform: denser, correlated and anticorrelated features', () => {
-  it('correlated pairs go orthogonal, anticorrelated pairs antipodal, the others repel from a denser feature', async () => {
+describe('nonuniform: sparser, denser, correlated and anticorrelated features', () => {
+  it('correlated pairs go orthogonal, anticorrelated pairs antipodal, the others repel from a denser feature, the pentagon collapses when one is sparser', async () => {
     const { r, dir } = await quick('nonuniform');
     expect(Math.abs(r.correlated.withinPairCosine[0])).toBeLessThan(0.3);
     expect(Math.abs(r.correlated.withinPairCosine[1])).toBeLessThan(0.3);
     for (const v of r.correlated.featureNorms) expect(v).toBeGreaterThan(0.5);
     expect(r.anticorrelated.withinPairCosine[0]).toBeLessThan(-0.9);
     expect(r.anticorrelated.withinPairCosine[1]).toBeLessThan(-0.9);
-    const uniform = r.denserFeature[0];
+    const denser = r.denserFeature.filter((d: any) => d.densityFactor >= 1);
+    const uniform = denser[0];
+    expect(uniform.densityFactor).toBe(1);
+    expect(uniform.geometry).toBe('pentagon');
     expect(uniform.featureNorms.filter((v: number) => v > 0.5)).toHaveLength(5);
+    // sparser side: at 0.2 and 0.3 feature 0 is dropped and the other four form two digons (the paper:
+    // at ~2.5× sparser); from 0.4 on the pentagon holds. Restarts found both geometries at 0.2–0.5, and
+    // their best held-out losses cross near 0.31 (0.26 at the defaults).
+    const at = (f: number) => r.denserFeature.find((d: any) => d.densityFactor === f);
+    for (const f of [0.2, 0.3]) {
+      expect(at(f).geometry).toBe('digons');
+      expect(at(f).featureNorms[0]).toBeLessThan(0.1);
+      expect(at(f).geometryLoss.digons).toBeLessThan(at(f).geometryLoss.pentagon);
+    }
+    for (const f of [0.4, 0.5]) {
+      expect(at(f).geometry).toBe('pentagon');
+      expect(at(f).geometryLoss.pentagon).toBeLessThan(at(f).geometryLoss.digons);
+    }
     // interference of feature 0 with the others: large in the pentagon, and falling as feature 0 gets
     // denser (the paper: the others repel from it, the pentagon deforms smoothly). With the lowest-loss
     // of 4 restarts, seeds 0–3 fall from 1.9 to between 1.07 and 1.56 at 10× denser.
     const interference0 = (d: any) =>
       d.cosines[0].reduce((s: number, c: number, j: number) => (j === 0 ? s : s + (c * d.featureNorms[j]) ** 2), 0);
-    const curve = r.denserFeature.map(interference0);
+    const curve = denser.map(interference0);
     expect(curve[0]).toBeGreaterThan(1.5);
     expect(curve.at(-1)).toBeLessThan(curve[0] - 0.25);
     // monotone within noise
     for (let i = 1; i < curve.length; i++) expect(curve[i]).toBeLessThan(curve[i - 1] + 0.05);
     await svgOf(dir, 'nonuniform-correlation');
     await svgOf(dir, 'nonuniform-density');
+    await svgOf(dir, 'nonuniform-collapse');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 5;
+export const CLAIMS_VERSION = 6;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -80,6 +80,9 @@ export const CLAIMS: readonly Claim[] = [
   claim('phase', 'agrees-with-theory', 'Superposition as a Phase Change', 'trained models agree with the theoretical phase diagram on most cells', (h) => h.agreement ?? NaN, atLeast(0.75)),
   claim('geometry', 'dense-one-dim', 'The Geometry of Superposition', 'dense features: one dimension per feature', (h) => h.denseDimsPerFeature, within(0.95, 1.05)),
   claim('geometry', 'sparse-half', 'The Geometry of Superposition', 'sparse features: half a dimension per feature or less', (h) => h.sparsestDimsPerFeature, atMost(0.5)),
+  claim('nonuniform', 'unit-density-pentagon', 'Non-Uniform Superposition', 'five equally sparse features in 2D form a pentagon', (h) => h.unitDensityPentagon, eq(1), (h) => 'unitDensityPentagon' in h),
+  claim('nonuniform', 'sparser-collapses', 'Non-Uniform Superposition', 'a feature several times sparser than the rest is dropped and the other four form two digons', (h) => h.sparsestCollapsedToDigons, eq(1), (h) => 'sparsestCollapsedToDigons' in h),
+  claim('nonuniform', 'losses-cross', 'Non-Uniform Superposition', "a first-order change: the pentagon's and the digons' loss curves cross (the paper: near 0.4 relative density)", (h) => h.collapseCrossing, within(0.15, 0.5), (h) => 'sparsestCollapsedToDigons' in h),
   claim('nonuniform', 'correlated-orthogonal', 'Non-Uniform Superposition', 'correlated features are placed orthogonally (|cos| within each pair)', (h) => h.correlatedPairCosineMaxAbs, below(0.3)),
   claim('nonuniform', 'anticorrelated-antipodal', 'Non-Uniform Superposition', 'anticorrelated features are placed antipodally (cos within each pair)', (h) => h.anticorrelatedPairCosineMax, below(-0.9)),
   claim('dynamics', 'energy-levels', 'Superposition and Learning Dynamics', 'features jump between sticky dimensionality levels during training', (h) => h.featuresJumping, atLeast(2)),

@@ -1,6 +1,6 @@
 import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
-import { featureDirectionsSpec } from '@tms/viz';
+import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
@@ -10,8 +10,14 @@ import { defineExperiment } from './types.js';
 const schema = {
   /** Sparsity of the features (all parts). */
   sparsity: { type: 'number', min: 0, max: 0.9999, doc: 'sparsity S of the features', default: 0.95 },
-  /** Part 1: feature 0 is this many times denser than the other four (one model each). */
-  densityFactors: { type: 'numbers', min: 1, max: 1000, doc: 'part 1: how many times denser feature 0 is, one model each', default: [1, 1.5, 2, 3, 5, 10] },
+  /** Part 1: feature 0's density relative to the other four (below 1: sparser), one setting each. */
+  densityFactors: {
+    type: 'numbers',
+    min: 0.01,
+    max: 1000,
+    doc: "part 1: feature 0's density relative to the other four (below 1: sparser), one setting each",
+    default: [0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10],
+  },
   /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
   restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept', default: 4 },
   ...trainingFields(),
@@ -45,9 +51,33 @@ export interface NonuniformPairs {
   loss: number;
 }
 
+/**
+ * The geometry of one five-feature model in 2D: `pentagon` (all five features
+ * represented), `digons` (feature 0 dropped, ‖W₀‖ < 0.1, the other four as two
+ * antipodal pairs) or `other`.
+ */
+export type FiveFeatureGeometry = 'pentagon' | 'digons' | 'other';
+
+/** One density factor of part 1: the kept (lowest-loss) restart, and the best restart of each geometry. */
+export interface NonuniformDensityResult {
+  densityFactor: number;
+  W: number[][];
+  b: number[];
+  featureNorms: number[];
+  cosines: number[][];
+  /** The kept restart's geometry. */
+  geometry: FiveFeatureGeometry;
+  /**
+   * The lowest held-out loss among the restarts of each geometry (null when no
+   * restart found it): the paper's loss curves of the two solutions, which cross
+   * where the pentagon collapses.
+   */
+  geometryLoss: { pentagon: number | null; digons: number | null };
+}
+
 /** Results of the non-uniform superposition experiment. */
 export interface NonuniformResults extends Record<string, unknown> {
-  denserFeature: { densityFactor: number; W: number[][]; b: number[]; featureNorms: number[]; cosines: number[][] }[];
+  denserFeature: NonuniformDensityResult[];
   correlated: NonuniformPairs;
   anticorrelated: NonuniformPairs;
   /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
@@ -65,6 +95,33 @@ const PAIRS = (mode: FeatureSet['mode']): FeatureSet[] => [
   { features: [0, 1], mode },
   { features: [2, 3], mode },
 ];
+
+/** Classify a five-feature model in 2D (see {@link FiveFeatureGeometry}). */
+export function fiveFeatureGeometry(W: number[][]): FiveFeatureGeometry {
+  const norms = W.map((w) => Math.hypot(...w));
+  if (norms.every((v) => v > 0.5)) return 'pentagon';
+  if (norms[0] >= 0.1 || !norms.slice(1).every((v) => v > 0.5)) return 'other';
+  // the other four: each has an antipodal partner (cos < −0.9)
+  const rest = [1, 2, 3, 4];
+  return rest.every((i) => rest.some((j) => j !== i && cosine(W[i], W[j]) < -0.9)) ? 'digons' : 'other';
+}
+
+/**
+ * Where the pentagon's and the two digons' loss curves cross, going from the
+ * sparsest factor up: the density factor (linearly interpolated) at which the
+ * digons stop being the cheaper geometry; NaN when no adjacent factors show it.
+ */
+export function collapseCrossing(points: readonly Pick<NonuniformDensityResult, 'densityFactor' | 'geometryLoss'>[]): number {
+  const both = points
+    .filter((p) => p.geometryLoss.pentagon !== null && p.geometryLoss.digons !== null)
+    .map((p) => ({ f: p.densityFactor, d: p.geometryLoss.digons! - p.geometryLoss.pentagon! }))
+    .sort((a, b) => a.f - b.f);
+  for (let k = 1; k < both.length; k++) {
+    const [a, b] = [both[k - 1], both[k]];
+    if (a.d < 0 && b.d >= 0) return a.f + ((b.f - a.f) * -a.d) / (b.d - a.d);
+  }
+  return NaN;
+}
 
 /** Index of the lowest of `losses` among `from` to `from + count − 1`. */
 function lowest(losses: number[], from = 0, count = losses.length): number {
@@ -90,7 +147,13 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   defaults: defaultsOf(schema),
   variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
   headline(r) {
+    const byFactor = [...r.denserFeature].sort((a, b) => a.densityFactor - b.densityFactor);
+    const unit = byFactor.find((d) => d.densityFactor === 1);
+    const sparsest = byFactor[0];
     return {
+      ...(unit ? { unitDensityPentagon: unit.geometry === 'pentagon' ? 1 : 0 } : {}),
+      ...(sparsest && sparsest.densityFactor <= 0.3 ? { sparsestCollapsedToDigons: sparsest.geometry === 'digons' ? 1 : 0 } : {}),
+      collapseCrossing: collapseCrossing(byFactor),
       correlatedPairCosineMaxAbs: Math.max(...r.correlated.withinPairCosine.map(Math.abs)),
       anticorrelatedPairCosineMax: Math.max(...r.anticorrelated.withinPairCosine),
     };
@@ -99,7 +162,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   async train(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
-    // part 1: one denser feature; `restarts` models per density factor (instance f·R + r)
+    // part 1: feature 0 denser or sparser; `restarts` models per density factor (instance f·R + r)
     const R = c.restarts;
     const denser = sweepUnit(
       'denser-feature',
@@ -127,7 +190,17 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   analyze(c, trained) {
     const R = c.restarts;
     // the lowest-loss restart of each setting is kept
-    const keep = c.densityFactors.map((_, f) => lowest(trained.denser.finalLoss, f * R, R));
+    const keep = c.densityFactors.map((_, f) => lowest(trained.denser.heldOut?.loss ?? trained.denser.finalLoss, f * R, R));
+    const allW = trained.denser.params.W as number[][][];
+    const geometries = allW.map(fiveFeatureGeometry);
+    const heldLoss = trained.denser.heldOut?.loss;
+    /** The lowest held-out loss of the restarts of factor f with geometry g. */
+    const geometryLoss = (f: number, g: FiveFeatureGeometry): number | null => {
+      if (!heldLoss) return null;
+      let best: number | null = null;
+      for (let k = f * R; k < (f + 1) * R; k++) if (geometries[k] === g && (best === null || heldLoss[k] < best)) best = heldLoss[k];
+      return best;
+    };
     const denseW = keep.map((i) => (trained.denser.params.W as number[][][])[i]);
     const denseB = keep.map((i) => (trained.denser.params.b as number[][])[i]);
     const pairs = (mode: FeatureSet['mode'], sweep: SweepResult): NonuniformPairs => {
@@ -155,6 +228,8 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
           b: denseB[i],
           featureNorms: featureNorms(asWeights([denseW[i]]))[0].map(round9),
           cosines: cosines(denseW[i]),
+          geometry: geometries[keep[i]],
+          geometryLoss: { pentagon: geometryLoss(i, 'pentagon'), digons: geometryLoss(i, 'digons') },
         })),
         correlated,
         anticorrelated,
@@ -172,8 +247,21 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   figures(c, r) {
     return {
       'nonuniform-density': featureDirectionsSpec(
-        r.denserFeature.map((d) => ({ label: `feature 0 ×${d.densityFactor} denser`, W: d.W })),
-        { title: `Five features in 2D, feature 0 denser (S=${c.sparsity})` },
+        r.denserFeature.map((d) => ({ label: `feature 0 density ×${d.densityFactor} (${d.geometry})`, W: d.W })),
+        { title: `Five features in 2D, feature 0 sparser or denser than the rest (S=${c.sparsity})` },
+      ),
+      'nonuniform-collapse': lineChartSpec(
+        (['pentagon', 'digons'] as const).map((g) => {
+          const pts = r.denserFeature.filter((d) => d.geometryLoss[g] !== null).sort((a, b) => a.densityFactor - b.densityFactor);
+          return { name: g === 'pentagon' ? 'pentagon (all five)' : 'two digons (feature 0 dropped)', x: pts.map((d) => d.densityFactor), y: pts.map((d) => d.geometryLoss[g]!) };
+        }),
+        {
+          title: "Each geometry's best held-out loss over the restarts: the curves cross where the pentagon collapses",
+          xTitle: "feature 0's density relative to the others",
+          yTitle: 'held-out loss',
+          logX: true,
+          points: true,
+        },
       ),
       'nonuniform-correlation': featureDirectionsSpec(
         [

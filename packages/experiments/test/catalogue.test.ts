@@ -156,3 +156,25 @@ describe('held-out evaluation of trained toy models', () => {
     await expect(trainToyModels({ ...base, heldOutSamples: -1 }, ctx, 't')).rejects.toThrow(/heldOutSamples/);
   });
 });
+
+describe('phase: the paper protocol', () => {
+  it('drops the worst restart, takes the most common phase of the others, and shades the figure by its share', async () => {
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    const config = resolveConfig(experiments.phase, { importancePoints: 2, densityPoints: 2, restarts: 5, protocol: 'paper', steps: 400, lr: 1e-2, chunkSize: 4 });
+    const { results, figures } = await experiments.phase.run(config, ctx);
+    const cells = results.cells as { empirical: string; phaseShares: Record<string, number> }[];
+    expect(cells).toHaveLength(4);
+    for (const cell of cells) {
+      const shares = Object.values(cell.phaseShares);
+      // 4 of the 5 restarts are kept: shares are quarters and add up to 1
+      expect(shares.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 9);
+      for (const v of shares) expect(Number.isInteger(v * 4)).toBe(true);
+      expect(cell.phaseShares[cell.empirical]).toBe(Math.max(...shares));
+    }
+    const empirical = (figures.phase as { hconcat: { encoding: Record<string, unknown>; data: { values: { share?: number }[] } }[] }).hconcat[0];
+    expect(empirical.encoding.opacity).toMatchObject({ field: 'share' });
+    expect(empirical.data.values.map((v) => v.share)).toEqual(cells.map((c) => c.phaseShares[c.empirical]));
+    // the theoretical diagram has no shares
+    expect((figures.phase as { hconcat: { encoding: Record<string, unknown> }[] }).hconcat[1].encoding.opacity).toBeUndefined();
+  });
+});

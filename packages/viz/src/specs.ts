@@ -337,6 +337,8 @@ export interface PhaseCell {
   /** Relative importance of the extra feature. */
   y: number;
   phase: string;
+  /** Share (0–1) of the cell's runs in `phase`; cells that have one are shaded by it. */
+  share?: number;
 }
 
 const PHASE_COLORS = { domain: ['not-represented', 'dedicated', 'superposition'], range: ['#d9d9d9', '#3b75af', '#ef8636'] };
@@ -379,7 +381,15 @@ export function phaseDiagramSpec(
             axis: { labelExpr: "format(datum.value, '.2~g')", values: thin(ys) },
           },
           color: { field: 'phase', type: 'nominal', scale: PHASE_COLORS, title: 'extra feature' },
-          tooltip: [{ field: 'x', format: '.3~g' }, { field: 'y', format: '.3~g' }, { field: 'phase' }],
+          ...(d.cells.some((c) => c.share !== undefined)
+            ? { opacity: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], range: [0.15, 1] }, title: 'share of runs' } }
+            : {}),
+          tooltip: [
+            { field: 'x', format: '.3~g' },
+            { field: 'y', format: '.3~g' },
+            { field: 'phase' },
+            ...(d.cells.some((c) => c.share !== undefined) ? [{ field: 'share', format: '.0%' }] : []),
+          ],
         },
       };
     }),
