@@ -604,6 +604,7 @@ export interface SeedsSummary {
   reused: number[];
   /** Paths of the summary files written. */
   files: string[];
+  /** What `seeds.json` holds (see `summarizeSeeds`). */
   summary: SeedSummary;
 }
 

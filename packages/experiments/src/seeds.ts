@@ -5,27 +5,37 @@ import type { Experiment } from './types.js';
 export interface SeedSpread {
   /** One value per seed, in the order of {@link SeedSummary.seeds} (NaN where a run lacks it). */
   values: number[];
+  /** The smallest finite value (NaN when there is none). */
   min: number;
+  /** The median of the finite values (the mean of the middle two for an even count). */
   median: number;
+  /** The largest finite value. */
   max: number;
 }
 
 /** One claim over replicate seeds. */
 export interface SeedClaim {
+  /** The claim's id, e.g. `intro.relu-dense-top5`. */
   id: string;
+  /** The claim in words. */
   statement: string;
+  /** The paper section it comes from. */
   section: string;
+  /** The condition on the measured value, e.g. `= 5` (from the first seed's config). */
   expected: string;
   /** The measured value per seed (NaN where skipped or missing). */
   values: number[];
   /** Seeds on which it holds, of those it applies to. */
   passed: number;
+  /** Seeds the claim applies to (skipped ones left out). */
   of: number;
 }
 
 /** Replicate runs of one experiment, summarised: what `tms run --seeds K` writes to `seeds.json`. */
 export interface SeedSummary {
+  /** The experiment's name. */
   experiment: string;
+  /** The seeds, in the order of every `values` array. */
   seeds: number[];
   /** Each headline number (`experiment.headline`) over the seeds. */
   headline: Record<string, SeedSpread>;
