@@ -22,6 +22,7 @@ export {
   type ModelKind,
   type ModelShape,
   type ParamArray,
+  type ParamNames,
   type TiedLayout,
   type ToyModel,
 } from './models.js';

@@ -62,24 +62,30 @@ export interface ModelShape {
  * your own model with `train()`: the autodiff engine differentiates your
  * `forward()`.
  */
-export interface ToyModel {
+export interface ToyModel<P extends string = string> {
   /** Size and family label. */
   readonly config: Readonly<ModelShape>;
   /** Trainable variables by name, e.g. `W` `[I, n, m]` and `b` `[I, n]`. */
-  readonly params: Readonly<Record<string, tf.Variable>>;
+  readonly params: Readonly<Record<P, tf.Variable>>;
   /** Forward pass: `[I, B, n]` → `[I, B, n]`. */
   forward(x: tf.Tensor3D): tf.Tensor3D;
   /** Hidden activations `[I, B, m]`. */
   hiddenActivations(x: tf.Tensor3D): tf.Tensor3D;
   /** The target the model is trained to reproduce: `x` itself, or `|x|` for the abs model. */
   target(x: tf.Tensor3D): tf.Tensor3D;
-  /** Copy every parameter to plain arrays. */
-  getParams(): Promise<Record<string, ParamArray>>;
+  /** Copy every parameter to plain arrays (keyed by the names in {@link ParamNames} for the built-in kinds). */
+  getParams(): Promise<Record<P, ParamArray>>;
   /** Overwrite parameters from plain arrays (shapes must match). */
   setParams(values: Record<string, ParamArray | Float32Array>): void;
   /** Free the variables. */
   dispose(): void;
 }
+
+/**
+ * The parameter names of a built-in model kind: `W` and `b` for the tied
+ * models, `W1`, `W2` and `b` for `abs`; any string for a union of kinds.
+ */
+export type ParamNames<K extends ModelKind> = [K] extends ['abs'] ? 'W1' | 'W2' | 'b' : [K] extends ['linear' | 'relu-output' | 'relu-hidden'] ? 'W' | 'b' : string;
 
 /** Validate a model config, filling defaults. Throws `ConfigError` naming the bad field. */
 export function validateModelConfig(config: ModelConfig, prefix = 'model'): Required<ModelConfig> {
@@ -127,9 +133,9 @@ function instanceRngs(config: Required<ModelConfig>): Rng[] {
   return Array.from({ length: config.instances }, (_, i) => new Rng(config.seed, WEIGHT_STREAM + config.firstInstance + i));
 }
 
-abstract class BaseModel implements ToyModel {
+abstract class BaseModel<P extends string = string> implements ToyModel<P> {
   readonly config: Readonly<Required<ModelConfig>>;
-  readonly params: Record<string, tf.Variable>;
+  readonly params: Record<P, tf.Variable>;
 
   constructor(config: ModelConfig) {
     this.config = Object.freeze(validateModelConfig(config));
@@ -137,7 +143,7 @@ abstract class BaseModel implements ToyModel {
   }
 
   /** Create the variables; `rngs[i]` initialises instance `i`. */
-  protected abstract init(rngs: Rng[]): Record<string, tf.Variable>;
+  protected abstract init(rngs: Rng[]): Record<P, tf.Variable>;
   abstract forward(x: tf.Tensor3D): tf.Tensor3D;
   abstract hiddenActivations(x: tf.Tensor3D): tf.Tensor3D;
 
@@ -145,17 +151,17 @@ abstract class BaseModel implements ToyModel {
     return x;
   }
 
-  async getParams(): Promise<Record<string, ParamArray>> {
+  async getParams(): Promise<Record<P, ParamArray>> {
     const out: Record<string, ParamArray> = {};
-    for (const [name, v] of Object.entries(this.params)) {
+    for (const [name, v] of Object.entries<tf.Variable>(this.params)) {
       out[name] = { data: (await v.data()) as Float32Array, shape: v.shape.slice() };
     }
-    return out;
+    return out as Record<P, ParamArray>;
   }
 
   setParams(values: Record<string, ParamArray | Float32Array>): void {
     for (const [name, value] of Object.entries(values)) {
-      const v = this.params[name];
+      const v = (this.params as Record<string, tf.Variable | undefined>)[name];
       if (!v) throw new ConfigError(`params.${name}`, `a parameter of this model: ${Object.keys(this.params).join(', ')}`, name);
       const data = value instanceof Float32Array ? value : value?.data;
       checkLength(data, v.size, name);
@@ -167,12 +173,12 @@ abstract class BaseModel implements ToyModel {
   }
 
   dispose(): void {
-    for (const v of Object.values(this.params)) v.dispose();
+    for (const v of Object.values<tf.Variable>(this.params)) v.dispose();
   }
 
   /** `[I, n]` bias reshaped to broadcast over the batch: `[I, 1, n]`. */
   protected bias3(name = 'b'): tf.Tensor3D {
-    const b = this.params[name];
+    const b = (this.params as Record<string, tf.Variable>)[name];
     return tf.reshape(b, [b.shape[0] as number, 1, b.shape[1] as number]) as tf.Tensor3D;
   }
 
@@ -214,8 +220,8 @@ export function tiedLayout(model: ToyModel): TiedLayout | undefined {
 }
 
 /** Tied-weight autoencoder x' = act(WᵀW x + b), with W stored as `[I, n, m]`. */
-abstract class TiedModel extends BaseModel {
-  protected init(rngs: Rng[]): Record<string, tf.Variable> {
+abstract class TiedModel extends BaseModel<'W' | 'b'> {
+  protected init(rngs: Rng[]): Record<'W' | 'b', tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     return {
       W: this.variable('W', xavierNormal(I, n, m, rngs), [I, n, m]),
@@ -272,8 +278,8 @@ export class ReluHiddenModel extends TiedModel {
  * Absolute-value computation model: h = ReLU(W₁ x), y' = ReLU(W₂ h + b),
  * trained on signed sparse inputs to output |x|. `W1` is `[I, n, m]`, `W2` is `[I, m, n]`.
  */
-export class AbsModel extends BaseModel {
-  protected init(rngs: Rng[]): Record<string, tf.Variable> {
+export class AbsModel extends BaseModel<'W1' | 'W2' | 'b'> {
+  protected init(rngs: Rng[]): Record<'W1' | 'W2' | 'b', tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     // each instance's generator draws its W1, then its W2
     const W1 = xavierNormal(I, n, m, rngs);
@@ -308,6 +314,7 @@ export class AbsModel extends BaseModel {
  * const model = createModel({ kind: 'relu-output', instances: 7, features: 20, hidden: 5, seed: 0 });
  * ```
  */
+export function createModel<K extends ModelKind>(config: ModelConfig & { kind: K }): ToyModel<ParamNames<K>>;
 export function createModel(config: ModelConfig): ToyModel {
   const kind = checkOneOf(config?.kind, 'model.kind', MODEL_KINDS);
   switch (kind) {
