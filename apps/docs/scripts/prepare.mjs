@@ -2,19 +2,18 @@
 // 1. copies the tfjs wasm binaries to docs/public/wasm/ (the browser wasm backend loads them from there);
 // 2. generates the API reference pages docs/api/<package>.md from the TSDoc comments in each
 //    package's built declarations (packages/<name>/dist/index.d.ts).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 const docs = join(root, 'docs');
 const require = createRequire(import.meta.url);
 
-const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-mkdirSync(join(docs, 'public', 'wasm'), { recursive: true });
-for (const f of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wasm'))) {
-  copyFileSync(join(wasmDir, 'dist', f), join(docs, 'public', 'wasm', f));
-}
+// what users run too: @tms/backend-web's `tms-copy-wasm <folder>`
+const { copyWasmFiles } = await import(pathToFileURL(join(dirname(require.resolve('@tms/backend-web/package.json')), 'bin', 'tms-copy-wasm.mjs')).href);
+copyWasmFiles(join(docs, 'public', 'wasm'));
 
 const PACKAGES = ['core', 'data', 'analysis', 'backend-node', 'backend-web', 'viz', 'engine-fused', 'engine-webgpu', 'experiments', 'cli'];
 mkdirSync(join(docs, 'api'), { recursive: true });

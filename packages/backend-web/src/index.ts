@@ -21,6 +21,14 @@
 import { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice } from '@tms/core';
 import { SOFTWARE_RENDERER, describeAdapter, softwareAdapterReason, type AdapterDescription } from '@tms/engine-webgpu';
 
+/**
+ * The WebAssembly binaries the `wasm` backend fetches from `wasmPaths`, all
+ * three in `@tensorflow/tfjs-backend-wasm/dist/` (which one loads depends on
+ * the browser's SIMD and threads support). Copy them where your site serves
+ * `wasmPaths`, e.g. with this package's `tms-copy-wasm <folder>` command.
+ */
+export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+
 /** Backends this package can select, fastest first. */
 export const WEB_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
@@ -33,7 +41,7 @@ export interface WebBackendOptions {
   prefer?: 'auto' | WebBackendName;
   /** Only try `prefer`. Default false. */
   strict?: boolean;
-  /** URL prefix where the tfjs wasm binaries are served (needed by bundlers), e.g. `/wasm/`. */
+  /** URL prefix where the tfjs wasm binaries ({@link WASM_FILES}) are served (needed by bundlers), e.g. `/wasm/`. */
   wasmPaths?: string;
   /** Where to report the choice. */
   log?: (message: string) => void;

@@ -55,3 +55,26 @@ describe('useWebBackend with a WebGPU adapter (Dawn standing in for the browser)
     }
   });
 });
+
+describe('tms-copy-wasm (the wasm binaries a site must serve)', () => {
+  it('copies exactly the .wasm files of the installed tfjs-backend-wasm, and refuses a missing folder argument', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const { tmpdir } = await import('node:os');
+    const { dirname, join } = await import('node:path');
+    const { WASM_FILES } = await import('../src/index.js');
+    const bin = new URL('../bin/tms-copy-wasm.mjs', import.meta.url).pathname;
+    const source = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    // the list stays current with the installed backend
+    expect([...WASM_FILES].sort()).toEqual(readdirSync(source).filter((f) => f.endsWith('.wasm')).sort());
+    const dest = join(mkdtempSync(join(tmpdir(), 'tms-wasm-')), 'public', 'wasm');
+    const run = spawnSync(process.execPath, [bin, dest], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(dest).sort()).toEqual([...WASM_FILES].sort());
+    for (const f of WASM_FILES) expect(readFileSync(join(dest, f)).equals(readFileSync(join(source, f)))).toBe(true);
+    const usage = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/usage: tms-copy-wasm <folder>/);
+  });
+});
