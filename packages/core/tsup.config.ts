@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { tsupOptions } from '../../tsup.base';
 
-export default defineConfig(tsupOptions());
+// safetensors is an entry of its own: reading and writing weight files needs no tfjs.
+export default defineConfig(tsupOptions({ entry: { index: 'src/index.ts', safetensors: 'src/safetensors.ts' } }));

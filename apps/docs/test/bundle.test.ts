@@ -58,3 +58,14 @@ describe('browser bundle of @tms/core + @tms/backend-web + @tms/viz', () => {
     expect(b.initial.inputs.some((p) => p.includes('tfjs'))).toBe(false);
   });
 });
+
+describe('@tms/core/safetensors', () => {
+  it('reads and writes weight files without pulling tfjs (a few KB instead of 214 KB from the package root)', async () => {
+    const alone = await bundle("export { encodeSafetensors, decodeSafetensors } from '@tms/core/safetensors';");
+    expect(alone.initial.inputs.some((p) => p.includes('tfjs'))).toBe(false);
+    expect(alone.initial.gzip).toBeLessThanOrEqual(4 * KB);
+    const root = await bundle("export { encodeSafetensors } from '@tms/core';");
+    expect(root.initial.gzip).toBeGreaterThan(10 * alone.initial.gzip);
+  });
+});
+
