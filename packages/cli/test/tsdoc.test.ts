@@ -51,7 +51,7 @@ function undocumented(): { exports: string[]; members: string[] } {
       if (!(target.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class))) continue;
       for (const [key, m] of target.members ?? new Map()) {
         const name = String(key);
-        if (name === '__constructor' || name === '__index' || name === '__call') continue;
+        if (name === '__constructor' || name === '__index' || name === '__call' || m.flags & ts.SymbolFlags.TypeParameter) continue;
         const decl = m.declarations?.[0];
         if (decl && ts.getCombinedModifierFlags(decl) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
         if (!doc(m)) members.push(`${e.name}: ${sym.name}.${name}`);
@@ -70,7 +70,7 @@ describe('TSDoc coverage', () => {
   });
 
   it('public members of exported interfaces and classes: no more without TSDoc than before (a ratchet that only goes down)', () => {
-    // 198 when this check was added (2026-11-26), 187 now; lower it as members are documented
-    expect(found.members.length, found.members.join('\n')).toBeLessThanOrEqual(187);
+    // 198 when this check was added (2026-11-26), 169 now; lower it as members are documented
+    expect(found.members.length, found.members.join('\n')).toBeLessThanOrEqual(169);
   });
 });

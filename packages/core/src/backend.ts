@@ -30,7 +30,9 @@ export interface BackendCandidate {
 
 /** Why a candidate was not used. */
 export interface BackendSkip {
+  /** The backend that was not used, e.g. `tfjs-node`. */
   name: string;
+  /** Why, e.g. "not installed (…)". */
   reason: string;
 }
 

@@ -95,7 +95,9 @@ export function tiedPlanUnsupported(plan: TrainPlan): string | null {
 
 /** Why an engine was passed over, as reported in `TrainResult.skipped`. */
 export interface EngineSkip {
+  /** The engine's name, e.g. `fused`. */
   engine: string;
+  /** Why it declined the plan, e.g. "model kind relu-hidden: …". */
   reason: string;
 }
 

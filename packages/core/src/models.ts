@@ -36,7 +36,9 @@ export interface ModelConfig {
 
 /** Plain-array copy of a parameter: row-major data and its shape. */
 export interface ParamArray {
+  /** The values, row-major. */
   data: Float32Array;
+  /** The shape, e.g. `[instances, features, hidden]`. */
   shape: number[];
 }
 

@@ -53,6 +53,7 @@ export function validateOptimizerConfig(c: OptimizerConfig, prefix = 'optimizer'
  * - m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
  */
 export class AdamOptimizer {
+  /** The validated config, defaults filled in. */
   readonly config: Readonly<Required<OptimizerConfig>>;
   private t = 0;
   private readonly m = new Map<tf.Variable, tf.Variable>();

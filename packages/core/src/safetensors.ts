@@ -10,7 +10,9 @@ import { ConfigError, ShapeError } from '@tms/data';
 
 /** A named float32 tensor. */
 export interface NamedTensor {
+  /** The values, row-major. */
   data: Float32Array;
+  /** The shape (an empty array for a scalar). */
   shape: number[];
 }
 

@@ -80,6 +80,7 @@ export interface TrainOptions {
 
 /** One recorded point of the loss history. */
 export interface LossRecord {
+  /** The training step it was recorded at (1-based: after that many steps). */
   step: number;
   /** Per-instance loss, one number per instance. */
   loss: number[];
