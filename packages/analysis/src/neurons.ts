@@ -2,6 +2,7 @@ import { dims, type BatchedWeights } from './weights.js';
 
 /** How many features one hidden neuron responds to. */
 export interface NeuronStats {
+  /** The neuron's index. */
   neuron: number;
   /** The feature with the largest squared weight into this neuron (-1 for a dead neuron). */
   dominantFeature: number;

@@ -31,7 +31,9 @@ export function classifyFeature(
 
 /** Expected loss of each candidate solution and the best one. */
 export interface TheoreticalPhase {
+  /** The phase of the lowest-loss candidate. */
   phase: Phase;
+  /** The lowest expected loss of a candidate in each phase (Infinity where none is). */
   losses: Record<Phase, number>;
 }
 

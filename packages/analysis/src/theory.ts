@@ -202,11 +202,13 @@ export interface CandidateSolution {
   loss: number;
   /** n × m weights. */
   W: number[][];
+  /** n biases. */
   b: number[];
 }
 
 /** Theoretical phase with the candidate solutions that were compared. */
 export interface TheoreticalPhaseDetail extends TheoreticalPhase {
+  /** Every candidate, its parameters optimised on the exact expected loss. */
   candidates: CandidateSolution[];
 }
 

@@ -6,7 +6,9 @@ import { ConfigError, ShapeError, checkLength } from '@tms/data';
  * `ParamArray`s returned by `ToyModel.getParams()` in `@tms/core` fit this shape.
  */
 export interface BatchedWeights {
+  /** The values, row-major. */
   data: ArrayLike<number>;
+  /** `[instances, features, hidden]`. */
   shape: readonly number[];
 }
 

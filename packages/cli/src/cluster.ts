@@ -11,14 +11,19 @@ import { unitStore } from './shards.js';
 
 /** What `tms slurm` and `tms k8s` take: the run options of `tms run`, and their own flags. */
 export interface ClusterArgs {
+  /** The experiment to run. */
   exp: Experiment<object>;
+  /** The run's output folder, shared by every shard. */
   out: string;
+  /** A named variant applied before the config fields. */
   variant?: string;
   /** Config fields from --config and --<field> flags. */
   input: Record<string, unknown>;
   /** --max-memory as given. */
   maxMemoryText?: string;
+  /** `--backend` for every shard. */
   backend: string;
+  /** `--workers` for every shard (default: `--cpus`, else 1). */
   workers?: number;
   /** The cluster flags (`shards`, `partition`, `time`, `cpus`, `gpus`, `account`, `dry-run`, `tms`, `image`, `claim`, `mount`, `namespace`, `name`). */
   extra: Record<string, string | true>;
@@ -74,9 +79,13 @@ function plan(a: ClusterArgs) {
 export interface SlurmScripts {
   /** Folder the scripts, the config and the logs go to: `<out>.slurm`. */
   dir: string;
+  /** Shards in the job array. */
   shards: number;
+  /** The resolved config the shards run. */
   config: Record<string, unknown>;
+  /** Path of the job-array script (one task per shard). */
   array: string;
+  /** Path of the merge job's script (runs after the array). */
   merge: string;
 }
 

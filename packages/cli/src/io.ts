@@ -96,7 +96,9 @@ export const LOCK_HEARTBEAT_MS = 30_000;
 
 /** Who holds a lock: the host and pid its file names (`host pid`; a bare pid means this host). */
 export interface LockHolder {
+  /** The host name of the process holding the lock. */
   host: string;
+  /** Its process id. */
   pid: number;
 }
 

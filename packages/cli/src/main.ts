@@ -64,7 +64,9 @@ checkpoint (nothing written), 3 training diverged, 4 merge: units missing,
 
 /** Streams the CLI writes to (replaceable in tests). */
 export interface CliIO {
+  /** Writes a line of output (stdout by default). */
   out: (s: string) => void;
+  /** Writes a line of errors and notices (stderr by default). */
   err: (s: string) => void;
   /** Progress output stream. Default process.stderr. */
   progressStream?: NodeJS.WriteStream;

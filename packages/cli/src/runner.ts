@@ -99,6 +99,7 @@ export function nodeEngines(workers = 1): Engine[] {
 
 /** What {@link runExperiment} wrote. */
 export interface RunSummary {
+  /** The output folder. */
   outDir: string;
   /** Paths of the files written. */
   files: string[];
@@ -372,6 +373,7 @@ export interface ShardOptions extends Omit<RunOptions, 'resume' | 'restart'> {
 export interface ShardSummary {
   /** The unit store, `out/.units`. */
   store: string;
+  /** Which shard this was. */
   shard: Shard;
   /** Units this process trained. */
   trained: string[];
@@ -475,6 +477,7 @@ export interface MergeOptions {
   wait?: number;
   /** Seconds between polls while waiting. Default 10. */
   pollSeconds?: number;
+  /** Stop waiting for missing units. */
   signal?: AbortSignal;
 }
 

@@ -4,7 +4,9 @@ import { takeLock } from './io.js';
 
 /** Which part of a sharded run this process trains: shard `index` (0-based) of `count`. */
 export interface Shard {
+  /** 0-based: K of `--shard K/N`. */
   index: number;
+  /** N: the shards the run is split into. */
   count: number;
 }
 
@@ -32,12 +34,17 @@ export function unitStore(out: string): string {
 
 /** What a unit store's `manifest.json` holds: the run every unit in it belongs to. */
 export interface UnitStoreManifest {
+  /** The store's format and its version. */
   format: 'tms-units/1';
+  /** The experiment's name. */
   experiment: string;
   /** The resolved config. */
   config: Record<string, unknown>;
+  /** The tfjs backend the units are trained on. */
   backend: string;
+  /** The training engines, in order of preference. */
   engines: string[];
+  /** The @tms/cli version that wrote the store. */
   version: string;
   /** Hash of experiment, config, backend, engines and version; every unit file carries it. */
   hash: string;

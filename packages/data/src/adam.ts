@@ -1,7 +1,10 @@
 /** Settings of {@link adamStep}. */
 export interface AdamSettings {
+  /** Decay of the first-moment estimate (0.9). */
   beta1: number;
+  /** Decay of the second-moment estimate (0.999). */
   beta2: number;
+  /** Added to the root of the second moment (1e-8). */
   epsilon: number;
   /** Weight decay: added to the gradient (`adam`, like PyTorch's Adam) or decoupled (`adamw`). */
   weightDecay: number;

@@ -54,6 +54,7 @@ export interface SparseFeaturesConfig {
 export interface FeatureSet {
   /** Feature indices, at least 2, each in at most one set. */
   features: number[];
+  /** `correlated`: all present or all absent together; `anticorrelated`: at most one present. */
   mode: 'correlated' | 'anticorrelated';
 }
 
@@ -95,9 +96,11 @@ export class SparseFeatures implements BatchSource {
   readonly features: number;
   /** Per-instance, per-feature probability of being non-zero, `[instances * features]`. */
   readonly probability: Float32Array;
+  /** Values uniform on [−1, 1] instead of [0, 1]. */
   readonly signed: boolean;
   /** Whether samples are rescaled to unit norm (see {@link SparseFeaturesConfig.unitNorm}). */
   readonly unitNorm: boolean;
+  /** The generator's seed. */
   readonly seed: number;
   /** The validated feature sets (empty when all features are independent). */
   readonly sets: readonly FeatureSet[];

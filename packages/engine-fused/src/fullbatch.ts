@@ -51,9 +51,13 @@ export interface FullBatchTrainerOptions extends Pick<ModelShape, 'instances' | 
  * against {@link FusedTiedTrainer}).
  */
 export class FullBatchTiedTrainer {
+  /** The output nonlinearity. */
   readonly activation: TiedLayout['activation'];
+  /** Models trained together. */
   readonly instances: number;
+  /** Features n. */
   readonly features: number;
+  /** Hidden dimensions m. */
   readonly hidden: number;
   /** Samples per instance. */
   readonly size: number;

@@ -110,9 +110,13 @@ export class TiedAdam {
  * active. Gradients equal those of the autodiff path (see the tests).
  */
 export class FusedTiedTrainer {
+  /** The output nonlinearity. */
   readonly activation: TiedLayout['activation'];
+  /** Models trained together. */
   readonly instances: number;
+  /** Features n. */
   readonly features: number;
+  /** Hidden dimensions m. */
   readonly hidden: number;
   /** The gradient kernel in use. */
   readonly kernel: 'wasm' | 'js';

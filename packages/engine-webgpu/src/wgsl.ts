@@ -56,9 +56,13 @@ fn storeQuad(at: u32, left: u32, x: vec4<f32>) {
 
 /** What the training module is compiled for. */
 export interface KernelShape {
+  /** Models trained together. */
   instances: number;
+  /** Features n. */
   features: number;
+  /** Hidden dimensions m. */
   hidden: number;
+  /** Samples per instance per step. */
   batch: number;
   /** Partial sums of the weight gradient over sample ranges (split-K). */
   splits: number;
@@ -69,13 +73,19 @@ export interface KernelShape {
    * large models on GPUs).
    */
   path: 'sample' | 'split';
+  /** ReLU output (false: linear). */
   relu: boolean;
   /** `device`: batches generated on the GPU with Philox; `host`: written into X by the CPU. */
   data: 'device' | 'host';
+  /** Device-drawn values on [−1, 1] instead of [0, 1]. */
   signed: boolean;
+  /** Device-drawn samples rescaled to unit norm. */
   unitNorm: boolean;
+  /** Adam's first-moment decay. */
   beta1: number;
+  /** Adam's second-moment decay. */
   beta2: number;
+  /** Adam's epsilon. */
   epsilon: number;
 }
 

@@ -7,18 +7,27 @@ import { defineExperiment } from './types.js';
 
 /** One sparsity of the adversarial experiment. */
 export interface AdversarialPoint {
+  /** The model's sparsity S. */
   sparsity: number;
+  /** 1/(1 − S). */
   density: number;
   /** Gain of the optimal small L2 attack at single-feature inputs (mean over features). */
   vulnerability: number;
   /** The paper's attack: loss increase over ε². */
   attackVulnerability: number;
+  /** Inputs attacked: of 20,000 fresh samples, those with at least one feature present. */
   attackSamples: number;
+  /** The attack's L2 size ε: 0.1 × the mean input norm. */
   attackEpsilon: number;
+  /** Mean loss on those inputs before the attack. */
   cleanLoss: number;
+  /** Mean loss after each input's most damaging per-feature attack of size ε. */
   attackedLoss: number;
+  /** Per feature: the gain of the optimal small L2 attack at the single-feature input. */
   perFeature: number[];
+  /** m/‖W‖_F²: dimensions per feature (below 1: superposition). */
   dimsPerFeature: number;
+  /** Features with ‖Wᵢ‖ > 0.5. */
   represented: number;
 }
 

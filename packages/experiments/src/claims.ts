@@ -7,6 +7,7 @@ export const CLAIMS_VERSION = 7;
 export interface Claim {
   /** Stable id, e.g. `intro.relu-dense-top5`. */
   id: string;
+  /** The experiment whose results it is checked on. */
   experiment: ExperimentName;
   /** The paper section the claim comes from. */
   section: string;
@@ -24,13 +25,19 @@ export interface Claim {
 
 /** The result of one claim on one results file. */
 export interface ClaimResult {
+  /** The claim's id. */
   id: string;
+  /** The experiment. */
   experiment: string;
+  /** The paper section. */
   section: string;
+  /** The claim in words. */
   statement: string;
   /** Measured value (NaN when the results lack what the claim measures). */
   value: number;
+  /** The condition, e.g. `= 5`. */
   expected: string;
+  /** Whether the measured value meets it (false when skipped). */
   pass: boolean;
   /** The run does not cover the claim (it neither passes nor fails). */
   skipped: boolean;

@@ -43,14 +43,23 @@ export class DivergenceError extends Error {
 
 /** Settings for {@link trainToyModels}: the model's size (as `createModel` takes it), data and training. */
 export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' | 'features' | 'hidden'> {
+  /** Sparsity S per instance and feature (a number, per feature, or per instance and feature). */
   sparsity: PerFeature;
+  /** Importance Iᵢ, shaped like `sparsity`. */
   importance: PerFeature;
+  /** Values uniform on [−1, 1] instead of [0, 1]. */
   signed?: boolean;
+  /** Training steps. */
   steps: number;
+  /** Samples per instance per step (the training set's size with `finiteDataset`). */
   batchSize: number;
+  /** Adam or AdamW and its settings. */
   optimizer: OptimizerConfig;
+  /** Learning-rate schedule (default constant). */
   schedule?: (typeof SCHEDULES)[number];
+  /** Linear warm-up steps (default 0). */
   warmupSteps?: number;
+  /** Seed of the weights; the data use seed + 1. */
   seed: number;
   /**
    * Global index of the first instance (default 0): a sweep trained in chunks
@@ -58,6 +67,7 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
    * streams keyed by (seed, global index) and the chunk size changes nothing.
    */
   firstInstance?: ModelConfig['firstInstance'];
+  /** Record the loss every this many steps. */
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
   sets?: FeatureSet[];
@@ -130,7 +140,9 @@ export interface HeldOut {
 
 /** A trained batch of models as plain data. */
 export interface TrainedToyModels {
+  /** The trained parameters by name. */
   params: Record<string, ParamArray>;
+  /** What `train()` returned: losses, steps, engine, divergence. */
   result: TrainResult;
   /** Parameter copies at `snapshotSteps`. */
   snapshots: { step: number; params: Record<string, ParamArray> }[];
@@ -353,7 +365,9 @@ export interface SweepResult {
   params: Record<string, number[][][] | number[][]>;
   /** Per-instance loss at the end (mean of the last 10 records). */
   finalLoss: number[];
+  /** Recorded losses: per logged step, one per instance. */
   history: { step: number; loss: number[] }[];
+  /** Training time. */
   seconds: number;
   /** Parameter snapshots (only when requested). */
   snapshots?: { step: number; params: Record<string, number[][][] | number[][]> }[];

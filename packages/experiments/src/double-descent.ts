@@ -36,10 +36,13 @@ export interface DoubleDescentPoint {
   trainLoss: number[];
   /** Per training set: loss on `testSize` fresh samples. */
   testLoss: number[];
+  /** Training loss, mean over the training sets. */
   meanTrainLoss: number;
+  /** Test loss, mean over the training sets. */
   meanTestLoss: number;
   /** Per training set: ‖W‖_F and ‖b‖. */
   weightNorm: number[];
+  /** Per training set: ‖b‖. */
   biasNorm: number[];
   /** Per training set: mean data dimensionality of the training points. */
   meanDataDimensionality: number[];
@@ -53,6 +56,7 @@ export interface DoubleDescentPoint {
   pentagonAngleError: number | null;
   /** Training set 0, for the figures: the largest features' directions and dimensionalities, and the first training points' hidden vectors. */
   features: { index: number; W: number[]; dimensionality: number }[];
+  /** Training set 0, for the figures: the first training points' hidden vectors h and their data dimensionalities. */
   points: { h: number[]; dimensionality: number }[];
 }
 
@@ -60,6 +64,7 @@ export interface DoubleDescentPoint {
 export interface DoubleDescentGrid {
   /** Hidden sizes m, ascending (the config's `hidden` and `gridHidden`). */
   hidden: number[];
+  /** Training-set sizes T, ascending. */
   sizes: number[];
   /** `[hidden][size]`. */
   meanTestLoss: number[][];
@@ -67,6 +72,7 @@ export interface DoubleDescentGrid {
 
 /** Results of the double-descent experiment. */
 export interface DoubleDescentResults extends Record<string, unknown> {
+  /** One point per training-set size T, ascending. */
   points: DoubleDescentPoint[];
   /** Present when `gridHidden` is not empty. */
   grid?: DoubleDescentGrid;
@@ -74,9 +80,11 @@ export interface DoubleDescentResults extends Record<string, unknown> {
 
 /** The trained models: one sweep per training-set size (and per extra hidden size of the grid). */
 export interface DoubleDescentTrained {
+  /** Training-set sizes T, ascending. */
   sizes: number[];
   /** Initialisations per training set at each size. */
   inits: number[];
+  /** One sweep per size: every training set × initialisation. */
   runs: SweepResult[];
   /** Per `gridHidden` entry (ascending, the config's `hidden` left out): one sweep per size. */
   grid: { hidden: number; runs: SweepResult[] }[];

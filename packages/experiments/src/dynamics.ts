@@ -19,11 +19,13 @@ export type DynamicsConfig = ConfigFromSchema<typeof schema>;
 
 /** Results of the learning-dynamics experiment. */
 export interface DynamicsResults extends Record<string, unknown> {
+  /** Log-spaced training steps: each feature's dimensionality Dᵢ and norm ‖Wᵢ‖ there. */
   snapshots: { step: number; dimensionality: number[]; norms: number[] }[];
   /** The sticky levels each feature rests on, in order. */
   plateaus: number[][];
   /** Features resting on two or more levels (jumps between energy levels). */
   featuresJumping: number;
+  /** Every tenth recorded loss. */
   history: SweepResult['history'];
 }
 

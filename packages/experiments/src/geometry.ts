@@ -22,9 +22,13 @@ export type GeometryConfig = ConfigFromSchema<typeof schema>;
 
 /** One density of the geometry experiment. */
 export interface GeometryPoint {
+  /** 1/(1 − S). */
   density: number;
+  /** S. */
   sparsity: number;
+  /** m/‖W‖_F²: dimensions per feature. */
   dimsPerFeature: number;
+  /** Features with ‖Wᵢ‖ > 0.5. */
   represented: number;
   /** Dimensionality Dᵢ of each represented feature. */
   dimensionality: number[];
@@ -34,8 +38,11 @@ export interface GeometryPoint {
 
 /** The trained geometry models, one per density (chunks concatenated). */
 export interface GeometryTrained {
+  /** 1/(1 − S) of each instance, log-spaced. */
   densities: number[];
+  /** `[instances][features][hidden]`. */
   W: number[][][];
+  /** `[instances][features]`. */
   b: number[][];
   /** Loss on fresh samples and the linear optimum (absent from checkpoints written before they existed). */
   heldOut?: HeldOut;

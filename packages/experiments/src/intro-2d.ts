@@ -15,13 +15,21 @@ export type Intro2dConfig = ConfigFromSchema<typeof schema>;
 
 /** One sparsity of the 2D experiment. */
 export interface Intro2dInstance {
+  /** S. */
   sparsity: number;
+  /** Mean of the last ten recorded training losses. */
   finalLoss: number;
+  /** `[5][2]`: feature i's direction Wᵢ in the plane. */
   W: number[][];
+  /** `[5]`: the biases. */
   b: number[];
+  /** ‖Wᵢ‖ per feature. */
   featureNorms: number[];
+  /** Σⱼ≠ᵢ (Ŵᵢ·Wⱼ)² per feature. */
   superposition: number[];
+  /** Features with ‖Wᵢ‖ > 0.5. */
   representedCount: number;
+  /** Groups of features that interfere only among themselves, named (pentagon, digon, …). */
   polytopes: FeatureGroup[];
 }
 

@@ -47,10 +47,15 @@ const MODEL_TITLES: Record<string, string> = {
 
 /** Per-instance results of the intro experiment. */
 export interface IntroInstanceResult {
+  /** S. */
   sparsity: number;
+  /** The last recorded training loss. */
   finalLoss: number;
+  /** `[n][m]`: feature i's direction Wᵢ. */
   W: number[][];
+  /** `[n]`: the biases. */
   b: number[];
+  /** Per feature ‖Wᵢ‖ and superposition, features represented (‖Wᵢ‖ > 0.5), m/‖W‖_F², and WᵀW. */
   metrics: {
     featureNorms: number[];
     superposition: number[];
@@ -62,14 +67,19 @@ export interface IntroInstanceResult {
 
 /** Results of one model kind. */
 export interface IntroModelResult {
+  /** The model family. */
   kind: ModelKind;
+  /** Training time. */
   seconds: number;
+  /** One per sparsity, in the config's order. */
   instances: IntroInstanceResult[];
+  /** Recorded training losses, one per instance. */
   history: { step: number; loss: number[] }[];
 }
 
 /** Results of the intro experiment. */
 export interface IntroResults extends Record<string, unknown> {
+  /** One per model kind, in the config's order. */
   models: IntroModelResult[];
   /** Loss on fresh samples per model kind and instance, and its ratio to the best linear model's. */
   heldOut: Record<string, HeldOutResults>;
@@ -77,13 +87,17 @@ export interface IntroResults extends Record<string, unknown> {
 
 /** One trained model kind: what the intro experiment checkpoints. */
 export interface IntroTrainedModel {
+  /** The model family. */
   kind: ModelKind;
+  /** Training time. */
   seconds: number;
+  /** Recorded training losses, one per instance. */
   history: { step: number; loss: number[] }[];
   /** Last logged loss per instance. */
   finalLoss: number[];
   /** `[instances][features][hidden]` and `[instances][features]`. */
   W: number[][][];
+  /** `[instances][features]`. */
   b: number[][];
   /** Loss on fresh samples and the linear optimum (absent from checkpoints written before they existed). */
   heldOut?: HeldOut;

@@ -11,16 +11,21 @@ const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neur
 
 /** Results of the privileged-basis and computation experiments. */
 export interface NeuronResults extends Record<string, unknown> {
+  /** One per sparsity, in the config's order. */
   models: NeuronModelResult[];
+  /** Every tenth recorded loss. */
   history: SweepResult['history'];
 }
 
 /** Summary of one model's neurons. */
 export interface NeuronModelResult {
+  /** S. */
   sparsity: number;
+  /** Final training loss. */
   loss: number;
   /** Input weights into each neuron, `[features][neurons]`. */
   W: number[][];
+  /** Per neuron: its dominant feature, that feature's share of its weight, the effective number of features it reads. */
   neurons: NeuronStats[];
   /** Mean share of the dominant feature over live neurons (1 = all monosemantic). */
   monosemanticity: number;

@@ -40,14 +40,21 @@ function cosines(W: number[][]): number[][] {
 
 /** The pairs part of the non-uniform experiment: the kept restart. */
 export interface NonuniformPairs {
+  /** Correlated or anticorrelated pairs. */
   mode: FeatureSet['mode'];
+  /** The pairs: features (0, 1) and (2, 3). */
   sets: FeatureSet[];
+  /** `[4][2]`: the kept restart's feature directions. */
   W: number[][];
+  /** `[4]`: its biases. */
   b: number[];
+  /** ‖Wᵢ‖ per feature. */
   featureNorms: number[];
+  /** cos(Wᵢ, Wⱼ) for every pair of features. */
   cosines: number[][];
   /** Cosines within pair (0, 1) and pair (2, 3). */
   withinPairCosine: number[];
+  /** The kept restart's final training loss. */
   loss: number;
 }
 
@@ -77,8 +84,11 @@ export interface NonuniformDensityResult {
 
 /** Results of the non-uniform superposition experiment. */
 export interface NonuniformResults extends Record<string, unknown> {
+  /** Part 1, one entry per density factor of feature 0, in the config's order. */
   denserFeature: NonuniformDensityResult[];
+  /** Part 2: two pairs of correlated features. */
   correlated: NonuniformPairs;
+  /** Part 3: two pairs of anticorrelated features. */
   anticorrelated: NonuniformPairs;
   /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
   heldOut: Record<string, HeldOutResults>;
@@ -86,8 +96,11 @@ export interface NonuniformResults extends Record<string, unknown> {
 
 /** The three trained sweeps of the non-uniform experiment. */
 export interface NonuniformTrained {
+  /** Part 1: `restarts` models per density factor. */
   denser: SweepResult;
+  /** Part 2: `restarts` models. */
   correlated: SweepResult;
+  /** Part 3: `restarts` models. */
   anticorrelated: SweepResult;
 }
 

@@ -53,8 +53,11 @@ export type PhaseConfig = ConfigFromSchema<typeof schema>;
 export interface PhaseCellResult {
   /** 1/(1−S). */
   density: number;
+  /** S. */
   sparsity: number;
+  /** The extra feature's importance relative to the others. */
   relativeImportance: number;
+  /** How the kept (or, with protocol `paper`, the most common) trained model stores the extra feature. */
   empirical: Phase;
   /** From the analytic losses of candidate solutions; only for n = 2, m = 1 and n = 3, m = 2. */
   theoretical: Phase | null;
@@ -69,21 +72,27 @@ export interface PhaseCellResult {
   loss: number;
   /** Exact expected loss (mean over features, as `loss`) of the kept restart; n ≤ 3 only. */
   expectedLoss: number | null;
+  /** The kept restart's weights `[n][m]`. */
   W: number[][];
+  /** Its biases `[n]`. */
   b: number[];
 }
 
 /** What the phase experiment trains and computes before analysis: the grid of models, and the theoretical phase of each cell (where available). */
 export interface PhaseTrained {
+  /** Every restart of every cell, instance = cell × restarts + restart. */
   sweep: SweepResult;
+  /** Per cell, the theoretical phase and each candidate's expected loss (null without theory). */
   theory: ({ phase: Phase; losses: Record<Phase, number> } | null)[];
 }
 
 /** Results of the phase experiment. */
 export interface PhaseResults extends Record<string, unknown> {
+  /** Every cell of the grid: relative importance (outer) × density (inner). */
   cells: PhaseCellResult[];
   /** Share of cells where the empirical and theoretical phases agree (null without theory). */
   agreement: number | null;
+  /** Every tenth recorded loss of every instance. */
   history: SweepResult['history'];
   /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
   heldOut: Record<string, HeldOutResults>;

@@ -66,7 +66,9 @@ export interface SaeTrainedPoint {
 
 /** What the sae experiment trains: the toy models, then one autoencoder per sparsity. */
 export interface SaeTrained {
+  /** The toy models, one per sparsity. */
   sweep: SweepResult;
+  /** One sparse autoencoder per sparsity, trained on its toy model's hidden activations. */
   autoencoders: SaeTrainedPoint[];
 }
 

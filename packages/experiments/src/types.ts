@@ -15,7 +15,9 @@ export interface ProgressSink {
 
 /** What an experiment receives besides its config. */
 export interface RunContext {
+  /** Where progress goes. */
   progress: ProgressSink;
+  /** Stop early: training stops at its next check and the run rejects. */
   signal?: AbortSignal;
   /**
    * Training engines in order of preference, handed to `train()` (default: its

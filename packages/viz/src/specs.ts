@@ -58,8 +58,11 @@ export function interferenceHeatmap(wtw: number[][], opts: PanelOptions = {}): V
 
 /** A value on a grid of two settings, for {@link gridHeatmapSpec}. */
 export interface GridCell {
+  /** Column value (e.g. training-set size T). */
   x: number;
+  /** Row value (e.g. hidden size m). */
   y: number;
+  /** The cell's number (e.g. test loss), coloured. */
   value: number;
 }
 
@@ -201,19 +204,29 @@ export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; ce
 
 /** One line of a {@link lineChartSpec}. */
 export interface LineSeries {
+  /** Legend label. */
   name: string;
+  /** x values. */
   x: number[];
+  /** y values, one per x. */
   y: number[];
 }
 
 /** Options of {@link lineChartSpec}. */
 export interface LineChartOptions {
+  /** Chart title. */
   title?: string;
+  /** x-axis title. */
   xTitle?: string;
+  /** y-axis title. */
   yTitle?: string;
+  /** Log-scale x axis. */
   logX?: boolean;
+  /** Log-scale y axis. */
   logY?: boolean;
+  /** Width in pixels (default 400). */
   width?: number;
+  /** Height in pixels (default 250). */
   height?: number;
   /** Horizontal reference lines with labels (e.g. the sticky points). */
   rules?: { y: number; label: string }[];
@@ -276,6 +289,7 @@ export function lossCurveSpec(
 
 /** One panel of {@link featureDirectionsSpec}: the 2D embedding of each feature. */
 export interface DirectionsPanel {
+  /** Panel title. */
   label: string;
   /** `[features][2]`: the columns Wᵢ of W. */
   W: number[][];
@@ -336,6 +350,7 @@ export interface PhaseCell {
   x: number;
   /** Relative importance of the extra feature. */
   y: number;
+  /** The phase drawn in the cell (its colour). */
   phase: string;
   /** Share (0–1) of the cell's runs in `phase`; cells that have one are shaded by it. */
   share?: number;
@@ -441,6 +456,7 @@ export function dimensionalitySpec(data: DimensionalityData, opts: { title?: str
 
 /** One model of {@link neuronWeightsSpec}. */
 export interface NeuronPanel {
+  /** Panel title. */
   label: string;
   /** `[features][neurons]` input weights into each neuron. */
   W: number[][];
