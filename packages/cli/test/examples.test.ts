@@ -76,6 +76,19 @@ beforeAll(() => {
       include: ['example-*.ts', 'bundler.d.ts'],
     }),
   );
+  // Node code that draws figures or reads weight files, compiled without the DOM library
+  writeFileSync(
+    join(project, 'node-only.ts'),
+    "import { lineChartSpec, renderSvg } from '@tms/viz';\nimport { decodeSafetensors, encodeSafetensors } from '@tms/core/safetensors';\n" +
+      "const svg: string = await renderSvg(lineChartSpec([{ name: 'a', x: [1], y: [1] }]));\nconsole.log(svg.length, decodeSafetensors(encodeSafetensors({ w: { data: new Float32Array(1), shape: [1] } })));\nexport {};\n",
+  );
+  writeFileSync(
+    join(project, 'tsconfig.node.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], noEmit: true, skipLibCheck: false },
+      files: ['node-only.ts'],
+    }),
+  );
 }, 600_000);
 
 describe('README examples, in a new project with the packed packages', () => {
@@ -90,6 +103,13 @@ describe('README examples, in a new project with the packed packages', () => {
     const report = tsc.stdout.replace(/example-(\d+)\.ts/g, (_, i) => all[Number(i)].name);
     expect(report).toBe('');
     expect(tsc.status).toBe(0);
+  }, 300_000);
+
+  it('@tms/viz and @tms/core/safetensors compile in Node without the DOM library (skipLibCheck off)', () => {
+    const tsc = spawnSync(join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.node.json'], { cwd: project, encoding: 'utf8' });
+    // errors of our own declarations or of the example (tfjs-core's own declarations need the DOM library whatever we do)
+    const ours = tsc.stdout.split('\n').filter((l) => /^(node-only\.ts|node_modules\/@tms\/(viz|core\/dist\/safetensors))/.test(l));
+    expect(ours).toEqual([]);
   }, 300_000);
 
   it.each(all.map((e, i) => [e.name, i] as const).filter(([, i]) => all[i].run))('%s runs', (_name, i) => {

@@ -36,4 +36,4 @@ export {
   type SeedRow,
   type VegaLiteSpec,
 } from './specs.js';
-export { renderInto, renderSvg, type MountedFigure } from './render.js';
+export { renderInto, renderSvg, type ElementLike, type MountedFigure } from './render.js';

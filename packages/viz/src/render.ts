@@ -25,15 +25,27 @@ export interface MountedFigure {
 }
 
 /**
+ * The element {@link renderInto} draws into: an `HTMLElement` in a browser.
+ * Typed by what it uses, so that code importing `@tms/viz` in Node compiles
+ * without the DOM library.
+ */
+export interface ElementLike {
+  /** Its content, cleared by `finalize()`. */
+  innerHTML: string;
+  /** A DOM node type (1 for an element). */
+  readonly nodeType: number;
+}
+
+/**
  * Render a Vega-Lite spec live into a DOM element (browser). Call `update` with a
  * new spec as training progresses; each update re-renders in place as SVG.
  */
-export async function renderInto(element: HTMLElement, spec: VegaLiteSpec): Promise<MountedFigure> {
+export async function renderInto(element: ElementLike, spec: VegaLiteSpec): Promise<MountedFigure> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   let view: InstanceType<typeof vega.View> | null = null;
   const draw = async (s: VegaLiteSpec) => {
     const compiled = vl.compile(s as never).spec;
-    const next = new vega.View(vega.parse(compiled), { renderer: 'svg', container: element, hover: true });
+    const next = new vega.View(vega.parse(compiled), { renderer: 'svg', container: element as never, hover: true });
     await next.runAsync();
     view?.finalize();
     view = next;
