@@ -2,7 +2,7 @@
 // 1. copies the tfjs wasm binaries to docs/public/wasm/ (the browser wasm backend loads them from there);
 // 2. generates the API reference pages docs/api/<package>.md from the TSDoc comments in each
 //    package's built declarations (packages/<name>/dist/index.d.ts).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,7 +50,26 @@ writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
 
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
 //    documented config fields with defaults, variants).
-const { experiments } = await import('@tms/experiments');
+const { CLAIMS, experiments } = await import('@tms/experiments');
+/** The figure of each experiment in the repository (docs/figures/<name>.png) and the run it comes from. */
+const FIGURES = {
+  intro: 'defaults',
+  'intro-2d': 'defaults',
+  phase: 'defaults',
+  geometry: 'defaults',
+  nonuniform: 'quick',
+  dynamics: 'quick',
+  adversarial: 'quick',
+  computation: 'quick',
+  privileged: 'quick',
+  sae: 'defaults',
+  l1: 'defaults',
+  'double-descent': 'defaults',
+};
+const PAPER = 'https://transformer-circuits.pub/2022/toy_model/index.html';
+mkdirSync(join(docs, 'public', 'figures'), { recursive: true });
+/** A table cell: no line breaks, pipes escaped. */
+const cell = (t) => String(t).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Experiments whose pages also offer the paper variant on WebGPU (the fused GPU engine). */
 const PAPER_GPU = ['geometry'];
 const { describeField } = await import('@tms/data');
@@ -75,6 +94,31 @@ for (const exp of Object.values(experiments)) {
     `pnpm tms run ${exp.name} --variant quick    # CPU-quick (what the tests run)`,
     '```',
     '',
+    '## The paper\'s claims, checked',
+    '',
+    `\`tms check\` evaluates these on a run's \`results.json\` (claims v${(await import('@tms/experiments')).CLAIMS_VERSION}); the tests check them on the quick variant, and the live run below checks them in your browser. Sections are those of [Toy Models of Superposition](${PAPER}) unless named otherwise.`,
+    '',
+    '::: v-pre',
+    '| claim | holds when the measured value is | section |',
+    '|---|---|---|',
+    ...CLAIMS.filter((c) => c.experiment === exp.name).map((c) => `| ${cell(c.statement)} | ${cell(c.expected({}, exp.defaults))} | ${cell(c.section)} |`),
+    ':::',
+    '',
+    '```sh',
+    `pnpm tms run ${exp.name} --variant quick --out results/${exp.name}-quick && pnpm tms check results/${exp.name}-quick`,
+    `pnpm tms run ${exp.name} --seeds 5 --out results/${exp.name}-seeds && pnpm tms check results/${exp.name}-seeds   # every claim on 5 seeds`,
+    '```',
+    '',
+    ...(FIGURES[exp.name] && existsSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`))
+      ? [
+          '## Result',
+          '',
+          `![${exp.name}: the figure of \`pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}\`](/figures/${exp.name}.png)`,
+          '',
+          `The figure of \`pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}\`, as in the repository's README; the command writes it as \`${exp.name}.svg\` with its Vega-Lite spec.`,
+          '',
+        ]
+      : []),
     '## Live run',
     '',
     'The quick variant, trained in your browser off the main thread by the same code as',
@@ -105,6 +149,9 @@ for (const exp of Object.values(experiments)) {
   // a hand-written explanation, where there is one (scripts/notes/<name>.md), after the title block
   const notes = join(root, 'scripts', 'notes', `${exp.name}.md`);
   if (existsSync(notes)) page.splice(page.indexOf('## Live run'), 0, readFileSync(notes, 'utf8').trim(), '');
+  if (FIGURES[exp.name] && existsSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`))) {
+    copyFileSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`), join(docs, 'public', 'figures', `${exp.name}.png`));
+  }
   writeFileSync(join(docs, 'experiments', `${exp.name}.md`), page.join('\n'));
 }
 console.log('docs: wasm binaries copied, API reference and experiment pages generated');

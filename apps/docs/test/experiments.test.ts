@@ -4,7 +4,7 @@
 // run must end without errors, draw the figures its experiment returns and meet the same
 // headline claim as the CLI test.
 import { describe, expect, it } from 'vitest';
-import { experiments, type ExperimentName } from '@tms/experiments';
+import { CLAIMS, experiments, type ExperimentName } from '@tms/experiments';
 import { HEADLINE_CLAIMS } from '../../../packages/experiments/test/headlines.js';
 import { join } from 'node:path';
 import { artifacts, useBuiltSite } from './site.js';
@@ -33,6 +33,13 @@ describe('every experiment trains live in the browser and meets its headline cla
       expect(drawn).toHaveLength(Number(d.figures));
       for (const marks of drawn) expect(marks).toBeGreaterThan(3);
       HEADLINE_CLAIMS[name](JSON.parse(d.headline ?? '{}'));
+      // the page lists the claims tms check evaluates, and shows the figure of the run it documents
+      const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+      const claims = CLAIMS.filter((c) => c.experiment === name);
+      expect(rows.filter((r) => claims.some((c) => r.includes(c.statement.slice(0, 40)))).length).toBe(claims.length);
+      const figure = await page.$$eval(`img[src="/figures/${name}.png"]`, (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+      expect(figure).toHaveLength(1);
+      expect(figure[0]).toBeGreaterThan(100);
       // the tied models of the sparsity sweeps train on one Web Worker per core
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       expect(d.engines?.split(',').length).toBeGreaterThanOrEqual(1);
