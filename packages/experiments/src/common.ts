@@ -498,17 +498,21 @@ export function sparsitySweepSchema(
 /** Config of the experiments that train one model per sparsity. */
 export type SparsitySweepConfig = ConfigFromSchema<ReturnType<typeof sparsitySweepSchema>>;
 
-/** Train one model of `kind` per sparsity of the config (checkpointed under the kind's name). */
-export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext, options?: UnitsOptions): Promise<SweepResult> {
+/**
+ * Train `restarts` models of `kind` per sparsity of the config (default one;
+ * instance s·restarts + r), checkpointed under the kind's name. With one
+ * restart the instances and their streams are those of one model per sparsity.
+ */
+export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext, options?: UnitsOptions, restarts = 1): Promise<SweepResult> {
   const n = c.features;
   return trainSweep(
     kind,
     {
       kind,
-      instances: c.sparsities.length,
+      instances: c.sparsities.length * restarts,
       features: n,
       hidden: c.hidden,
-      sparsity: perInstance(c.sparsities, n),
+      sparsity: perInstance(c.sparsities.flatMap((s) => new Array<number>(restarts).fill(s)), n),
       importance: geometricImportance(n, c.importanceBase),
       signed: kind === 'abs',
       ...trainingOptions(c),
@@ -517,6 +521,40 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
     kind,
     options,
   );
+}
+
+/**
+ * The lowest-loss model of each group of `restarts` consecutive instances
+ * (held-out loss where measured, else the final training loss), as a sweep of
+ * one instance per group: parameters, final losses, histories and held-out
+ * results of the kept instances.
+ */
+export function keepLowestLoss(sweep: SweepResult, restarts: number): SweepResult {
+  if (restarts === 1) return sweep;
+  const loss = sweep.heldOut?.loss ?? sweep.finalLoss;
+  const kept: number[] = [];
+  for (let g = 0; g * restarts < loss.length; g++) {
+    let best = g * restarts;
+    for (let k = best + 1; k < (g + 1) * restarts; k++) if (loss[k] < loss[best]) best = k;
+    kept.push(best);
+  }
+  const pick = <V>(values: V[]) => kept.map((k) => values[k]);
+  return {
+    params: Object.fromEntries(Object.entries(sweep.params).map(([name, v]) => [name, pick(v as unknown[])])) as SweepResult['params'],
+    finalLoss: pick(sweep.finalLoss),
+    history: sweep.history.map((h) => ({ step: h.step, loss: pick(h.loss) })),
+    seconds: sweep.seconds,
+    ...(sweep.heldOut
+      ? {
+          heldOut: {
+            loss: pick(sweep.heldOut.loss),
+            samples: pick(sweep.heldOut.samples),
+            linearOptimum: pick(sweep.heldOut.linearOptimum),
+            ...(sweep.heldOut.featureError ? { featureError: pick(sweep.heldOut.featureError) } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** The training shape of a sparsity sweep: one instance per sparsity. */

@@ -1,13 +1,21 @@
 import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
-import { defaultsOf } from '@tms/data';
-import { asWeights, heldOutResults, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SparsitySweepConfig, type SweepResult, sweepShape } from './common.js';
+import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { asWeights, heldOutResults, keepLowestLoss, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SweepResult, sweepShape } from './common.js';
 import { defineExperiment, type Experiment } from './types.js';
 
-/** Config shared by the privileged-basis and computation experiments. */
-export type NeuronConfig = SparsitySweepConfig;
-
 const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
+
+/** Schema of the neuron experiments: a sparsity sweep with restarts per sparsity. */
+function neuronSchema(defaults: Parameters<typeof sparsitySweepSchema>[1]) {
+  return {
+    ...sparsitySweepSchema(LIMITS, defaults),
+    restarts: { type: 'int', min: 1, max: 1000, doc: 'models per sparsity; the lowest held-out loss is kept (the paper: 1,000)', default: 1 },
+  } as const;
+}
+
+/** Config shared by the privileged-basis and computation experiments. */
+export type NeuronConfig = ConfigFromSchema<ReturnType<typeof neuronSchema>>;
 
 /** Results of the privileged-basis and computation experiments. */
 export interface NeuronResults extends Record<string, unknown> {
@@ -79,16 +87,17 @@ function neuronExperiment(spec: {
   weight: 'W' | 'W1';
   defaults: Parameters<typeof sparsitySweepSchema>[1];
   quick: Partial<NeuronConfig>;
+  paper: Partial<NeuronConfig>;
   figureTitle: (c: NeuronConfig) => string;
 }): Experiment<NeuronConfig, SweepResult, NeuronResults> {
-  const schema = sparsitySweepSchema(LIMITS, spec.defaults);
+  const schema = neuronSchema(spec.defaults);
   return defineExperiment<NeuronConfig, SweepResult, NeuronResults>({
     name: spec.name,
     title: spec.title,
     paperSection: spec.paperSection,
     schema,
     defaults: defaultsOf(schema),
-    variants: { quick: spec.quick, paper: {} },
+    variants: { quick: spec.quick, paper: spec.paper },
     headline({ models }) {
       const computed = models.map((m) => m.featuresComputed);
       const held: Record<string, number> = computed.every((v) => v !== null && v !== undefined)
@@ -108,13 +117,15 @@ function neuronExperiment(spec: {
         sparseMonosemanticityMin: Math.min(...models.slice(1).map((m) => m.monosemanticity)),
       };
     },
-    trainingShape: sweepShape,
-    train: (c, ctx) => trainSparsitySweep(c, spec.kind, ctx),
-    analyze(c, sweep) {
+    trainingShape: (c) => ({ ...sweepShape(c), instances: c.sparsities.length * c.restarts }),
+    train: (c, ctx) => trainSparsitySweep(c, spec.kind, ctx, undefined, c.restarts),
+    analyze(c, all) {
+      // the lowest-loss restart of each sparsity
+      const sweep = keepLowestLoss(all, c.restarts);
       const W = sweep.params[spec.weight] as number[][][];
       const models = summarise(W, sweep.finalLoss, c.sparsities, sweep.heldOut?.featureError);
       return {
-        results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: sweep }) },
+        results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: all }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
         summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features, ${m.featuresComputed ?? '?'} computed)`).join(', ')}`,
       };
@@ -154,6 +165,8 @@ export const privileged = neuronExperiment({
     logEvery: 100,
   },
   quick: { steps: 3000, lr: 1e-2 },
+  // the paper's densities 1 − S = 0.5 … 0.02 and the best of many models per sparsity (the paper: 1,000)
+  paper: { sparsities: [0.5, 0.65, 0.8, 0.85, 0.88, 0.92, 0.94, 0.96, 0.98], restarts: 32 },
   figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons (ReLU hidden layer, n=${c.features}; colour: feature)`,
 });
 
@@ -182,5 +195,7 @@ export const computation = neuronExperiment({
     logEvery: 100,
   },
   quick: { steps: 4000, lr: 1e-2 },
+  // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001 (hours on a CPU: autodiff)
+  paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999] },
   figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x| (n=${c.features}; colour: feature)`,
 });

@@ -178,3 +178,27 @@ describe('phase: the paper protocol', () => {
     expect((figures.phase as { hconcat: { encoding: Record<string, unknown> }[] }).hconcat[1].encoding.opacity).toBeUndefined();
   });
 });
+
+describe('keepLowestLoss (restarts per setting)', () => {
+  it('keeps the instance of lowest held-out loss in each group, with its parameters, history and held-out results', async () => {
+    const { keepLowestLoss } = await import('../src/common.js');
+    const sweep = {
+      params: { W: [[[0]], [[1]], [[2]], [[3]], [[4]], [[5]]], b: [[0], [1], [2], [3], [4], [5]] },
+      finalLoss: [0.1, 0.2, 0.3, 0.4, 0.5, 0.05],
+      history: [{ step: 10, loss: [1, 2, 3, 4, 5, 6] }],
+      seconds: 1,
+      heldOut: { loss: [0.3, 0.1, 0.2, 0.6, 0.4, 0.5], samples: [1, 1, 1, 1, 1, 1], linearOptimum: [1, 1, 1, 2, 2, 2], featureError: [[0], [1], [2], [3], [4], [5]] },
+    };
+    // groups of 3: held-out picks instance 1 (not 0, the lowest training loss) and instance 4 (not 5)
+    const kept = keepLowestLoss(sweep, 3);
+    expect(kept.params.W).toEqual([[[1]], [[4]]]);
+    expect(kept.params.b).toEqual([[1], [4]]);
+    expect(kept.finalLoss).toEqual([0.2, 0.5]);
+    expect(kept.history).toEqual([{ step: 10, loss: [2, 5] }]);
+    expect(kept.heldOut).toEqual({ loss: [0.1, 0.4], samples: [1, 1], linearOptimum: [1, 2], featureError: [[1], [4]] });
+    // without a held-out evaluation, the final training loss decides
+    const { heldOut: _, ...noHeld } = sweep;
+    expect(keepLowestLoss(noHeld, 3).params.b).toEqual([[0], [5]]);
+    expect(keepLowestLoss(sweep, 1)).toBe(sweep);
+  });
+});
