@@ -68,7 +68,7 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
     const ok = capture();
     expect(await main(['check', dir], ok.io)).toBe(0);
     expect(ok.out[0]).toMatch(/^tms check: claims v\d+ on 1 result$/);
-    expect(ok.out).toContainEqual(expect.stringMatching(/^PASS  intro\.relu-dense-top5 +5  \(= 5\)  a ReLU-output model with dense features represents exactly the 5 most important/));
+    expect(ok.out).toContainEqual(expect.stringMatching(/^PASS  intro\.relu-dense-top5 +5  \(= 5\)  a ReLU-output model with dense features represents exactly the m most important \(5 for n = 20, m = 5\)/));
     // a folder of run folders, one of them contradicting the paper
     const parent = join(dir, '..', 'many');
     await mkdir(join(parent, 'a'), { recursive: true });
