@@ -1,7 +1,8 @@
-// Every TypeScript example in README.md and packages/*/README.md, run as a user would: in a new
-// npm project that installs the packed @tms tarballs, then type-checked with `tsc --strict` and run
-// with Node. Fences: ```ts runs in Node; ```ts continues is appended to the block before it (and
-// runs together with it); ```ts browser is type-checked only (it needs a DOM or a bundler).
+// Every TypeScript example in README.md, packages/*/README.md and the docs site's guides, run as a
+// user would: in a new npm project that installs the packed @tms tarballs, then type-checked with
+// `tsc --strict` and run with Node. Fences: ```ts runs in Node; ```ts continues is appended to the
+// block before it (and runs together with it); ```ts browser (it needs a DOM or a bundler) and
+// ```ts gpu (minutes on a software adapter) are type-checked only.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ interface Example {
 /** The ```ts blocks of the READMEs, with `continues` blocks joined to the one before. */
 function examples(): Example[] {
   const out: Example[] = [];
-  for (const file of ['README.md', ...packages.map((d) => join('packages', d, 'README.md'))]) {
+  const guides = ['getting-started.md', 'backends.md', 'cluster.md'].map((f) => join('apps', 'docs', 'docs', f));
+  for (const file of ['README.md', ...packages.map((d) => join('packages', d, 'README.md')), ...guides]) {
     const text = readFileSync(join(root, file), 'utf8');
     let k = 0;
     let previous: Example | undefined;
@@ -33,7 +35,7 @@ function examples(): Example[] {
         if (!previous) throw new Error(`${file} #${k}: a \`continues\` block needs a block before it`);
         previous = { name: `${file} #${k} (with #${k - 1})`, code: `${previous.code}\n${m[2]}`, run: previous.run };
       } else {
-        previous = { name: `${file} #${k}`, code: m[2], run: !info.includes('browser') };
+        previous = { name: `${file} #${k}`, code: m[2], run: !info.includes('browser') && !info.includes('gpu') };
       }
       out.push(previous);
     }
