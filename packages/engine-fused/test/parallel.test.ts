@@ -66,6 +66,34 @@ describe('trainParallel', () => {
     chunk.dispose();
   });
 
+  it('takes any data source the threads can rebuild: a SparseFeatures, or full batches of a FiniteDataset drawn from one', async () => {
+    const { FiniteDataset, SparseFeatures } = await import('@tms/data');
+    const { fusedEngine } = await import('../src/index.js');
+    const { train } = await import('@tms/core');
+    const n = 12;
+    const config = { instances: 4, features: n, sparsity: 0.8, seed: 5 };
+    const run = async (data: Parameters<typeof trainParallel>[0]['data'], batchSize = 64) => {
+      const model = createModel({ kind: 'relu-output', instances: 4, features: n, hidden: 3, seed: 2 });
+      const r = await trainParallel({ model, data, steps: 60, batchSize, logEvery: 20, workers: 2 });
+      const W = Array.from((await model.getParams()).W.data);
+      model.dispose();
+      return { r, W };
+    };
+    const fromConfig = await run(config);
+    const fromSource = await run(new SparseFeatures(config));
+    expect(fromSource.r.engine).toBe('fused-threads');
+    expect(fromSource.W).toEqual(fromConfig.W);
+    // full batches of 32 fixed points per instance: the same weights as the fused engine on the calling thread
+    const finite = await run(new FiniteDataset(new SparseFeatures(config), 32), 32);
+    expect(finite.r.engine).toBe('fused-threads');
+    const model = createModel({ kind: 'relu-output', instances: 4, features: n, hidden: 3, seed: 2 });
+    await train({ model, data: new FiniteDataset(new SparseFeatures(config), 32), steps: 60, batchSize: 32, logEvery: 20, engines: [fusedEngine] });
+    expect(finite.W).toEqual(Array.from((await model.getParams()).W.data));
+    model.dispose();
+    // minibatches of a fixed set are not rebuilt by the threads: refused, naming the field
+    await expect(run(new FiniteDataset(new SparseFeatures(config), 32), 16)).rejects.toThrow(/"data".*full batches \(batchSize 32\)/);
+  });
+
   it('stops on abort and rejects unsupported models', async () => {
     const model = createModel({ kind: 'linear', instances: 2, features: 4, hidden: 2 });
     const controller = new AbortController();

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, SparseFeatures, checkInt, type SparseFeaturesConfig } from '@tms/data';
+import { ConfigError, FiniteDataset, SparseFeatures, checkInt, type SparseFeaturesConfig } from '@tms/data';
 import { tiedLayout, train, type Engine, type TrainOptions, type TrainResult } from '@tms/core';
 import { fusedEngine, type FusedEngineOptions } from '../engine.js';
 import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } from '../threads.js';
@@ -71,10 +71,15 @@ function spawnNodeThread(init: ThreadInit): ThreadPort {
   };
 }
 
-/** Options of {@link trainParallel}: those of `train()`, with the data given as a config. */
+/** Options of {@link trainParallel}: those of `train()`, with data the worker threads can rebuild. */
 export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engines' | 'activationL1'> {
-  /** The sparse-feature distribution (its instances and features must match the model). */
-  data: SparseFeaturesConfig;
+  /**
+   * The data, as the worker threads can rebuild it: a sparse-feature
+   * distribution (a `SparseFeatures` or its config), or a `FiniteDataset`
+   * drawn from one and trained on full batches (`batchSize` = its size). Its
+   * instances and features must match the model.
+   */
+  data: SparseFeaturesConfig | SparseFeatures | FiniteDataset;
   /** Worker threads (default: the machine's available parallelism, at most one per instance). */
   workers?: number;
 }
@@ -82,10 +87,10 @@ export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engin
 /**
  * Train a linear or ReLU-output model with the fused CPU engine on several
  * worker threads (Node only): `train()` with `[parallelFusedEngine({ workers }),
- * fusedEngine]` and a `SparseFeatures` of `data`. The result is the same for any
- * number of workers.
+ * fusedEngine]` on `data` (a config becomes a `SparseFeatures`). The result is
+ * the same for any number of workers.
  *
- * @throws ConfigError for models the fused engine cannot train
+ * @throws ConfigError for models the fused engine cannot train, and for data the threads cannot rebuild
  * @example
  * ```ts
  * const model = createModel({ kind: 'relu-output', instances: 16, features: 100, hidden: 20 });
@@ -97,5 +102,13 @@ export async function trainParallel(o: ParallelTrainOptions): Promise<TrainResul
   if (!tiedLayout(o.model)) throw new ConfigError('model', 'a LinearModel or ReluOutputModel (the fused engine trains tied models only)', o.model?.config?.kind);
   const l1 = (o as { activationL1?: unknown }).activationL1;
   if (l1 !== undefined && l1 !== 0) throw new ConfigError('activationL1', 'unset: the fused engine has no activation penalty (use train())', l1);
-  return train({ ...rest, data: new SparseFeatures(data), engines: [parallelFusedEngine({ workers }), fusedEngine] });
+  const source = data instanceof SparseFeatures || data instanceof FiniteDataset ? data : new SparseFeatures(data);
+  if (source instanceof FiniteDataset && (!(source.source instanceof SparseFeatures) || (o.batchSize ?? 1024) !== source.size)) {
+    throw new ConfigError(
+      'data',
+      `a FiniteDataset drawn from a SparseFeatures and trained on full batches (batchSize ${source.size}), which worker threads rebuild`,
+      source.source instanceof SparseFeatures ? `batchSize ${o.batchSize ?? 1024}` : 'another data source',
+    );
+  }
+  return train({ ...rest, data: source, engines: [parallelFusedEngine({ workers }), fusedEngine] });
 }
