@@ -21,6 +21,7 @@ export { PHASES, classifyFeature, logspace, theoreticalPhaseN2M1, type Phase, ty
 export {
   expectedReluOutputLoss,
   linearOptimumLoss,
+  targetVariance,
   nelderMead,
   theoreticalPhaseN3M2,
   type CandidateSolution,

@@ -328,6 +328,25 @@ export interface LinearOptimumOptions {
 }
 
 /**
+ * The variance of one feature's target on the paper's sparse features: what
+ * the best constant output (the target's mean) scores. A feature present with
+ * probability p has values uniform on [0, 1] (or [−1, 1] when `signed`), so
+ * Var = p/3 − (p/2)², or p/3 for a signed identity target (mean 0).
+ *
+ * @param density - p = 1 − S
+ * @example
+ * ```ts
+ * targetVariance(1); // 1/12
+ * targetVariance(0.1, { signed: true, target: 'abs' }); // |x|: 0.1/3 − 0.05²
+ * ```
+ */
+export function targetVariance(density: number, options: LinearOptimumOptions = {}): number {
+  // E[v²] = 1/3 for v uniform on [0, 1] or [−1, 1]; E[v] = 1/2 on [0, 1], 0 on [−1, 1]
+  const mean = options.target === 'abs' || !options.signed ? density / 2 : 0;
+  return density / 3 - mean * mean;
+}
+
+/**
  * The lowest loss any linear model with `hidden` dimensions can reach on the
  * paper's independent sparse features: mean over features of
  * Iᵢ E[(yᵢ − y′ᵢ)²] for the best y′ = A x + c with rank A ≤ `hidden` (the
@@ -356,17 +375,10 @@ export interface LinearOptimumOptions {
 export function linearOptimumLoss(density: number | ArrayLike<number>, importance: ArrayLike<number>, hidden: number, options: LinearOptimumOptions = {}): number {
   const n = importance.length;
   if (typeof density !== 'number') checkLength(density, n, 'density');
-  const signed = options.signed ?? false;
-  const abs = (options.target ?? 'identity') === 'abs';
   const terms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = typeof density === 'number' ? density : density[i];
-    // E[v²] = 1/3 for v uniform on [0, 1] or [−1, 1]; E[v] = 1/2 on [0, 1], 0 on [−1, 1]
-    const mean = abs || !signed ? p / 2 : 0;
-    terms.push(importance[i] * (p / 3 - mean * mean));
-  }
+  for (let i = 0; i < n; i++) terms.push(importance[i] * targetVariance(typeof density === 'number' ? density : density[i], options));
   // an |x| target on symmetric inputs has no linear part to capture
-  const kept = abs && signed ? 0 : Math.min(Math.max(0, Math.floor(hidden)), n);
+  const kept = options.target === 'abs' && options.signed ? 0 : Math.min(Math.max(0, Math.floor(hidden)), n);
   terms.sort((a, b) => b - a);
   let lost = 0;
   for (let i = kept; i < n; i++) lost += terms[i];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedReluOutputLoss, linearOptimumLoss, nelderMead, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
+import { expectedReluOutputLoss, linearOptimumLoss, nelderMead, targetVariance, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
 
 /** Small seeded generator (mulberry32) so the Monte Carlo check is reproducible. */
 function mulberry32(seed: number) {
@@ -157,6 +157,13 @@ describe('linearOptimumLoss', () => {
     const abs = linearOptimumLoss(p, I, 2, { signed: true, target: 'abs' });
     expect(sampledLoss(p, I, new Set(), true, true, 200_000) / abs).toBeCloseTo(1, 1);
     expect(linearOptimumLoss(p, I, 5, { signed: true, target: 'abs' })).toBe(abs);
+  });
+
+  it('sums targetVariance over the dropped features; the variance of a constant-free target', () => {
+    expect(targetVariance(1)).toBeCloseTo(1 / 12, 15);
+    expect(targetVariance(0.3, { signed: true })).toBeCloseTo(0.1, 15);
+    expect(targetVariance(0.3, { signed: true, target: 'abs' })).toBeCloseTo(0.1 - 0.15 ** 2, 15);
+    expect(linearOptimumLoss([1, 0.5], [2, 1], 1)).toBeCloseTo(targetVariance(0.5) / 2, 15);
   });
 
   it('gives the closed form for uniform features and is zero when every feature fits', () => {

@@ -126,8 +126,9 @@ export interface HeldOut {
   samples: number[];
   /**
    * Mean squared error of each output on those samples, `[instances][features]`,
-   * unweighted: feature i is "computed" when it is well below E[yᵢ²] = pᵢ/3,
-   * what an all-zero output scores. Kept in checkpoints, not in `results.json`.
+   * unweighted: a feature is "computed" when it is well below its target's
+   * variance, what the best constant output scores (`targetVariance` of
+   * `@tms/analysis`). Kept in checkpoints, not in `results.json`.
    */
   featureError?: number[][];
   /**

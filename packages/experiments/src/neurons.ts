@@ -1,4 +1,4 @@
-import { featureNorms, neuronPolysemanticity, type NeuronStats } from '@tms/analysis';
+import { featureNorms, neuronPolysemanticity, targetVariance, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, keepLowestLoss, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SweepResult, sweepShape } from './common.js';
@@ -49,19 +49,19 @@ export interface NeuronModelResult {
   polysemanticNeurons: number;
 }
 
-/** Features whose held-out error is below half their target's variance pᵢ/3 − pᵢ²/4 (p = 1 − S), per model. */
-function computedFeatures(featureError: number[][] | undefined, sparsities: number[]): (number | null)[] {
+/** Features whose held-out error is below half their target's variance (`targetVariance` at p = 1 − S), per model. */
+function computedFeatures(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): (number | null)[] {
   return sparsities.map((s, i) => {
     const err = featureError?.[i];
     if (!err) return null;
-    const p = 1 - s;
-    return err.filter((e) => e < 0.5 * (p / 3 - (p * p) / 4)).length;
+    const threshold = 0.5 * targetVariance(1 - s, target);
+    return err.filter((e) => e < threshold).length;
   });
 }
 
-function summarise(W: number[][][], loss: number[], sparsities: number[], featureError?: number[][]): NeuronModelResult[] {
+function summarise(W: number[][][], loss: number[], sparsities: number[], featureError: number[][] | undefined, target: LinearOptimumOptions): NeuronModelResult[] {
   const weights = asWeights(W);
-  const computed = computedFeatures(featureError, sparsities);
+  const computed = computedFeatures(featureError, sparsities, target);
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
@@ -123,7 +123,9 @@ function neuronExperiment(spec: {
       // the lowest-loss restart of each sparsity
       const sweep = keepLowestLoss(all, c.restarts);
       const W = sweep.params[spec.weight] as number[][][];
-      const models = summarise(W, sweep.finalLoss, c.sparsities, sweep.heldOut?.featureError);
+      // |x| of signed inputs, or the unsigned input itself
+      const target: LinearOptimumOptions = spec.kind === 'abs' ? { signed: true, target: 'abs' } : {};
+      const models = summarise(W, sweep.finalLoss, c.sparsities, sweep.heldOut?.featureError, target);
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: all }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
