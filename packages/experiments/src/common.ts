@@ -524,6 +524,13 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
   );
 }
 
+/** Index of the lowest of `losses` among `from` to `from + count − 1` (the first of equal ones). */
+export function lowestIndex(losses: readonly number[], from = 0, count = losses.length - from): number {
+  let best = from;
+  for (let i = from + 1; i < from + count; i++) if (losses[i] < losses[best]) best = i;
+  return best;
+}
+
 /**
  * The lowest-loss model of each group of `restarts` consecutive instances
  * (held-out loss where measured, else the final training loss), as a sweep of
@@ -533,12 +540,7 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
 export function keepLowestLoss(sweep: SweepResult, restarts: number): SweepResult {
   if (restarts === 1) return sweep;
   const loss = sweep.heldOut?.loss ?? sweep.finalLoss;
-  const kept: number[] = [];
-  for (let g = 0; g * restarts < loss.length; g++) {
-    let best = g * restarts;
-    for (let k = best + 1; k < (g + 1) * restarts; k++) if (loss[k] < loss[best]) best = k;
-    kept.push(best);
-  }
+  const kept = Array.from({ length: Math.ceil(loss.length / restarts) }, (_, g) => lowestIndex(loss, g * restarts, restarts));
   const pick = <V>(values: V[]) => kept.map((k) => values[k]);
   return {
     params: Object.fromEntries(Object.entries(sweep.params).map(([name, v]) => [name, pick(v as unknown[])])) as SweepResult['params'],

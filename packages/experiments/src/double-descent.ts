@@ -1,7 +1,7 @@
 import { dataDimensionality, featureDimensionality, featureNorms, hiddenActivations, reconstructionLoss } from '@tms/analysis';
 import { ConfigError, FiniteDataset, SparseFeatures, defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { featureDirectionsSpec, gridHeatmapSpec, lineChartSpec } from '@tms/viz';
-import { round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
+import { lowestIndex, round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 import { trainUnits } from './units.js';
 
@@ -221,11 +221,7 @@ export const doubleDescent = defineExperiment<DoubleDescentConfig, DoubleDescent
     const kept = (run: SweepResult, k: number, hidden: number) => {
       const W = run.params.W as number[][][];
       const b = run.params.b as number[][];
-      const best = Array.from({ length: D }, (_, d) => {
-        let j = d * k;
-        for (let r = d * k; r < (d + 1) * k; r++) if (run.finalLoss[r] < run.finalLoss[j]) j = r;
-        return j;
-      });
+      const best = Array.from({ length: D }, (_, d) => lowestIndex(run.finalLoss, d * k, k));
       return { W, b, best, Wb: { data: Float64Array.from(best.flatMap((j) => W[j].flat())), shape: [D, n, hidden] }, bb: best.flatMap((j) => b[j]) };
     };
     const mean = (v: number[]) => v.reduce((a, u) => a + u, 0) / v.length;

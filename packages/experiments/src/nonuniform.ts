@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -136,13 +136,6 @@ export function collapseCrossing(points: readonly Pick<NonuniformDensityResult, 
   return NaN;
 }
 
-/** Index of the lowest of `losses` among `from` to `from + count − 1`. */
-function lowest(losses: number[], from = 0, count = losses.length): number {
-  let best = from;
-  for (let i = from + 1; i < from + count; i++) if (losses[i] < losses[best]) best = i;
-  return best;
-}
-
 /**
  * Non-uniform superposition (paper: "Non-Uniform Superposition"), three parts in
  * m = 2 so that the geometry can be drawn:
@@ -203,7 +196,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   analyze(c, trained) {
     const R = c.restarts;
     // the lowest-loss restart of each setting is kept
-    const keep = c.densityFactors.map((_, f) => lowest(trained.denser.heldOut?.loss ?? trained.denser.finalLoss, f * R, R));
+    const keep = c.densityFactors.map((_, f) => lowestIndex(trained.denser.heldOut?.loss ?? trained.denser.finalLoss, f * R, R));
     const allW = trained.denser.params.W as number[][][];
     const geometries = allW.map(fiveFeatureGeometry);
     const heldLoss = trained.denser.heldOut?.loss;
@@ -217,7 +210,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const denseW = keep.map((i) => (trained.denser.params.W as number[][][])[i]);
     const denseB = keep.map((i) => (trained.denser.params.b as number[][])[i]);
     const pairs = (mode: FeatureSet['mode'], sweep: SweepResult): NonuniformPairs => {
-      const best = lowest(sweep.finalLoss);
+      const best = lowestIndex(sweep.finalLoss);
       const W = (sweep.params.W as number[][][])[best];
       const cos = cosines(W);
       return {
