@@ -7,7 +7,7 @@ import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
 import { assignShards, checkMemory, getExperiment, resolveConfig, summarizeSeeds, type Experiment, type SeedSummary, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
-import { renderSvg, seedSpreadSpec } from '@tms/viz';
+import { renderSvg, seedSpreadSpec, type VegaLiteSpec } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
 import { besideFolder, commitFolder, ensureDir, foreignEntries, lockFolder, readJsonIfExists, recoverCommit, writeFileAtomic, writeJsonAtomic } from './io.js';
@@ -354,9 +354,7 @@ async function runLocked<C extends object>(
     names.push('weights.safetensors');
   }
   for (const [stem, spec] of Object.entries(output.figures)) {
-    await writeFileAtomic(join(staging, `${stem}.svg`), await renderSvg(spec));
-    await writeJsonAtomic(join(staging, `${stem}.vl.json`), spec);
-    names.push(`${stem}.svg`, `${stem}.vl.json`);
+    names.push(...(await writeFigure(staging, stem, spec)));
   }
   await rm(ckptDir, { recursive: true, force: true });
   await commitFolder(staging, options.out);
@@ -597,6 +595,13 @@ export async function cliVersion(): Promise<string> {
   return version;
 }
 
+/** Write a figure atomically into `folder` as `<stem>.svg` and its spec `<stem>.vl.json`; returns the two file names. */
+async function writeFigure(folder: string, stem: string, spec: VegaLiteSpec): Promise<string[]> {
+  await writeFileAtomic(join(folder, `${stem}.svg`), await renderSvg(spec));
+  await writeJsonAtomic(join(folder, `${stem}.vl.json`), spec);
+  return [`${stem}.svg`, `${stem}.vl.json`];
+}
+
 /** What {@link runSeeds} wrote. */
 export interface SeedsSummary {
   /** The folder holding `seed-<s>/` runs, `seeds.json` and the spread figure. */
@@ -657,13 +662,11 @@ export async function runSeeds<C extends object>(exp: Experiment<C>, input: Part
   }
   const summary = summarizeSeeds(exp, runs);
   const { seed: _seed, ...shared } = base;
-  const files = [join(out, 'seeds.json'), join(out, 'seeds.svg'), join(out, 'seeds.vl.json')];
-  await writeJsonAtomic(files[0], { ...summary, config: shared, variant: options.variant ?? null, version: await cliVersion(), createdAt: new Date().toISOString(), ...options.meta });
+  await writeJsonAtomic(join(out, 'seeds.json'), { ...summary, config: shared, variant: options.variant ?? null, version: await cliVersion(), createdAt: new Date().toISOString(), ...options.meta });
   const spec = seedSpreadSpec(
     Object.entries(summary.headline).map(([name, s]) => ({ name, seeds: summary.seeds, values: s.values, median: s.median })),
     { title: `${exp.name}: headline numbers over ${count} seed${count === 1 ? '' : 's'} (points: seeds; tick: median)` },
   );
-  await writeFileAtomic(files[1], await renderSvg(spec));
-  await writeJsonAtomic(files[2], spec);
+  const files = [join(out, 'seeds.json'), ...(await writeFigure(out, 'seeds', spec)).map((f) => join(out, f))];
   return { outDir: out, runs: dirs, reused, files, summary };
 }
