@@ -50,7 +50,7 @@ writeFileSync(join(docs, 'api', 'index.md'), index.join('\n') + '\n');
 
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
 //    documented config fields with defaults, variants).
-const { CLAIMS, experiments } = await import('@tms/experiments');
+const { CLAIMS, CLAIMS_VERSION, experiments } = await import('@tms/experiments');
 /** The figure of each experiment in the repository (docs/figures/<name>.png) and the run it comes from. */
 const FIGURES = {
   intro: 'defaults',
@@ -79,6 +79,10 @@ for (const exp of Object.values(experiments)) {
   const rows = Object.entries(exp.schema).map(
     ([f, spec]) => `| \`--${kebab(f)}\` | ${spec.doc} | ${describeField(spec)} | \`${JSON.stringify(exp.defaults[f])}\` |`,
   );
+  // the repository's figure of this experiment, if any, and the run that draws it
+  const png = join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`);
+  const figure = FIGURES[exp.name] && existsSync(png) ? png : undefined;
+  const figureRun = `pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}`;
   const variants = Object.entries(exp.variants).map(([k, v]) => `- \`--variant ${k}\`: \`${JSON.stringify(v)}\``);
   const page = [
     `# ${exp.name}`,
@@ -96,7 +100,7 @@ for (const exp of Object.values(experiments)) {
     '',
     '## The paper\'s claims, checked',
     '',
-    `\`tms check\` evaluates these on a run's \`results.json\` (claims v${(await import('@tms/experiments')).CLAIMS_VERSION}); the tests check them on the quick variant, and the live run below checks them in your browser. Sections are those of [Toy Models of Superposition](${PAPER}) unless named otherwise.`,
+    `\`tms check\` evaluates these on a run's \`results.json\` (claims v${CLAIMS_VERSION}); the tests check them on the quick variant, and the live run below checks them in your browser. Sections are those of [Toy Models of Superposition](${PAPER}) unless named otherwise.`,
     '',
     '::: v-pre',
     '| claim | holds when the measured value is | section |',
@@ -109,13 +113,13 @@ for (const exp of Object.values(experiments)) {
     `pnpm tms run ${exp.name} --seeds 5 --out results/${exp.name}-seeds && pnpm tms check results/${exp.name}-seeds   # every claim on 5 seeds`,
     '```',
     '',
-    ...(FIGURES[exp.name] && existsSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`))
+    ...(figure
       ? [
           '## Result',
           '',
-          `![${exp.name}: the figure of \`pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}\`](/figures/${exp.name}.png)`,
+          `![${exp.name}: the figure of \`${figureRun}\`](/figures/${exp.name}.png)`,
           '',
-          `The figure of \`pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}\`, as in the repository's README; the command writes it as \`${exp.name}.svg\` with its Vega-Lite spec.`,
+          `The figure of \`${figureRun}\`, as in the repository's README; the command writes it as \`${exp.name}.svg\` with its Vega-Lite spec.`,
           '',
         ]
       : []),
@@ -149,9 +153,7 @@ for (const exp of Object.values(experiments)) {
   // a hand-written explanation, where there is one (scripts/notes/<name>.md), after the title block
   const notes = join(root, 'scripts', 'notes', `${exp.name}.md`);
   if (existsSync(notes)) page.splice(page.indexOf('## Live run'), 0, readFileSync(notes, 'utf8').trim(), '');
-  if (FIGURES[exp.name] && existsSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`))) {
-    copyFileSync(join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`), join(docs, 'public', 'figures', `${exp.name}.png`));
-  }
+  if (figure) copyFileSync(figure, join(docs, 'public', 'figures', `${exp.name}.png`));
   writeFileSync(join(docs, 'experiments', `${exp.name}.md`), page.join('\n'));
 }
 console.log('docs: wasm binaries copied, API reference and experiment pages generated');

@@ -374,6 +374,7 @@ export function phaseDiagramSpec(
     hconcat: diagrams.map((d) => {
       const xs = [...new Set(d.cells.map((c) => c.x))].sort((a, b) => a - b);
       const ys = [...new Set(d.cells.map((c) => c.y))].sort((a, b) => a - b);
+      const shaded = d.cells.some((c) => c.share !== undefined);
       return {
         title: d.title,
         width: size,
@@ -396,14 +397,14 @@ export function phaseDiagramSpec(
             axis: { labelExpr: "format(datum.value, '.2~g')", values: thin(ys) },
           },
           color: { field: 'phase', type: 'nominal', scale: PHASE_COLORS, title: 'extra feature' },
-          ...(d.cells.some((c) => c.share !== undefined)
+          ...(shaded
             ? { opacity: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], range: [0.15, 1] }, title: 'share of runs' } }
             : {}),
           tooltip: [
             { field: 'x', format: '.3~g' },
             { field: 'y', format: '.3~g' },
             { field: 'phase' },
-            ...(d.cells.some((c) => c.share !== undefined) ? [{ field: 'share', format: '.0%' }] : []),
+            ...(shaded ? [{ field: 'share', format: '.0%' }] : []),
           ],
         },
       };
