@@ -2,7 +2,7 @@
 // tms-copy-wasm <folder>: copy the tfjs WebAssembly binaries (WASM_FILES of @tms/backend-web) into
 // <folder>, where a site serves them for useWebBackend({ wasmPaths }). Run it in a build step, e.g.
 // "prebuild": "tms-copy-wasm public/wasm" with wasmPaths: '/wasm/'.
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,15 @@ export function copyWasmFiles(folder) {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// run as a command: `npx tms-copy-wasm` starts it through a symlink in node_modules/.bin
+function invokedAs() {
+  try {
+    return pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
+  } catch {
+    return ''; // not started from a file (e.g. imported from `node -e`)
+  }
+}
+if (import.meta.url === invokedAs()) {
   const folder = process.argv[2];
   if (!folder || process.argv.length > 3 || folder.startsWith('-')) {
     process.stderr.write('usage: tms-copy-wasm <folder>  (copies the tfjs wasm binaries that useWebBackend({ wasmPaths }) loads)\n');

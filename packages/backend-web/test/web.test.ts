@@ -59,7 +59,7 @@ describe('useWebBackend with a WebGPU adapter (Dawn standing in for the browser)
 describe('tms-copy-wasm (the wasm binaries a site must serve)', () => {
   it('copies exactly the .wasm files of the installed tfjs-backend-wasm, and refuses a missing folder argument', async () => {
     const { spawnSync } = await import('node:child_process');
-    const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+    const { mkdtempSync, readdirSync, readFileSync, symlinkSync } = await import('node:fs');
     const { createRequire } = await import('node:module');
     const { tmpdir } = await import('node:os');
     const { dirname, join } = await import('node:path');
@@ -68,9 +68,14 @@ describe('tms-copy-wasm (the wasm binaries a site must serve)', () => {
     const source = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
     // the list stays current with the installed backend
     expect([...WASM_FILES].sort()).toEqual(readdirSync(source).filter((f) => f.endsWith('.wasm')).sort());
-    const dest = join(mkdtempSync(join(tmpdir(), 'tms-wasm-')), 'public', 'wasm');
-    const run = spawnSync(process.execPath, [bin, dest], { encoding: 'utf8' });
+    const dir = mkdtempSync(join(tmpdir(), 'tms-wasm-'));
+    // as `npx tms-copy-wasm` starts it: through a symlink (node_modules/.bin/tms-copy-wasm)
+    const link = join(dir, 'tms-copy-wasm');
+    symlinkSync(bin, link);
+    const dest = join(dir, 'public', 'wasm');
+    const run = spawnSync(process.execPath, [link, dest], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(WASM_FILES.length);
     expect(readdirSync(dest).sort()).toEqual([...WASM_FILES].sort());
     for (const f of WASM_FILES) expect(readFileSync(join(dest, f)).equals(readFileSync(join(source, f)))).toBe(true);
     const usage = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
