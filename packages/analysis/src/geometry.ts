@@ -1,6 +1,7 @@
 import { symmetricEigen } from './linalg.js';
 import { featureDimensionality, featureNorms, REPRESENTED_THRESHOLD } from './metrics.js';
 import { dims, type BatchedWeights } from './weights.js';
+import { checkLength } from '@tms/data';
 
 /** The "sticky" feature dimensionalities the paper observes: 1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3. */
 export const STICKY_POINTS: readonly { value: number; label: string; polytope: string }[] = [
@@ -116,31 +117,123 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
   return out;
 }
 
+/** A stretch of snapshots on which a feature rests on one sticky level; see {@link stickyRuns}. */
+export interface StickyRun {
+  /** The sticky fraction (one of {@link STICKY_POINTS}). */
+  level: number;
+  /** Index of the first snapshot of the run. */
+  first: number;
+  /** Index of the last snapshot of the run. */
+  last: number;
+}
+
 /**
- * The sticky levels a feature rests on during training ("energy levels"): from
- * snapshots of its dimensionality, the sticky fractions it stays within `tol`
- * of for at least `minRun` consecutive snapshots, in order of visit.
+ * The stretches of snapshots during which a feature rests on a sticky level:
+ * at least `minRun` consecutive snapshots within `tol` of one sticky fraction,
+ * in order. Snapshots where the feature's norm is below 0.3 (not yet learned)
+ * belong to no run.
+ *
+ * @param series - the feature's dimensionality at each snapshot
+ * @param norms - its norm at each snapshot
+ */
+export function stickyRuns(series: number[], norms: number[], tol = 0.02, minRun = 3): StickyRun[] {
+  checkLength(norms, series.length, 'norms');
+  const levels = STICKY_POINTS.map((s) => s.value);
+  const out: StickyRun[] = [];
+  let cur = -1;
+  let start = 0;
+  const flush = (end: number) => {
+    if (cur >= 0 && end - start >= minRun) out.push({ level: levels[cur], first: start, last: end - 1 });
+  };
+  series.forEach((d, t) => {
+    const k = norms[t] < 0.3 ? -1 : levels.findIndex((v) => Math.abs(d - v) < tol);
+    if (k !== cur) {
+      flush(t);
+      cur = k;
+      start = t;
+    }
+  });
+  flush(series.length);
+  return out;
+}
+
+/**
+ * The sticky levels a feature rests on during training ("energy levels"): the
+ * levels of its {@link stickyRuns}, in order of visit, a level repeated only
+ * after another in between.
  *
  * @param series - the feature's dimensionality at each snapshot
  * @param norms - its norm at each snapshot (snapshots with norm < 0.3 are skipped as unlearned)
  */
 export function stickyPlateaus(series: number[], norms: number[], tol = 0.02, minRun = 3): number[] {
-  const levels = STICKY_POINTS.map((s) => s.value);
   const out: number[] = [];
-  let cur = -1;
-  let len = 0;
-  const flush = () => {
-    if (cur >= 0 && len >= minRun && out[out.length - 1] !== levels[cur]) out.push(levels[cur]);
-  };
-  series.forEach((d, t) => {
-    const k = norms[t] < 0.3 ? -1 : levels.findIndex((v) => Math.abs(d - v) < tol);
-    if (k === cur) len++;
-    else {
-      flush();
-      cur = k;
-      len = 1;
-    }
-  });
-  flush();
+  for (const r of stickyRuns(series, norms, tol, minRun)) if (out[out.length - 1] !== r.level) out.push(r.level);
   return out;
+}
+
+/** A feature's move between two sticky levels, and how fast the loss fell meanwhile; see {@link energyJumps}. */
+export interface EnergyJump {
+  /** The feature. */
+  feature: number;
+  /** The level it left. */
+  from: number;
+  /** The level it arrived on. */
+  to: number;
+  /** Step of the last snapshot on the old level. */
+  leftAt: number;
+  /** Step of the first snapshot on the new level. */
+  arrivedAt: number;
+  /** Relative loss drop over the jump, 1 − L(arrived) / L(left). */
+  lossDrop: number;
+  /**
+   * How fast the loss fell during the jump, per unit of log step, relative to
+   * its average rate over the whole run: above 1 the loss fell faster than
+   * usual while the feature jumped.
+   */
+  dropRate: number;
+}
+
+/**
+ * The jumps between energy levels of every feature (moves between consecutive
+ * {@link stickyRuns} whose levels differ by at least `minGap`), each with the
+ * loss drop that happened meanwhile. The paper ("Superposition and Learning
+ * Dynamics") sees the loss fall suddenly at each jump: a `dropRate` well
+ * above 1.
+ *
+ * @param steps - the snapshot steps, ascending and positive
+ * @param dimensionality - `[snapshot][feature]` Dᵢ
+ * @param norms - `[snapshot][feature]` ‖Wᵢ‖
+ * @param loss - the loss at each snapshot (e.g. on a fixed held-out set)
+ * @param minGap - the smallest change of level that counts as a jump (0.1 skips the drift between 3/8 and 2/5)
+ */
+export function energyJumps(steps: number[], dimensionality: number[][], norms: number[][], loss: number[], minGap = 0.1): EnergyJump[] {
+  checkLength(dimensionality, steps.length, 'dimensionality');
+  checkLength(norms, steps.length, 'norms');
+  checkLength(loss, steps.length, 'loss');
+  if (steps.length < 2) return [];
+  const logRate = (a: number, b: number) => (Math.log(loss[a]) - Math.log(loss[b])) / Math.max(1e-12, Math.log(steps[b]) - Math.log(steps[a]));
+  const average = logRate(0, steps.length - 1);
+  const features = dimensionality[0].length;
+  const out: EnergyJump[] = [];
+  for (let f = 0; f < features; f++) {
+    const runs = stickyRuns(
+      dimensionality.map((d) => d[f]),
+      norms.map((r) => r[f]),
+    );
+    for (let k = 1; k < runs.length; k++) {
+      const a = runs[k - 1];
+      const b = runs[k];
+      if (Math.abs(a.level - b.level) < minGap) continue;
+      out.push({
+        feature: f,
+        from: a.level,
+        to: b.level,
+        leftAt: steps[a.last],
+        arrivedAt: steps[b.first],
+        lossDrop: 1 - loss[b.first] / loss[a.last],
+        dropRate: average > 0 ? logRate(a.last, b.first) / average : Number.NaN,
+      });
+    }
+  }
+  return out.sort((x, y) => x.arrivedAt - y.arrivedAt || x.feature - y.feature);
 }

@@ -16,7 +16,7 @@ export {
   superposition,
 } from './metrics.js';
 export { spectralNorm, symmetricEigen } from './linalg.js';
-export { STICKY_POINTS, detectPolytopes, stickyPlateaus, type FeatureGroup, type PolytopeOptions } from './geometry.js';
+export { STICKY_POINTS, detectPolytopes, energyJumps, stickyPlateaus, stickyRuns, type EnergyJump, type FeatureGroup, type PolytopeOptions, type StickyRun } from './geometry.js';
 export { PHASES, classifyFeature, logspace, theoreticalPhaseN2M1, type Phase, type TheoreticalPhase } from './phase.js';
 export {
   expectedReluOutputLoss,

@@ -153,6 +153,51 @@ describe('sticky plateaus', async () => {
     expect(stickyPlateaus(D, norms)).toEqual([0.5, 0.4, 0.375]);
     expect(stickyPlateaus(D, norms, 0.02, 4)).toEqual([]);
   });
+
+  it('stickyRuns gives each rest with its first and last snapshot', async () => {
+    const { stickyRuns } = await import('../src/index.js');
+    const D = [0.1, 0.5, 0.5, 0.5, 0.45, 0.41, 0.4, 0.4, 0.33, 0.3, 0.375, 0.375, 0.375];
+    const norms = D.map((_, t) => (t === 0 ? 0.1 : 1));
+    expect(stickyRuns(D, norms)).toEqual([
+      { level: 0.5, first: 1, last: 3 },
+      { level: 0.4, first: 5, last: 7 },
+      { level: 0.375, first: 10, last: 12 },
+    ]);
+    expect(() => stickyRuns(D, [1])).toThrow(/"norms"/);
+  });
+});
+
+describe('energy jumps and the loss', async () => {
+  const { energyJumps } = await import('../src/index.js');
+  // feature 0 rests on 1/3, then jumps to 1/2 between steps 40 and 80; feature 1 drifts from 3/8 to 2/5 (a gap under 0.1)
+  const steps = [10, 20, 40, 80, 160, 320, 640];
+  const D = [
+    [1 / 3, 0.375],
+    [1 / 3, 0.375],
+    [1 / 3, 0.375],
+    [1 / 2, 0.4],
+    [1 / 2, 0.4],
+    [1 / 2, 0.4],
+    [1 / 2, 0.4],
+  ];
+  const norms = D.map(() => [1, 1]);
+  it('pairs a jump with how fast the loss fell during it, against the run average (per log step)', () => {
+    // the loss halves between 40 and 80 and falls by 10 % per doubling elsewhere
+    const loss = [1, 0.9, 0.81, 0.405, 0.3645, 0.328, 0.2952];
+    const [j, ...rest] = energyJumps(steps, D, norms, loss);
+    expect(rest).toEqual([]);
+    expect(j).toMatchObject({ feature: 0, from: 1 / 3, to: 1 / 2, leftAt: 40, arrivedAt: 80 });
+    expect(j.lossDrop).toBeCloseTo(0.5, 10);
+    // over the run: log(1 / 0.2952) / log(64) = 0.2932 per log step; during the jump log 2 / log 2 = 1
+    expect(j.dropRate).toBeCloseTo(1 / (Math.log(1 / 0.2952) / Math.log(64)), 3);
+    expect(j.dropRate).toBeGreaterThan(3);
+    // a jump while the loss does not move is not paired with a drop
+    const flat = [1, 0.5, 0.3, 0.3, 0.2, 0.15, 0.1];
+    expect(energyJumps(steps, D, norms, flat)[0].dropRate).toBe(0);
+    // a smaller gap counts when asked
+    expect(energyJumps(steps, D, norms, loss, 0.02).map((x) => x.feature)).toEqual([0, 1]);
+    expect(() => energyJumps(steps, D, norms, [1])).toThrow(/"loss"/);
+  });
 });
 
 describe('detectPolytopes: only centred groups are named polytopes', () => {

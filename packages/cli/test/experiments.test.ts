@@ -194,17 +194,48 @@ describe('nonuniform: sparser, denser, correlated and anticorrelated features', 
 });
 
 describe('dynamics: feature dimensionality during training', () => {
-  it('features rest on sticky levels and jump between them', async () => {
+  it('features jump between sticky levels while the loss falls faster than usual, and end as digons', async () => {
     const { r, dir } = await quick('dynamics');
-    expect(r.snapshots.length).toBeGreaterThanOrEqual(30);
-    expect(r.featuresJumping).toBeGreaterThanOrEqual(2);
+    expect(r.snapshots.length).toBeGreaterThanOrEqual(60);
+    // every snapshot carries the loss on one fixed held-out set, falling overall
+    expect(r.snapshots.every((s: any) => s.loss > 0)).toBe(true);
+    expect(r.snapshots.at(-1).loss).toBeLessThan(r.snapshots[0].loss / 10);
+    // seed 0: 3 jumps by ≥ 0.1 (1/3 → 1/2 twice, 3/4 → 1/2), the loss falling 2× its average rate or more at each
+    expect(r.jumps.length).toBeGreaterThanOrEqual(2);
+    for (const j of r.jumps) {
+      expect(Math.abs(j.to - j.from)).toBeGreaterThanOrEqual(0.1);
+      expect(j.arrivedAt).toBeGreaterThan(j.leftAt);
+    }
+    expect(r.jumpsWithLossDrop).toBeGreaterThanOrEqual(2);
+    expect(r.jumps.filter((j: any) => j.dropRate > 2).length).toBe(r.jumpsWithLossDrop);
+    // the paper picks a model whose features all end as digons (Dᵢ = 1/2)
     const last = r.snapshots.at(-1);
-    const sticky = [1, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3];
-    const rep = last.dimensionality.filter((_: number, i: number) => last.norms[i] > 0.5);
-    expect(rep.length).toBeGreaterThan(8);
-    const near = rep.filter((d: number) => sticky.some((s) => Math.abs(d - s) < 0.03)).length;
-    expect(near / rep.length).toBeGreaterThanOrEqual(0.8);
-    await svgOf(dir, 'dynamics');
+    for (const d of last.dimensionality) expect(d).toBeCloseTo(0.5, 1);
+    const svg = await svgOf(dir, 'dynamics');
+    expect(svg).toContain('Loss on a fixed held-out set');
+  });
+
+  it('geometric: correlated sets collapse PCA-like first, then separate into an octahedron of antipodal pairs', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-dynamics-geometric-')), 'out');
+    const { results, config } = await runExperiment(getExperiment('dynamics')!, { steps: 6000, lr: 3e-3 }, { out: dir, variant: 'geometric' });
+    const r = results as any;
+    expect(config).toMatchObject({ features: 6, hidden: 3, correlatedSets: 2, sparsity: 0.9 });
+    HEADLINE_CLAIMS.dynamics(getExperiment('dynamics')!.headline!(results), config);
+    const g = r.geometry;
+    // a stage where all 6 within-set pairs point the same way (each set on its principal direction) …
+    expect(g.maxCollapsedPairs).toBe(6);
+    expect(g.collapsedPairs.at(-1)).toBe(0);
+    // … then 3 antipodal pairs, each one feature of each set {0,1,2} / {3,4,5}, orthogonal to each other
+    expect(g.antipodalPairs).toHaveLength(3);
+    for (const [a, b] of g.antipodalPairs) expect(a < 3).not.toBe(b < 3);
+    for (const c of g.pairCosines) expect(c).toBeLessThan(-0.95);
+    expect(g.crossPairMaxAbsCosine).toBeLessThan(0.15);
+    // the loss drops at the separation: the collapsed stage's loss is over twice the final one
+    const collapsedAt = r.snapshots.findIndex((s: any) => s.step === g.mostCollapsedStep);
+    expect(r.snapshots[collapsedAt].loss).toBeGreaterThan(2 * r.snapshots.at(-1).loss);
+    const out: string[] = [];
+    expect(await main(['check', dir], { out: (s) => out.push(s), err: (s) => out.push(s) }), out.join('\n')).toBe(0);
+    expect(out.join('\n')).toMatch(/PASS {2}dynamics\.octahedron/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { MAX_TENSOR_VALUES } from './memory.js';
-import { ConfigError, Rng, ShapeError, WEIGHT_STREAM, checkInt, checkLength, checkOneOf } from '@tms/data';
+import { ConfigError, Rng, ShapeError, WEIGHT_STREAM, checkInt, checkLength, checkNumber, checkOneOf } from '@tms/data';
 import { tf } from './tf.js';
 
 /** The model families of the paper. */
@@ -32,6 +32,13 @@ export interface ModelConfig {
    * from the same weights as one batch of all of them.
    */
   firstInstance?: number;
+  /**
+   * Multiplies the standard deviation of the Xavier-normal initial weights
+   * (default 1). Small values (e.g. 0.1) start training near the origin, where
+   * features are learned in stages (saddle to saddle), as in studies of
+   * learning dynamics.
+   */
+  initScale?: number;
 }
 
 /** Plain-array copy of a parameter: row-major data and its shape. */
@@ -101,6 +108,7 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
     hidden: checkInt(config.hidden, `${prefix}.hidden`, 1),
     seed: config.seed === undefined ? 0 : checkInt(config.seed, `${prefix}.seed`, 0, 0xffffffff),
     firstInstance: config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, `${prefix}.firstInstance`, 0, WEIGHT_STREAM - 1),
+    initScale: config.initScale === undefined ? 1 : checkNumber(config.initScale, `${prefix}.initScale`, Number.MIN_VALUE, 1e3),
   };
   // refuse before allocating: W holds instances × features × hidden floats in one array
   const values = valid.instances * valid.features * valid.hidden;
@@ -116,11 +124,11 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
 
 /**
  * Xavier-normal initialisation of `instances` matrices of shape `[rows, cols]`,
- * std = sqrt(2 / (rows + cols)). Matrix `i` is drawn from `rngs[i]` (one
+ * std = scale · sqrt(2 / (rows + cols)). Matrix `i` is drawn from `rngs[i]` (one
  * generator per instance), or every matrix from one generator in turn.
  */
-export function xavierNormal(instances: number, rows: number, cols: number, rng: Rng | readonly Rng[]): Float32Array {
-  const std = Math.sqrt(2 / (rows + cols));
+export function xavierNormal(instances: number, rows: number, cols: number, rng: Rng | readonly Rng[], scale = 1): Float32Array {
+  const std = scale * Math.sqrt(2 / (rows + cols));
   const size = rows * cols;
   const out = new Float32Array(instances * size);
   for (let k = 0; k < instances; k++) {
@@ -226,7 +234,7 @@ abstract class TiedModel extends BaseModel<'W' | 'b'> {
   protected init(rngs: Rng[]): Record<'W' | 'b', tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     return {
-      W: this.variable('W', xavierNormal(I, n, m, rngs), [I, n, m]),
+      W: this.variable('W', xavierNormal(I, n, m, rngs, this.config.initScale), [I, n, m]),
       b: this.variable('b', new Float32Array(I * n), [I, n]),
     };
   }
@@ -284,8 +292,8 @@ export class AbsModel extends BaseModel<'W1' | 'W2' | 'b'> {
   protected init(rngs: Rng[]): Record<'W1' | 'W2' | 'b', tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     // each instance's generator draws its W1, then its W2
-    const W1 = xavierNormal(I, n, m, rngs);
-    const W2 = xavierNormal(I, m, n, rngs);
+    const W1 = xavierNormal(I, n, m, rngs, this.config.initScale);
+    const W2 = xavierNormal(I, m, n, rngs, this.config.initScale);
     return {
       W1: this.variable('W1', W1, [I, n, m]),
       W2: this.variable('W2', W2, [I, m, n]),

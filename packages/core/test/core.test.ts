@@ -49,6 +49,24 @@ describe('models', () => {
     expect(() => validateModelConfig({ kind: 'linear', instances: 1, features: 2, hidden: 1, firstInstance: -1 })).toThrow(/"model\.firstInstance"/);
   });
 
+  it('initScale multiplies every initial weight, of every kind, and is validated', async () => {
+    for (const kind of MODEL_KINDS) {
+      const base = createModel({ kind, instances: 2, features: 6, hidden: 3, seed: 4 });
+      const small = createModel({ kind, instances: 2, features: 6, hidden: 3, seed: 4, initScale: 0.1 });
+      const [pb, ps] = [await base.getParams(), await small.getParams()];
+      for (const name of Object.keys(pb)) {
+        const a = Array.from(pb[name].data);
+        const b = Array.from(ps[name].data);
+        b.forEach((v, i) => expect(v, `${kind}.${name}[${i}]`).toBeCloseTo(a[i] * 0.1, 6));
+      }
+      base.dispose();
+      small.dispose();
+    }
+    for (const bad of [0, -1, Number.NaN, 1e4]) {
+      expect(() => validateModelConfig({ kind: 'linear', instances: 1, features: 2, hidden: 1, initScale: bad })).toThrow(/"model\.initScale"/);
+    }
+  });
+
   it('xavier-normal init has std sqrt(2/(n+m)) and zero bias', async () => {
     const model = createModel({ kind: 'relu-output', instances: 50, features: 40, hidden: 10, seed: 1 });
     const { W, b } = await model.getParams();

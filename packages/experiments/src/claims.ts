@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 7;
+export const CLAIMS_VERSION = 8;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -96,7 +96,10 @@ export const CLAIMS: readonly Claim[] = [
   claim('nonuniform', 'losses-cross', 'Non-Uniform Superposition', "a first-order change: the pentagon's and the digons' loss curves cross (the paper: near 0.4 relative density)", (h) => h.collapseCrossing, within(0.15, 0.5), (h) => 'sparsestCollapsedToDigons' in h),
   claim('nonuniform', 'correlated-orthogonal', 'Non-Uniform Superposition', 'correlated features are placed orthogonally (|cos| within each pair)', (h) => h.correlatedPairCosineMaxAbs, below(0.3)),
   claim('nonuniform', 'anticorrelated-antipodal', 'Non-Uniform Superposition', 'anticorrelated features are placed antipodally (cos within each pair)', (h) => h.anticorrelatedPairCosineMax, below(-0.9)),
-  claim('dynamics', 'energy-levels', 'Superposition and Learning Dynamics', 'features jump between sticky dimensionality levels during training', (h) => h.featuresJumping, atLeast(2)),
+  claim('dynamics', 'energy-jumps', 'Superposition and Learning Dynamics', 'features jump between sticky dimensionality levels during training (Dᵢ moves by 0.1 or more from one level to another)', (h) => h.jumps, atLeast(1), (_h, c) => !(Number(c.correlatedSets) > 0)),
+  claim('dynamics', 'jump-loss-drop', 'Superposition and Learning Dynamics', 'the loss falls suddenly at the jumps: during at least half of them it falls more than twice as fast (per log step) as over the whole run', (h) => h.jumpsWithLossDrop / h.jumps, atLeast(0.5), (h, c) => h.jumps > 0 && !(Number(c.correlatedSets) > 0)),
+  claim('dynamics', 'pca-first', 'Superposition and Learning Dynamics', 'two sets of 3 correlated features in m = 3 first learn a PCA-like solution: at least 3 pairs of features of one set point the same way (cos > 0.9) at once', (h) => h.maxCollapsedPairs, atLeast(3), (h) => 'maxCollapsedPairs' in h),
+  claim('dynamics', 'octahedron', 'Superposition and Learning Dynamics', 'and end as an octahedron: n/2 antipodal pairs (cos < −0.95), each taking features of different sets, the pairs orthogonal (largest |cos| across pairs below 0.15)', (h, c) => (h.antipodalPairs === Number(c.features) / 2 && h.pairsMixingSets === h.antipodalPairs ? h.crossPairMaxAbsCosine : Number.NaN), below(0.15), (h) => 'antipodalPairs' in h),
   claim('adversarial', 'dense-baseline', 'Relationship to Adversarial Robustness', "the paper's attack raises the loss by ε² on a dense model", (h) => h.denseAttackVulnerability, within(0.9, 1.1)),
   claim('adversarial', 'superposition-vulnerable', 'Relationship to Adversarial Robustness', 'in superposition the same attack does over 3× more damage', (h) => h.sparsestAttackVulnerability / h.denseAttackVulnerability, above(3)),
   claim('computation', 'dense-pairs', 'Computation in Superposition', '|x| with 6 neurons, dense: 3 features computed (held-out error below half the target variance), each on a monosemantic pair of neurons', (h) => h.denseFeaturesComputed, eq(3)),

@@ -67,6 +67,8 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
    * streams keyed by (seed, global index) and the chunk size changes nothing.
    */
   firstInstance?: ModelConfig['firstInstance'];
+  /** Scale of the initial weights (see `ModelConfig.initScale`; default 1). */
+  initScale?: ModelConfig['initScale'];
   /** Record the loss every this many steps. */
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
@@ -213,7 +215,7 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
 export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label: string): Promise<TrainedToyModels> {
   const firstInstance = o.firstInstance ?? 0;
   if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
-  const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance });
+  const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) });
   try {
     const replicas = o.finiteDataset?.replicas ?? 1;
     if (o.instances % replicas !== 0 || firstInstance % replicas !== 0) {

@@ -134,7 +134,7 @@ export function createRunContext(options: RunContextOptions = {}): RunContext {
 export { adversarial, computation, doubleDescent, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
 export type { AdversarialConfig, AdversarialPoint } from './adversarial.js';
 export type { DoubleDescentConfig, DoubleDescentPoint, DoubleDescentResults, DoubleDescentTrained } from './double-descent.js';
-export type { DynamicsConfig, DynamicsResults } from './dynamics.js';
+export type { DynamicsConfig, DynamicsResults, SetGeometry } from './dynamics.js';
 export type { GeometryConfig, GeometryPoint, GeometryTrained } from './geometry.js';
 export type { Intro2dConfig, Intro2dInstance } from './intro-2d.js';
 export type { IntroConfig, IntroInstanceResult, IntroModelResult, IntroResults, IntroTrainedModel } from './intro.js';
