@@ -1,5 +1,6 @@
 import { ShapeError, checkLength } from '@tms/data';
 import { classifyFeature, PHASES, type Phase, type TheoreticalPhase } from './phase.js';
+import { REPRESENTED_THRESHOLD } from './metrics.js';
 import { fromNested } from './weights.js';
 
 /** Gauss–Legendre 4-point rule on [−1, 1]. */
@@ -254,24 +255,21 @@ interface Family {
 export function theoreticalPhaseN3M2(relativeImportance: number, density: number, options: ExpectedLossOptions = {}): TheoreticalPhaseDetail {
   const r = relativeImportance;
   const p = density;
-  const V = p / 3 - (p * p) / 4;
   const importance = [1, 1, r];
-  const candidates: CandidateSolution[] = [
-    { name: 'orthogonal', phase: 'not-represented', loss: r * V, W: [[1, 0], [0, 1], [0, 0]], b: [0, 0, p / 2] },
-    { name: 'drop-one', phase: 'dedicated', loss: V, W: [[1, 0], [0, 0], [0, 1]], b: [0, p / 2, 0] },
-  ];
+  const [orthogonal, dropOne, pairOthers, pairExtra] = closedFormsN3M2(r, p);
+  const candidates: CandidateSolution[] = [orthogonal, dropOne];
   const families: Family[] = [
     {
       name: 'pair-others',
       build: ([a, beta]) => ({ W: [[a, 0], [-a, 0], [0, 1]], b: [beta, beta, 0] }),
       starts: [[1, 0]],
-      closed: (2 * p * p) / 6,
+      closed: pairOthers.loss,
     },
     {
       name: 'pair-extra',
       build: ([a, c, beta1, beta3]) => ({ W: [[a, 0], [0, 1], [-c, 0]], b: [beta1, 0, beta3] }),
       starts: [[1, 1, 0, 0]],
-      closed: (p * p * (1 + r)) / 6,
+      closed: pairExtra.loss,
     },
     {
       name: 'triangle',
@@ -312,11 +310,125 @@ export function theoreticalPhaseN3M2(relativeImportance: number, density: number
     candidates.push({ name: fam.name, phase: classifyFeature(fromNested([W]), 2)[0], loss: value, W, b });
   }
 
+  return { ...lowestPhase(candidates), candidates };
+}
+
+/** The lowest loss of the candidates in each phase, and the phase of the lowest. */
+function lowestPhase(candidates: readonly { phase: Phase; loss: number }[]): TheoreticalPhase {
   const losses = { 'not-represented': Infinity, dedicated: Infinity, superposition: Infinity } as Record<Phase, number>;
   for (const cand of candidates) losses[cand.phase] = Math.min(losses[cand.phase], cand.loss);
   let phase: Phase = 'not-represented';
   for (const ph of PHASES) if (losses[ph] < losses[phase]) phase = ph;
-  return { phase, losses, candidates };
+  return { phase, losses };
+}
+
+/**
+ * The paper's four n = 3, m = 2 candidate solutions with their closed-form
+ * losses (V = p/3 − p²/4): orthogonal (the extra feature dropped), r·V;
+ * drop-one (feature 2 dropped), V; pair-others, 2p²/6; pair-extra, p²(1 + r)/6.
+ */
+function closedFormsN3M2(r: number, p: number): CandidateSolution[] {
+  const V = p / 3 - (p * p) / 4;
+  return [
+    { name: 'orthogonal', phase: 'not-represented', loss: r * V, W: [[1, 0], [0, 1], [0, 0]], b: [0, 0, p / 2] },
+    { name: 'drop-one', phase: 'dedicated', loss: V, W: [[1, 0], [0, 0], [0, 1]], b: [0, p / 2, 0] },
+    { name: 'pair-others', phase: 'dedicated', loss: (2 * p * p) / 6, W: [[1, 0], [-1, 0], [0, 1]], b: [0, 0, 0] },
+    { name: 'pair-extra', phase: 'superposition', loss: (p * p * (1 + r)) / 6, W: [[1, 0], [0, 1], [-1, 0]], b: [0, 0, 0] },
+  ];
+}
+
+/**
+ * The paper's own n = 3, m = 2 theoretical diagram: the phase of the lowest of
+ * its four closed-form candidates (see {@link theoreticalPhaseN3M2}, which
+ * also optimises norms and biases and adds the triangle). With these four,
+ * the extra feature is dedicated for every r > 1: pair-others (2p²/6) beats
+ * pair-extra (p²(1 + r)/6) and drop-one (V) beats orthogonal (r·V).
+ *
+ * @param relativeImportance - r, importance of the extra (third) feature
+ * @param density - p = 1 − S
+ */
+export function paperPhaseN3M2(relativeImportance: number, density: number): TheoreticalPhaseDetail {
+  const candidates = closedFormsN3M2(relativeImportance, density);
+  return { ...lowestPhase(candidates), candidates };
+}
+
+/** How a bias-free n = 2, m = 1 model stores the extra feature: a {@link Phase}, or `confused` (both features on one side of the axis). */
+export type BiasFreePhase = Phase | 'confused';
+
+/** The four phases of bias-free n = 2, m = 1 models, in the order figures use. */
+export const BIAS_FREE_PHASES: readonly BiasFreePhase[] = [...PHASES, 'confused'];
+
+/** The best bias-free n = 2, m = 1 model at one (r, p); see {@link biasFreeN2M1}. */
+export interface BiasFreeSolution {
+  /** Its weights (w₁, w₂), with w₁ ≥ 0 (W and −W are the same model). */
+  W: [number, number];
+  /** Its expected loss Σᵢ Iᵢ E[(xᵢ − x′ᵢ)²]. */
+  loss: number;
+  /** How it stores the extra feature. */
+  phase: BiasFreePhase;
+}
+
+/** Options of {@link biasFreeLossSurface}. */
+export interface LossSurfaceOptions extends ExpectedLossOptions {
+  /** The weights run over [−extent, extent] (default 1.5). */
+  extent?: number;
+  /** Grid points per axis (default 41). */
+  points?: number;
+}
+
+/**
+ * The exact expected loss of the bias-free n = 2, m = 1 ReLU-output model
+ * x′ = ReLU(wᵀw x) (feature 1 of importance 1, the extra feature of importance
+ * r, both of density p) over a grid of weights w = (w₁, w₂): Tom McGrath's loss
+ * surfaces (comment on the paper), which show a "confused" minimum near
+ * w₁ = w₂ = 1/√2 when features are dense and about equally important.
+ *
+ * @param relativeImportance - r
+ * @param density - p = 1 − S
+ * @returns the grid `w` (one axis, used for both) and `loss[i][j]` at (w₁, w₂) = (w[i], w[j])
+ */
+export function biasFreeLossSurface(relativeImportance: number, density: number, options: LossSurfaceOptions = {}): { w: number[]; loss: number[][] } {
+  const extent = options.extent ?? 1.5;
+  const points = options.points ?? 41;
+  const w = Array.from({ length: points }, (_, i) => -extent + (2 * extent * i) / (points - 1));
+  const imp = [1, relativeImportance];
+  const opts = { panels: options.panels ?? 4 };
+  return { w, loss: w.map((a) => w.map((c) => expectedReluOutputLoss([[a], [c]], [0, 0], imp, density, opts))) };
+}
+
+/**
+ * The lowest-loss bias-free n = 2, m = 1 model at (r, p), found on a grid of
+ * weights and refined by Nelder–Mead on the exact expected loss, and its phase:
+ * the extra feature not represented (‖w₂‖ ≤ 0.5), dedicated (feature 1 not
+ * represented), in superposition (antipodal: w₁w₂ < 0) or `confused` (both
+ * represented on the same side, w₁w₂ > 0). Without a bias the model cannot
+ * cancel interference, so dense, equally important features are best stored
+ * together along the top principal direction (1, 1)/√2 (loss 1/12 at r = 1,
+ * p = 1, against 1/3 for a dedicated or an antipodal solution).
+ *
+ * @param relativeImportance - r
+ * @param density - p = 1 − S
+ */
+export function biasFreeN2M1(relativeImportance: number, density: number, options: ExpectedLossOptions = {}): BiasFreeSolution {
+  const imp = [1, relativeImportance];
+  const loss = ([a, c]: number[], panels: number) => expectedReluOutputLoss([[a], [c]], [0, 0], imp, density, { panels });
+  // W and −W give the same model: search w₁ ≥ 0, then refine the best few grid points
+  const starts: { x: number[]; value: number }[] = [];
+  for (let i = 0; i <= 12; i++) for (let j = 0; j <= 24; j++) {
+    const x = [(1.5 * i) / 12, -1.5 + (3 * j) / 24];
+    starts.push({ x, value: loss(x, 2) });
+  }
+  starts.sort((a, b) => a.value - b.value);
+  let best = { x: starts[0].x, value: Infinity };
+  for (const s of starts.slice(0, 4)) {
+    const found = nelderMead((x) => loss(x, 4), s.x, { step: 0.1, iterations: 200, tolerance: 1e-10 });
+    if (found.value < best.value) best = found;
+  }
+  let [a, c] = best.x;
+  if (a < 0) [a, c] = [-a, -c];
+  const on = (v: number) => Math.abs(v) > REPRESENTED_THRESHOLD;
+  const phase: BiasFreePhase = !on(c) ? 'not-represented' : !on(a) ? 'dedicated' : a * c < 0 ? 'superposition' : 'confused';
+  return { W: [a, c], loss: loss([a, c], options.panels ?? 6), phase };
 }
 
 /** Options of {@link linearOptimumLoss}. */

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { expectedReluOutputLoss, linearOptimumLoss, nelderMead, targetVariance, theoreticalPhaseN2M1, theoreticalPhaseN3M2 } from '../src/index.js';
+import {
+  biasFreeLossSurface,
+  biasFreeN2M1,
+  expectedReluOutputLoss,
+  linearOptimumLoss,
+  logspace,
+  nelderMead,
+  paperPhaseN3M2,
+  targetVariance,
+  theoreticalPhaseN2M1,
+  theoreticalPhaseN3M2,
+} from '../src/index.js';
 
 /** Small seeded generator (mulberry32) so the Monte Carlo check is reproducible. */
 function mulberry32(seed: number) {
@@ -121,6 +132,56 @@ describe('theoreticalPhaseN3M2', () => {
     // all three features have non-zero norm and the biases are positive
     for (const w of tri.W) expect(Math.hypot(...w)).toBeGreaterThan(0.5);
     for (const v of tri.b) expect(v).toBeGreaterThan(0.2);
+  });
+});
+
+describe("the paper's four n = 3, m = 2 closed forms", () => {
+  it('give the dedicated phase for every r > 1, and agree with the quadrature of their weights', () => {
+    for (const r of logspace(1.01, 100, 9)) for (const p of logspace(0.001, 1, 9)) expect(paperPhaseN3M2(r, p).phase, `r=${r}, p=${p}`).toBe('dedicated');
+    // below r = 1: dropped when dense, in superposition when sparse (pair-extra p²(1 + r)/6 against r·V)
+    expect(paperPhaseN3M2(0.5, 1).phase).toBe('not-represented');
+    expect(paperPhaseN3M2(0.5, 0.05).phase).toBe('superposition');
+    const { candidates } = paperPhaseN3M2(0.7, 0.2);
+    expect(candidates.map((c) => c.name)).toEqual(['orthogonal', 'drop-one', 'pair-others', 'pair-extra']);
+    for (const c of candidates) expect(expectedReluOutputLoss(c.W, c.b, [1, 1, 0.7], 0.2, { panels: 12 }), c.name).toBeCloseTo(c.loss, 5);
+    // the extended diagram's candidates start from the same closed forms and are never worse
+    const ext = theoreticalPhaseN3M2(0.7, 0.2);
+    for (const ph of ['not-represented', 'dedicated', 'superposition'] as const) expect(ext.losses[ph]).toBeLessThanOrEqual(paperPhaseN3M2(0.7, 0.2).losses[ph] + 1e-9);
+  });
+});
+
+describe('bias-free n = 2, m = 1 (Tom McGrath)', () => {
+  it('dense, equally important features: the minimum is the confused w₁ = w₂ = 1/√2, loss 1/12 against 1/3', () => {
+    const best = biasFreeN2M1(1, 1);
+    expect(best.phase).toBe('confused');
+    for (const w of best.W) expect(Math.abs(w - Math.SQRT1_2)).toBeLessThan(0.005);
+    // the top principal direction of E[xxᵀ] = [[1/3, 1/4], [1/4, 1/3]]: loss 2/3 − 7/12
+    expect(best.loss).toBeCloseTo(1 / 12, 6);
+    expect(expectedReluOutputLoss([[1], [0]], [0, 0], [1, 1], 1)).toBeCloseTo(1 / 3, 6);
+    expect(expectedReluOutputLoss([[1], [-1]], [0, 0], [1, 1], 1, { panels: 24 })).toBeCloseTo(1 / 3, 4);
+  });
+
+  it('sparse features: an antipodal pair; a far more important extra feature: dedicated; a far less important one: dropped', () => {
+    const sparse = biasFreeN2M1(1, 0.01);
+    expect(sparse.phase).toBe('superposition');
+    expect(sparse.W[0]).toBeCloseTo(1, 1);
+    expect(sparse.W[1]).toBeCloseTo(-1, 1);
+    expect(biasFreeN2M1(10, 1).phase).toBe('dedicated');
+    expect(biasFreeN2M1(0.1, 1).phase).toBe('not-represented');
+    // W and −W are one model: w₁ ≥ 0 is returned
+    expect(biasFreeN2M1(1, 0.2).W[0]).toBeGreaterThan(0);
+  });
+
+  it('the loss surface is symmetric under w → −w and lowest near the minimum found', () => {
+    const { w, loss } = biasFreeLossSurface(1, 1, { points: 21 });
+    expect(w[0]).toBe(-1.5);
+    expect(w[20]).toBe(1.5);
+    for (let i = 0; i < 21; i++) for (let j = 0; j < 21; j++) expect(loss[i][j]).toBeCloseTo(loss[20 - i][20 - j], 12);
+    const flat = loss.flat();
+    const k = flat.indexOf(Math.min(...flat));
+    const [a, c] = [w[Math.floor(k / 21)], w[k % 21]];
+    expect(Math.abs(Math.abs(a) - Math.SQRT1_2)).toBeLessThan(0.1);
+    expect(Math.sign(a)).toBe(Math.sign(c));
   });
 });
 

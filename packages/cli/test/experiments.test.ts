@@ -74,7 +74,7 @@ describe('intro-2d: five features in two dimensions', () => {
 });
 
 describe('phase: n=2, m=1 phase diagram', () => {
-  it('has all three regions in the right corners and agrees with theory on most cells', async () => {
+  it('has all three regions in the right corners and agrees with theory on most cells; without biases, a fourth (confused) phase', async () => {
     const { r, dir } = await quick('phase');
     const cells = r.cells as PhaseCellResult[];
     const dens = cells.map((c) => c.density);
@@ -98,6 +98,21 @@ describe('phase: n=2, m=1 phase diagram', () => {
     expect(r.agreement).toBeGreaterThanOrEqual(0.75);
     const svg = await svgOf(dir, 'phase');
     expect(svg).toContain('theoretical');
+
+    // without biases: the confused phase where features are dense and about equally important, and the loss surfaces
+    const dense = cells.filter((c) => c.density === 1);
+    // McGrath: with no bias to cancel interference, dense features share one direction ("confused") at r = 1,
+    // the dropped / dedicated corners survive at r = 0.1 / 10, and sparse features are antipodal
+    expect(dense.find((c) => c.relativeImportance === 1)!.biasFree!.phase).toBe('confused');
+    expect(dense.find((c) => c.relativeImportance === 0.1)!.biasFree!.phase).toBe('not-represented');
+    expect(dense.find((c) => c.relativeImportance === 10)!.biasFree!.phase).toBe('dedicated');
+    expect(cells.filter((c) => c.density === 100).every((c) => c.biasFree!.phase === 'superposition')).toBe(true);
+    const [confused, sparse, strong] = r.surfaces;
+    expect(confused.minimum.loss).toBeCloseTo(1 / 12, 5);
+    expect(sparse.minimum.phase).toBe('superposition');
+    expect(strong.minimum.phase).toBe('dedicated');
+    expect(confused.loss).toHaveLength(confused.w.length);
+    expect(await svgOf(dir, 'phase-bias-free')).toContain('confused');
   });
 });
 
@@ -123,7 +138,11 @@ describe('phase: n=3, m=2 phase diagram', () => {
     }
     expect(at(dMax, iMax).theoreticalLosses!.dedicated).toBeCloseTo((2 * (1 / dMax) ** 2) / 6, 8);
     expect(r.agreement).toBeGreaterThanOrEqual(0.75);
-    expect(await svgOf(dir, 'phase')).toContain('theoretical');
+    // beside it the paper's own diagram from its four closed forms: dedicated for every r > 1
+    for (const c of cells) if (c.relativeImportance > 1) expect(c.paperTheoretical).toBe('dedicated');
+    expect(at(dMax, iMin).paperTheoretical).toBe('superposition');
+    HEADLINE_CLAIMS.phase(experiments.phase.headline!(summary.results as never), summary.config);
+    expect(await svgOf(dir, 'phase')).toContain('four closed forms');
   });
 });
 

@@ -1,5 +1,5 @@
-import { PHASES, classifyFeature, expectedReluOutputLoss, logspace, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type Phase } from '@tms/analysis';
-import { phaseDiagramSpec, type PhaseCell } from '@tms/viz';
+import { PHASES, biasFreeLossSurface, biasFreeN2M1, classifyFeature, expectedReluOutputLoss, logspace, paperPhaseN3M2, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type BiasFreeSolution, type Phase } from '@tms/analysis';
+import { lossSurfaceSpec, phaseDiagramSpec, type PhaseCell, type VegaLiteSpec } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
@@ -61,6 +61,10 @@ export interface PhaseCellResult {
   empirical: Phase;
   /** From the analytic losses of candidate solutions; only for n = 2, m = 1 and n = 3, m = 2. */
   theoretical: Phase | null;
+  /** n = 3, m = 2: from the paper's own four closed forms alone (no optimised norms, no triangle). */
+  paperTheoretical?: Phase;
+  /** n = 2, m = 1: the best model without biases (exact expected loss), which adds a `confused` phase. */
+  biasFree?: BiasFreeSolution;
   /** Expected loss of the best candidate of each phase (when `theoretical` is set); null for a phase no candidate falls in. */
   theoreticalLosses: Record<Phase, number | null> | null;
   /**
@@ -84,7 +88,30 @@ export interface PhaseTrained {
   sweep: SweepResult;
   /** Per cell, the theoretical phase and each candidate's expected loss (null without theory). */
   theory: ({ phase: Phase; losses: Record<Phase, number> } | null)[];
+  /** n = 2, m = 1: per cell, the best bias-free model. */
+  biasFree?: BiasFreeSolution[];
 }
+
+/** A bias-free n = 2, m = 1 loss surface (Tom McGrath's comment on the paper). */
+export interface LossSurface {
+  /** The extra feature's relative importance r. */
+  relativeImportance: number;
+  /** p = 1 − S. */
+  density: number;
+  /** The grid of weights, for both axes. */
+  w: number[];
+  /** `loss[i][j]` at (w₁, w₂) = (w[i], w[j]). */
+  loss: number[][];
+  /** The lowest-loss model there. */
+  minimum: BiasFreeSolution;
+}
+
+/** Where the bias-free loss surfaces are drawn: (r, p); dense and equally important features give the confused minimum. */
+const SURFACES: readonly [number, number][] = [
+  [1, 1],
+  [1, 0.2],
+  [10, 1],
+];
 
 /** Results of the phase experiment. */
 export interface PhaseResults extends Record<string, unknown> {
@@ -96,6 +123,18 @@ export interface PhaseResults extends Record<string, unknown> {
   history: SweepResult['history'];
   /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
   heldOut: Record<string, HeldOutResults>;
+  /** n = 2, m = 1: bias-free loss surfaces at a few (r, p). */
+  surfaces?: LossSurface[];
+}
+
+/** A bias-free solution with its numbers rounded for results.json. */
+function roundSolution(s: BiasFreeSolution): BiasFreeSolution {
+  return { W: [round9(s.W[0]), round9(s.W[1])], loss: round9(s.loss), phase: s.phase };
+}
+
+/** A spec without its `$schema`, to nest in a composed one. */
+function stripSchema({ $schema: _, ...rest }: VegaLiteSpec): VegaLiteSpec {
+  return rest;
 }
 
 /** The grid of cells (relative importance r × density d) and each instance's sparsity and importance. */
@@ -140,9 +179,15 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
     if (c.hidden >= c.features) throw new ConfigError('hidden', `an integer below features (${c.features}): a phase diagram needs more features than dimensions`, c.hidden);
     if (c.importanceMin > c.importanceMax) throw new ConfigError('importanceMin', `at most importanceMax (${c.importanceMax})`, c.importanceMin);
   },
-  headline({ agreement }) {
+  headline({ agreement, cells, surfaces }) {
     const out: Record<string, number> = {};
     if (agreement !== null) out.agreement = agreement;
+    // without biases, dense and equally important features: the minimum's distance from w₁ = w₂ = 1/√2
+    const confused = surfaces?.find((s) => s.relativeImportance === 1 && s.density === 1);
+    if (confused) out.biasFreeConfusedOffset = Math.max(...confused.minimum.W.map((w) => Math.abs(w - Math.SQRT1_2)));
+    // n = 3, m = 2 with the paper's four closed forms: the share of cells with r > 1 where the extra feature is dedicated
+    const above = cells.filter((x) => x.paperTheoretical && x.relativeImportance > 1);
+    if (above.length) out.paperDedicatedAboveOne = above.filter((x) => x.paperTheoretical === 'dedicated').length / above.length;
     return out;
   },
   trainingShape: (c) => ({ instances: Math.min(c.chunkSize, c.importancePoints * c.densityPoints) * c.restarts, features: c.features, hidden: c.hidden, batchSize: c.batchSize }),
@@ -183,9 +228,11 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
       ctx.progress.update(cell + 1, grid.length, 'cells', (performance.now() - t0) / 1000);
       return t;
     });
-    return { sweep, theory: theory.map((t) => t && { phase: t.phase, losses: t.losses }) };
+    // without biases (n = 2, m = 1): the best model per cell, on the exact loss
+    const biasFree = theoryKind === 'n2m1' ? grid.map(({ r, d }) => biasFreeN2M1(r, 1 / d)) : undefined;
+    return { sweep, theory: theory.map((t) => t && { phase: t.phase, losses: t.losses }), ...(biasFree ? { biasFree } : {}) };
   },
-  analyze(c, { sweep, theory }) {
+  analyze(c, { sweep, theory, biasFree }) {
     const n = c.features;
     const { grid, sparsity, importance, theoryKind } = phaseGrid(c);
     const R = c.restarts;
@@ -213,6 +260,8 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
         relativeImportance: round9(r),
         empirical: classes[best],
         theoretical: t?.phase ?? null,
+        ...(theoryKind === 'n3m2' ? { paperTheoretical: paperPhaseN3M2(r, 1 / d).phase } : {}),
+        ...(biasFree ? { biasFree: roundSolution(biasFree[cell]) } : {}),
         // no candidate in a phase (loss Infinity) is written as null, never as a number
         theoreticalLosses: t
           ? (Object.fromEntries(Object.entries(t.losses).map(([k, v]) => [k, v !== null && Number.isFinite(v) ? v : null])) as Record<Phase, number | null>)
@@ -225,13 +274,26 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
       };
     });
     const agreement = theoryKind !== null ? cells.filter((x) => x.empirical === x.theoretical).length / cells.length : null;
+    const surfaces =
+      theoryKind === 'n2m1'
+        ? SURFACES.map(([r, p]) => {
+            const { w, loss } = biasFreeLossSurface(r, p, { points: 31 });
+            return { relativeImportance: r, density: p, w: w.map(round9), loss: loss.map((row) => row.map(round9)), minimum: roundSolution(biasFreeN2M1(r, p)) };
+          })
+        : undefined;
     return {
-      results: { cells, agreement, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ 'relu-output': sweep }) },
+      results: {
+        cells,
+        agreement,
+        history: sweep.history.filter((_, i) => i % 10 === 9),
+        heldOut: heldOutResults({ 'relu-output': sweep }),
+        ...(surfaces ? { surfaces } : {}),
+      },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary: agreement !== null ? `phase: empirical and theoretical diagrams agree on ${(agreement * 100).toFixed(0)}% of cells` : undefined,
     };
   },
-  figures(c, { cells, agreement }) {
+  figures(c, { cells, agreement, surfaces }) {
     const toCells = (key: 'empirical' | 'theoretical'): PhaseCell[] =>
       cells.map((x) => ({
         x: x.density,
@@ -242,7 +304,32 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
       }));
     const diagrams = [{ title: `empirical (n=${c.features}, m=${c.hidden})`, cells: toCells('empirical') }];
     if (agreement !== null) diagrams.push({ title: 'theoretical (analytic losses)', cells: toCells('theoretical') });
-    return { phase: phaseDiagramSpec(diagrams, { title: 'How the extra feature is represented' }) };
+    if (cells.every((x) => x.paperTheoretical)) {
+      diagrams.push({ title: "the paper's four closed forms", cells: cells.map((x) => ({ x: x.density, y: x.relativeImportance, phase: x.paperTheoretical! })) });
+    }
+    const figures: Record<string, VegaLiteSpec> = { phase: phaseDiagramSpec(diagrams, { title: 'How the extra feature is represented' }) };
+    if (surfaces && cells.every((x) => x.biasFree)) {
+      figures['phase-bias-free'] = {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        title: 'Without biases (n=2, m=1): a fourth, "confused" phase, and the exact loss surfaces',
+        vconcat: [
+          stripSchema(phaseDiagramSpec([{ title: 'best bias-free model (exact loss)', cells: cells.map((x) => ({ x: x.density, y: x.relativeImportance, phase: x.biasFree!.phase })) }])),
+          stripSchema(
+            lossSurfaceSpec(
+              surfaces.map((s) => ({
+                title: `r=${s.relativeImportance}, 1−S=${s.density}: ${s.minimum.phase}`,
+                w: s.w,
+                loss: s.loss,
+                marks: [s.minimum.W, [-s.minimum.W[0], -s.minimum.W[1]]],
+              })),
+              { size: 160 },
+            ),
+          ),
+        ],
+        resolve: { scale: { color: 'independent' } },
+      };
+    }
+    return figures;
   },
 });
 

@@ -357,16 +357,21 @@ export interface PhaseCell {
 }
 
 const PHASE_COLORS = { domain: ['not-represented', 'dedicated', 'superposition'], range: ['#d9d9d9', '#3b75af', '#ef8636'] };
+/** With the bias-free models' fourth phase (both features on one side of the axis). */
+const PHASE_COLORS_CONFUSED = { domain: [...PHASE_COLORS.domain, 'confused'], range: [...PHASE_COLORS.range, '#59a14f'] };
 
 /**
  * Phase diagrams side by side (e.g. empirical and theoretical): x = feature
- * density (log), y = relative importance of the extra feature (log), colour = phase.
+ * density (log), y = relative importance of the extra feature (log), colour =
+ * phase (`not-represented`, `dedicated`, `superposition`, and `confused` for
+ * bias-free models when a cell has it).
  */
 export function phaseDiagramSpec(
   diagrams: { title: string; cells: PhaseCell[] }[],
   opts: { title?: string; xTitle?: string; yTitle?: string; size?: number } = {},
 ): VegaLiteSpec {
   const size = opts.size ?? 220;
+  const colors = diagrams.some((d) => d.cells.some((c) => c.phase === 'confused')) ? PHASE_COLORS_CONFUSED : PHASE_COLORS;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title ? { title: opts.title } : {}),
@@ -396,7 +401,7 @@ export function phaseDiagramSpec(
             title: opts.yTitle ?? 'relative importance of extra feature',
             axis: { labelExpr: "format(datum.value, '.2~g')", values: thin(ys) },
           },
-          color: { field: 'phase', type: 'nominal', scale: PHASE_COLORS, title: 'extra feature' },
+          color: { field: 'phase', type: 'nominal', scale: colors, title: 'extra feature' },
           ...(shaded
             ? { opacity: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], range: [0.15, 1] }, title: 'share of runs' } }
             : {}),
@@ -409,6 +414,72 @@ export function phaseDiagramSpec(
         },
       };
     }),
+  };
+}
+
+/** One panel of {@link lossSurfaceSpec}: a loss over a grid of two weights. */
+export interface LossSurfacePanel {
+  /** Panel title. */
+  title: string;
+  /** The grid of weights, used for both axes. */
+  w: number[];
+  /** `loss[i][j]` at (w₁, w₂) = (w[i], w[j]). */
+  loss: number[][];
+  /** Points to mark, e.g. the minimum (w₁, w₂). */
+  marks?: [number, number][];
+}
+
+/**
+ * Loss surfaces side by side (e.g. Tom McGrath's bias-free n = 2, m = 1
+ * surfaces): x = w₁, y = w₂, colour = log₁₀ of the loss relative to the
+ * panel's minimum, with marked points (the minima) as white circles.
+ */
+export function lossSurfaceSpec(panels: LossSurfacePanel[], opts: { title?: string; size?: number } = {}): VegaLiteSpec {
+  const size = opts.size ?? 200;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: { font: 'sans-serif' },
+    hconcat: panels.map((p) => {
+      const lo = Math.min(...p.loss.flat());
+      const values = p.loss.flatMap((row, i) => row.map((v, j) => ({ w1: p.w[i], w2: p.w[j], loss: v, rel: Math.log10(v / lo) })));
+      const step = p.w.length > 1 ? p.w[1] - p.w[0] : 1;
+      const lo0 = p.w[0] - step / 2;
+      const hi0 = p.w[p.w.length - 1] + step / 2;
+      const ticks = Array.from({ length: 5 }, (_, k) => Number((p.w[0] + ((p.w[p.w.length - 1] - p.w[0]) * k) / 4).toPrecision(3)));
+      const axis = (title: string) => ({ field: title === 'w₁' ? 'w1' : 'w2', type: 'quantitative', title, scale: { domain: [lo0, hi0], nice: false }, axis: { values: ticks, format: '.2~f' } });
+      return {
+        title: p.title,
+        width: size,
+        height: size,
+        layer: [
+          {
+            data: { values },
+            mark: { type: 'rect' },
+            encoding: {
+              x: { ...axis('w₁'), bin: { step, anchor: p.w[0] - step / 2 } },
+              y: { ...axis('w₂'), bin: { step, anchor: p.w[0] - step / 2 } },
+              color: { field: 'rel', type: 'quantitative', aggregate: 'mean', scale: { scheme: 'viridis', domain: [0, 1.5], clamp: true }, title: 'log₁₀(L / L_min)' },
+              tooltip: [
+                { field: 'w1', aggregate: 'mean', format: '.2f', title: 'w₁' },
+                { field: 'w2', aggregate: 'mean', format: '.2f', title: 'w₂' },
+                { field: 'loss', aggregate: 'mean', format: '.3~g', title: 'loss' },
+              ],
+            },
+          },
+          ...(p.marks?.length
+            ? [
+                {
+                  data: { values: p.marks.map(([a, b]) => ({ w1: a, w2: b })) },
+                  mark: { type: 'point', shape: 'circle', filled: false, color: 'white', size: 80, strokeWidth: 2 },
+                  encoding: { x: axis('w₁'), y: axis('w₂') },
+                },
+              ]
+            : []),
+        ],
+      };
+    }),
+    resolve: { scale: { color: 'shared' } },
   };
 }
 

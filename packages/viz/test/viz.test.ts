@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, renderSvg } from '../src/index.js';
+import { featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, lossSurfaceSpec, phaseDiagramSpec, renderSvg } from '../src/index.js';
 
 const panel = (row: string, label: string) => ({
   row,
@@ -62,5 +62,20 @@ describe('renderSvg', () => {
     const svg = await renderSvg(lossCurveSpec([{ name: 'a', steps: [1, 2, 3], loss: [1, 0.1, 0.01] }]));
     expect(svg).toContain('<svg');
     expect(svg).toContain('loss');
+  });
+
+  it('renders loss surfaces with the minimum marked, and a fourth phase colour only when a cell is confused', async () => {
+    const w = [-1, 0, 1];
+    const spec = lossSurfaceSpec([{ title: 'bowl', w, loss: w.map((a) => w.map((c) => 1 + (a - 1) ** 2 + c ** 2)), marks: [[1, 0]] }]);
+    // 9 cells and one circled minimum; colour = log10 of the loss over the panel's minimum (0 at (1, 0))
+    const layer = (spec.hconcat as { layer: { data: { values: { w1: number; w2: number; rel: number }[] } }[] }[])[0].layer;
+    expect(layer[0].data.values).toHaveLength(9);
+    expect(layer[0].data.values.find((v) => v.w1 === 1 && v.w2 === 0)!.rel).toBe(0);
+    expect(layer[1].data.values).toEqual([{ w1: 1, w2: 0 }]);
+    expect(await renderSvg(spec)).toContain('bowl');
+    const domain = (cells: { x: number; y: number; phase: string }[]) =>
+      ((phaseDiagramSpec([{ title: 't', cells }]).hconcat as { encoding: { color: { scale: { domain: string[] } } } }[])[0]).encoding.color.scale.domain;
+    expect(domain([{ x: 1, y: 1, phase: 'dedicated' }])).toEqual(['not-represented', 'dedicated', 'superposition']);
+    expect(domain([{ x: 1, y: 1, phase: 'confused' }])).toEqual(['not-represented', 'dedicated', 'superposition', 'confused']);
   });
 });
