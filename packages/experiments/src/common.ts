@@ -1,6 +1,6 @@
 import { linearOptimumLoss } from '@tms/analysis';
-import { OPTIMIZERS, SCHEDULES, createModel, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
-import { FiniteDataset, SparseFeatures, checkInt, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
+import { OPTIMIZERS, ReluOutputModel, SCHEDULES, createModel, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { ConfigError, FiniteDataset, SparseFeatures, checkInt, checkLength, checkNumber, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 
@@ -67,6 +67,13 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
    * streams keyed by (seed, global index) and the chunk size changes nothing.
    */
   firstInstance?: ModelConfig['firstInstance'];
+  /**
+   * Adversarial training (ReLU-output models only; trains with autodiff): per
+   * instance, the size of the paper's per-feature attack added to every
+   * training input, as a fraction of that input's L2 norm (0: none). See
+   * {@link AdversarialReluOutputModel}.
+   */
+  adversarialEpsilon?: number[];
   /** Scale of the initial weights (see `ModelConfig.initScale`; default 1). */
   initScale?: ModelConfig['initScale'];
   /** Record the loss every this many steps. */
@@ -207,6 +214,57 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
   };
 }
 
+/** Identity forward, zero gradient: the attack direction is a constant of each step. */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
+
+/**
+ * A ReLU-output model trained against the paper's adversarial attack (section
+ * "Relationship to Adversarial Robustness"): every training input x gets the
+ * attack on a random feature i, ε·‖x‖ (WᵀW)ᵢ / ‖(WᵀW)ᵢ‖ (the optimal small L2
+ * attack for that feature, from the current weights, held constant in the
+ * gradient), and the model must still output the clean x. It is not one of
+ * the fused engines' built-in models, so it trains with autodiff.
+ */
+export class AdversarialReluOutputModel extends ReluOutputModel {
+  /** Attack inputs in `forward` (true while training; false for clean evaluation). */
+  attacking = true;
+  private readonly epsilon: tf.Tensor3D;
+  private readonly seed: number;
+  private calls = 0;
+
+  /**
+   * @param config - the model (kind `relu-output`)
+   * @param epsilon - per instance, the attack's size as a fraction of each input's L2 norm
+   */
+  constructor(config: ModelConfig, epsilon: number[]) {
+    super(config);
+    checkLength(epsilon, config.instances, 'adversarialEpsilon');
+    epsilon.forEach((e, i) => checkNumber(e, `adversarialEpsilon[${i}]`, 0, 10));
+    this.epsilon = tf.tensor3d(epsilon, [epsilon.length, 1, 1]);
+    this.seed = config.seed ?? 0;
+  }
+
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    if (!this.attacking) return super.forward(x);
+    const call = this.calls++;
+    return tf.tidy(() => {
+      const [I, B, n] = x.shape;
+      const W = stopGradient(this.params.W) as tf.Tensor3D;
+      const G = tf.matMul(W, W, false, true); // (WᵀW)ᵢⱼ = Wᵢ·Wⱼ, [I, n, n]
+      const U = tf.div(G, tf.add(tf.norm(G, 'euclidean', 2, true), 1e-12));
+      const feature = tf.randomUniform([I, B], 0, n, 'int32', (this.seed * 0x9e3779b1 + call) >>> 0);
+      const direction = tf.matMul(tf.cast(tf.oneHot(feature as tf.Tensor2D, n), 'float32') as tf.Tensor3D, U as tf.Tensor3D); // [I, B, n]
+      const size = tf.mul(tf.norm(x, 'euclidean', 2, true), this.epsilon);
+      return super.forward(tf.add(x, tf.mul(direction, size)) as tf.Tensor3D);
+    });
+  }
+
+  dispose(): void {
+    this.epsilon.dispose();
+    super.dispose();
+  }
+}
+
 /**
  * Create, train and read back a batch of toy models, reporting progress to the
  * run context. The model seed is `seed`, the data seed `seed + 1`; instance `i`
@@ -215,7 +273,13 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
 export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label: string): Promise<TrainedToyModels> {
   const firstInstance = o.firstInstance ?? 0;
   if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
-  const model = createModel({ kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) });
+  const modelConfig = { kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) };
+  let adversarial: AdversarialReluOutputModel | undefined;
+  if (o.adversarialEpsilon) {
+    if (o.kind !== 'relu-output') throw new ConfigError('adversarialEpsilon', "unset unless kind is 'relu-output'", o.adversarialEpsilon);
+    adversarial = new AdversarialReluOutputModel(modelConfig, o.adversarialEpsilon);
+  }
+  const model = adversarial ?? createModel(modelConfig);
   try {
     const replicas = o.finiteDataset?.replicas ?? 1;
     if (o.instances % replicas !== 0 || firstInstance % replicas !== 0) {
@@ -257,6 +321,8 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
     });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
     if (result.diverged.length) throw new DivergenceError(label, result.diverged, o.optimizer);
+    // held-out loss of the model itself, without attacks
+    if (adversarial) adversarial.attacking = false;
     const heldOut = o.heldOutSamples === 0 ? undefined : evaluateHeldOut(model, o, dataConfig, replicas, o.heldOutSamples);
     return { params: await model.getParams(), result, snapshots, ...(heldOut ? { heldOut } : {}) };
   } finally {
@@ -501,29 +567,28 @@ export function sparsitySweepSchema(
 /** Config of the experiments that train one model per sparsity. */
 export type SparsitySweepConfig = ConfigFromSchema<ReturnType<typeof sparsitySweepSchema>>;
 
+/** The options of {@link trainSparsitySweep}'s one batch: `restarts` models of `kind` per sparsity (instance s·restarts + r). */
+export function sparsitySweepOptions(c: SparsitySweepConfig, kind: ModelKind, restarts = 1): TrainToyOptions {
+  const n = c.features;
+  return {
+    kind,
+    instances: c.sparsities.length * restarts,
+    features: n,
+    hidden: c.hidden,
+    sparsity: perInstance(c.sparsities.flatMap((s) => new Array<number>(restarts).fill(s)), n),
+    importance: geometricImportance(n, c.importanceBase),
+    signed: kind === 'abs',
+    ...trainingOptions(c),
+  };
+}
+
 /**
  * Train `restarts` models of `kind` per sparsity of the config (default one;
  * instance s·restarts + r), checkpointed under the kind's name. With one
  * restart the instances and their streams are those of one model per sparsity.
  */
 export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext, options?: UnitsOptions, restarts = 1): Promise<SweepResult> {
-  const n = c.features;
-  return trainSweep(
-    kind,
-    {
-      kind,
-      instances: c.sparsities.length * restarts,
-      features: n,
-      hidden: c.hidden,
-      sparsity: perInstance(c.sparsities.flatMap((s) => new Array<number>(restarts).fill(s)), n),
-      importance: geometricImportance(n, c.importanceBase),
-      signed: kind === 'abs',
-      ...trainingOptions(c),
-    },
-    ctx,
-    kind,
-    options,
-  );
+  return trainSweep(kind, sparsitySweepOptions(c, kind, restarts), ctx, kind, options);
 }
 
 /** Index of the lowest of `losses` among `from` to `from + count − 1` (the first of equal ones). */

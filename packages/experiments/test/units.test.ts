@@ -110,7 +110,7 @@ describe('every experiment can be sharded: its units are declared in one split c
     geometry: { prerequisites: [], split: ['chunk-0'] },
     nonuniform: { prerequisites: [], split: ['denser-feature', 'correlated', 'anticorrelated'] },
     dynamics: { prerequisites: [], split: ['model'] },
-    adversarial: { prerequisites: [], split: ['relu-output'] },
+    adversarial: { prerequisites: [], split: ['relu-output', 'adversarial-training'] },
     computation: { prerequisites: [], split: ['abs'] },
     privileged: { prerequisites: [], split: ['relu-hidden'] },
     sae: { prerequisites: [['relu-output']], split: ['sae-0', 'sae-1', 'sae-2', 'sae-3'] },
