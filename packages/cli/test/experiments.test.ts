@@ -209,6 +209,21 @@ describe('nonuniform: sparser, denser, correlated and anticorrelated features', 
     await svgOf(dir, 'nonuniform-correlation');
     await svgOf(dir, 'nonuniform-density');
     await svgOf(dir, 'nonuniform-collapse');
+
+    // part 4: three correlated pairs in 2D. Sparse: side by side (positive cosines, none collapsed; seed 0);
+    // denser: pair by pair onto the principal components (seed 0: 0, 1, 2, 3 collapsed at 1−S = 0.02, 0.1, 0.2, 0.5)
+    const collapse = r.pairCollapse as { density: number; collapsedPairs: number; pairCosines: number[]; restartCollapsedPairs: number[] }[];
+    expect(collapse.map((p) => p.density)).toEqual([0.02, 0.1, 0.2, 0.5]);
+    expect(collapse.map((p) => p.collapsedPairs)).toEqual([0, 1, 2, 3]);
+    for (const c of collapse[0].pairCosines) expect(c).toBeGreaterThan(0.1);
+    for (const c of collapse[3].pairCosines) expect(c).toBeGreaterThan(0.9);
+    expect(collapse[3].restartCollapsedPairs).toEqual([3, 3, 3, 3]);
+    // part 5: two sets of 10 in m = 10: orthogonal within each set, interference across
+    expect(r.localBases.withinOrthogonalShare).toBeGreaterThanOrEqual(0.9);
+    expect(r.localBases.meanCrossAbsCosine).toBeGreaterThan(2 * r.localBases.meanWithinAbsCosine);
+    expect(r.localBases.featureNorms.every((v: number) => v > 0.9)).toBe(true);
+    await svgOf(dir, 'nonuniform-pair-collapse');
+    await svgOf(dir, 'nonuniform-local-bases');
   });
 });
 

@@ -1,8 +1,8 @@
 import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
-import { featureDirectionsSpec, lineChartSpec } from '@tms/viz';
+import { featureDirectionsSpec, interferenceHeatmap, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, largestShape, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -18,6 +18,20 @@ const schema = {
     doc: "part 1: feature 0's density relative to the other four (below 1: sparser), one setting each",
     default: [0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10],
   },
+  /**
+   * Part 4: three correlated pairs in m = 2, one setting per feature density
+   * 1 − S (its own sparsities): side by side when sparse, collapsing pair by
+   * pair onto their principal components as they get denser. Empty: skip.
+   */
+  collapseDensities: {
+    type: 'numbers',
+    min: 0.0001,
+    max: 1,
+    doc: 'part 4: feature densities 1−S for three correlated pairs in m=2 (collapse into principal components; empty: skip)',
+    default: [0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8],
+  },
+  /** Part 5: two sets of 10 correlated features in m = 10 at this sparsity (local orthogonal bases); 0 skips it. */
+  localBasisSparsity: { type: 'number', min: 0, max: 0.9999, doc: 'part 5: sparsity of two sets of 10 correlated features in m=10 (local orthogonal bases; 0: skip)', default: 0.99 },
   /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
   restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept', default: 4 },
   ...trainingFields(),
@@ -82,6 +96,34 @@ export interface NonuniformDensityResult {
   geometryLoss: { pentagon: number | null; digons: number | null };
 }
 
+/** One density of part 4: three correlated pairs in m = 2, the kept (lowest held-out loss) restart. */
+export interface PairCollapsePoint {
+  /** Feature density 1 − S. */
+  density: number;
+  /** Pairs whose two features point the same way (cos > 0.9): stored as their principal component (a + b)/√2. */
+  collapsedPairs: number;
+  /** cos(W₀, W₁), cos(W₂, W₃), cos(W₄, W₅). */
+  pairCosines: number[];
+  /** `[6][2]`: the kept restart's feature directions. */
+  W: number[][];
+  /** Collapsed pairs of every restart, in order. */
+  restartCollapsedPairs: number[];
+}
+
+/** Part 5: two sets of 10 correlated features in m = 10. */
+export interface LocalBases {
+  /** Share of the pairs within a set with |cos| < 0.1 (a local orthogonal basis per set). */
+  withinOrthogonalShare: number;
+  /** Mean |cos| over pairs within a set. */
+  meanWithinAbsCosine: number;
+  /** Mean |cos| over pairs from different sets (where the model puts its interference). */
+  meanCrossAbsCosine: number;
+  /** ‖Wᵢ‖ per feature. */
+  featureNorms: number[];
+  /** `[20][20]` cosines, for the figure. */
+  cosines: number[][];
+}
+
 /** Results of the non-uniform superposition experiment. */
 export interface NonuniformResults extends Record<string, unknown> {
   /** Part 1, one entry per density factor of feature 0, in the config's order. */
@@ -90,6 +132,10 @@ export interface NonuniformResults extends Record<string, unknown> {
   correlated: NonuniformPairs;
   /** Part 3: two pairs of anticorrelated features. */
   anticorrelated: NonuniformPairs;
+  /** Part 4, one entry per density (empty when skipped). */
+  pairCollapse: PairCollapsePoint[];
+  /** Part 5 (absent when skipped). */
+  localBases?: LocalBases;
   /** Loss on fresh samples per trained batch and instance, and its ratio to the best linear model's. */
   heldOut: Record<string, HeldOutResults>;
 }
@@ -102,7 +148,19 @@ export interface NonuniformTrained {
   correlated: SweepResult;
   /** Part 3: `restarts` models. */
   anticorrelated: SweepResult;
+  /** Part 4: `restarts` models per density. */
+  collapse?: SweepResult;
+  /** Part 5: one model. */
+  local?: SweepResult;
 }
+
+const THREE_PAIRS: FeatureSet[] = [
+  { features: [0, 1], mode: 'correlated' },
+  { features: [2, 3], mode: 'correlated' },
+  { features: [4, 5], mode: 'correlated' },
+];
+
+const TWO_TENS: FeatureSet[] = [0, 10].map((first) => ({ features: Array.from({ length: 10 }, (_, i) => first + i), mode: 'correlated' as const }));
 
 const PAIRS = (mode: FeatureSet['mode']): FeatureSet[] => [
   { features: [0, 1], mode },
@@ -136,6 +194,50 @@ export function collapseCrossing(points: readonly Pick<NonuniformDensityResult, 
   return NaN;
 }
 
+/** Part 4's headline: whether collapse only grows with density (1/0) and the collapsed pairs at the densest setting when it is 1 − S ≥ 0.5. */
+function collapseHeadline(points: readonly PairCollapsePoint[]): Record<string, number> {
+  if (points.length < 2) return {};
+  const sorted = [...points].sort((a, b) => a.density - b.density);
+  const densest = sorted[sorted.length - 1];
+  return {
+    pairCollapseMonotone: sorted.every((p, k) => k === 0 || p.collapsedPairs >= sorted[k - 1].collapsedPairs) ? 1 : 0,
+    ...(densest.density >= 0.5 ? { densestCollapsedPairs: densest.collapsedPairs } : {}),
+  };
+}
+
+/** Part 4's kept restart per density, and every restart's collapsed pairs. */
+function collapsePoints(densities: number[], R: number, sweep: SweepResult): PairCollapsePoint[] {
+  const Ws = sweep.params.W as number[][][];
+  const collapsedOf = (W: number[][]) => THREE_PAIRS.filter(({ features: [a, b] }) => cosine(W[a], W[b]) > 0.9).length;
+  return densities.map((density, d) => {
+    const k = lowestIndex(sweep.heldOut?.loss ?? sweep.finalLoss, d * R, R);
+    const W = Ws[k];
+    return {
+      density,
+      collapsedPairs: collapsedOf(W),
+      pairCosines: THREE_PAIRS.map(({ features: [a, b] }) => round9(cosine(W[a], W[b]))),
+      W,
+      restartCollapsedPairs: Ws.slice(d * R, (d + 1) * R).map(collapsedOf),
+    };
+  });
+}
+
+/** Part 5's measures of one `[20][10]` model. */
+function localBasesOf(W: number[][]): LocalBases {
+  const cos = cosines(W);
+  const within: number[] = [];
+  const cross: number[] = [];
+  for (let a = 0; a < W.length; a++) for (let b = a + 1; b < W.length; b++) (Math.floor(a / 10) === Math.floor(b / 10) ? within : cross).push(Math.abs(cos[a][b]));
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  return {
+    withinOrthogonalShare: round9(within.filter((v) => v < 0.1).length / within.length),
+    meanWithinAbsCosine: round9(mean(within)),
+    meanCrossAbsCosine: round9(mean(cross)),
+    featureNorms: featureNorms(asWeights([W]))[0].map(round9),
+    cosines: cos,
+  };
+}
+
 /**
  * Non-uniform superposition (paper: "Non-Uniform Superposition"), three parts in
  * m = 2 so that the geometry can be drawn:
@@ -143,7 +245,12 @@ export function collapseCrossing(points: readonly Pick<NonuniformDensityResult, 
  * 2. two pairs of correlated features: each pair is placed orthogonally
  *    (correlated features avoid interfering) and the pairs sit opposite each other;
  * 3. two pairs of anticorrelated features: each pair is placed antipodally
- *    (they never co-occur, so opposite directions cost nothing).
+ *    (they never co-occur, so opposite directions cost nothing);
+ * 4. three correlated pairs in m = 2 over feature density: side by side when
+ *    sparse (they cannot all be orthogonal), then collapsing pair by pair onto
+ *    their principal components (a + b)/√2 as features get denser;
+ * 5. two sets of 10 correlated features in m = 10: each set forms a local
+ *    orthogonal basis, the interference goes between the sets.
  */
 export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, NonuniformResults>({
   name: 'nonuniform',
@@ -151,7 +258,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   paperSection: 'Non-Uniform Superposition (non-uniform sparsity, correlated and anticorrelated features)',
   schema,
   defaults: defaultsOf(schema),
-  variants: { quick: { steps: 3000, lr: 1e-2 }, paper: {} },
+  variants: { quick: { steps: 3000, lr: 1e-2, collapseDensities: [0.02, 0.1, 0.2, 0.5] }, paper: {} },
   headline(r) {
     const byFactor = [...r.denserFeature].sort((a, b) => a.densityFactor - b.densityFactor);
     const unit = byFactor.find((d) => d.densityFactor === 1);
@@ -162,9 +269,18 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
       collapseCrossing: collapseCrossing(byFactor),
       correlatedPairCosineMaxAbs: Math.max(...r.correlated.withinPairCosine.map(Math.abs)),
       anticorrelatedPairCosineMax: Math.max(...r.anticorrelated.withinPairCosine),
+      ...collapseHeadline(r.pairCollapse),
+      ...(r.localBases
+        ? { localWithinOrthogonalShare: r.localBases.withinOrthogonalShare, localCrossOverWithin: r.localBases.meanCrossAbsCosine / r.localBases.meanWithinAbsCosine }
+        : {}),
     };
   },
-  trainingShape: (c) => ({ instances: c.densityFactors.length * c.restarts, features: 5, hidden: 2, batchSize: c.batchSize }),
+  trainingShape: (c) =>
+    largestShape(
+      { instances: c.densityFactors.length * c.restarts, features: 5, hidden: 2, batchSize: c.batchSize },
+      { instances: Math.max(1, c.collapseDensities.length) * c.restarts, features: 6, hidden: 2, batchSize: c.batchSize },
+      { instances: 1, features: 20, hidden: 10, batchSize: c.batchSize },
+    ),
   async train(c, ctx) {
     const p = 1 - c.sparsity;
     const common = { kind: 'relu-output' as const, hidden: 2, ...trainingOptions(c) };
@@ -190,8 +306,25 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         ctx,
         `${mode} pairs`,
       );
-    const [denserSweep, correlated, anticorrelated] = await trainUnits(ctx, [denser, pairs('correlated'), pairs('anticorrelated')]);
-    return { denser: denserSweep, correlated, anticorrelated };
+    const units = [denser, pairs('correlated'), pairs('anticorrelated')];
+    const D = c.collapseDensities;
+    if (D.length) {
+      units.push(
+        sweepUnit(
+          'pair-collapse',
+          { ...common, instances: D.length * R, features: 6, sparsity: D.flatMap((d) => new Array<number[]>(R).fill(new Array<number>(6).fill(1 - d))), importance: 1, sets: THREE_PAIRS },
+          ctx,
+          'three correlated pairs',
+        ),
+      );
+    }
+    if (c.localBasisSparsity > 0) {
+      units.push(sweepUnit('local-bases', { ...common, hidden: 10, instances: 1, features: 20, sparsity: c.localBasisSparsity, importance: 1, sets: TWO_TENS }, ctx, 'two sets of 10 correlated features'));
+    }
+    const [denserSweep, correlated, anticorrelated, ...rest] = await trainUnits(ctx, units);
+    const collapse = D.length ? rest.shift() : undefined;
+    const local = c.localBasisSparsity > 0 ? rest.shift() : undefined;
+    return { denser: denserSweep, correlated, anticorrelated, ...(collapse ? { collapse } : {}), ...(local ? { local } : {}) };
   },
   analyze(c, trained) {
     const R = c.restarts;
@@ -226,6 +359,8 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     };
     const correlated = pairs('correlated', trained.correlated);
     const anticorrelated = pairs('anticorrelated', trained.anticorrelated);
+    const pairCollapse = trained.collapse ? collapsePoints(c.collapseDensities, R, trained.collapse) : [];
+    const localBases = trained.local ? localBasesOf((trained.local.params.W as number[][][])[0]) : undefined;
     return {
       results: {
         denserFeature: c.densityFactors.map((f, i) => ({
@@ -239,15 +374,30 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         })),
         correlated,
         anticorrelated,
-        heldOut: heldOutResults({ 'denser-feature': trained.denser, correlated: trained.correlated, anticorrelated: trained.anticorrelated }),
+        pairCollapse,
+        ...(localBases ? { localBases } : {}),
+        heldOut: heldOutResults({
+          'denser-feature': trained.denser,
+          correlated: trained.correlated,
+          anticorrelated: trained.anticorrelated,
+          ...(trained.collapse ? { 'pair-collapse': trained.collapse } : {}),
+          ...(trained.local ? { 'local-bases': trained.local } : {}),
+        }),
       },
       tensors: {
         'denser.W': tensorFromNested(denseW),
         'denser.b': tensorFromNested(denseB),
         'correlated.W': tensorFromNested(trained.correlated.params.W),
         'anticorrelated.W': tensorFromNested(trained.anticorrelated.params.W),
+        ...(trained.collapse ? { 'pair-collapse.W': tensorFromNested(trained.collapse.params.W) } : {}),
+        ...(trained.local ? { 'local-bases.W': tensorFromNested(trained.local.params.W) } : {}),
       },
-      summary: `nonuniform: within-pair cosines correlated ${correlated.withinPairCosine.map((v) => v.toFixed(2))}, anticorrelated ${anticorrelated.withinPairCosine.map((v) => v.toFixed(2))}`,
+      summary:
+        `nonuniform: within-pair cosines correlated ${correlated.withinPairCosine.map((v) => v.toFixed(2))}, anticorrelated ${anticorrelated.withinPairCosine.map((v) => v.toFixed(2))}` +
+        (pairCollapse.length ? `\nnonuniform: three correlated pairs, collapsed pairs ${pairCollapse.map((p) => `1−S=${p.density}: ${p.collapsedPairs}`).join(', ')}` : '') +
+        (localBases
+          ? `\nnonuniform: two sets of 10 in m=10, ${(localBases.withinOrthogonalShare * 100).toFixed(0)}% of within-set pairs orthogonal (|cos| < 0.1); mean |cos| within ${localBases.meanWithinAbsCosine.toFixed(3)}, across ${localBases.meanCrossAbsCosine.toFixed(3)}`
+          : ''),
     };
   },
   figures(c, r) {
@@ -269,6 +419,23 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
           points: true,
         },
       ),
+      ...(r.pairCollapse.length
+        ? {
+            'nonuniform-pair-collapse': featureDirectionsSpec(
+              r.pairCollapse.map((p) => ({ label: `1−S=${p.density}: ${p.collapsedPairs} collapsed`, W: p.W, color: [0, 0, 1, 1, 2, 2] })),
+              { title: 'Three correlated pairs in 2D: side by side when sparse, collapsing onto principal components as they get denser', size: 120, colorTitle: 'pair' },
+            ),
+          }
+        : {}),
+      ...(r.localBases
+        ? {
+            'nonuniform-local-bases': {
+              $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+              title: `Two sets of 10 correlated features in m=10 (S=${c.localBasisSparsity}): cos(Wᵢ, Wⱼ), orthogonal within each set`,
+              ...interferenceHeatmap(r.localBases.cosines, { cell: 14 }),
+            },
+          }
+        : {}),
       'nonuniform-correlation': featureDirectionsSpec(
         [
           { label: 'correlated pairs (0,1), (2,3)', W: r.correlated.W },

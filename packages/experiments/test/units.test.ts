@@ -108,7 +108,7 @@ describe('every experiment can be sharded: its units are declared in one split c
     'intro-2d': { prerequisites: [], split: ['relu-output'] },
     phase: { prerequisites: [], split: ['cells-0', 'cells-25'] },
     geometry: { prerequisites: [], split: ['chunk-0'] },
-    nonuniform: { prerequisites: [], split: ['denser-feature', 'correlated', 'anticorrelated'] },
+    nonuniform: { prerequisites: [], split: ['denser-feature', 'correlated', 'anticorrelated', 'pair-collapse', 'local-bases'] },
     dynamics: { prerequisites: [], split: ['model'] },
     adversarial: { prerequisites: [], split: ['relu-output', 'adversarial-training'] },
     computation: { prerequisites: [], split: ['abs'] },
