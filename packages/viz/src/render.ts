@@ -10,10 +10,30 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const compiled = vl.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    return stableIds(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Vega numbers the ids of gradients and clip paths with counters global to the
+ * process, so the same spec rendered later in a run gave another SVG. Renumber
+ * them in order of appearance (per prefix) so that the output depends on the
+ * spec alone.
+ */
+function stableIds(svg: string): string {
+  const renamed = new Map<string, string>();
+  const next = new Map<string, number>();
+  for (const [, id] of svg.matchAll(/\bid="([^"]*?\d+)"/g)) {
+    if (renamed.has(id)) continue;
+    const prefix = id.replace(/\d+$/, '');
+    const k = next.get(prefix) ?? 0;
+    next.set(prefix, k + 1);
+    renamed.set(id, `${prefix}${k}`);
+  }
+  if (!renamed.size) return svg;
+  return svg.replace(/(\bid="|url\(#|href="#)([^")]*?\d+)(?=[")])/g, (all, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id)! : all));
 }
 
 /** A figure mounted in a page by {@link renderInto}. */

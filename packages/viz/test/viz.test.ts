@@ -73,6 +73,12 @@ describe('renderSvg', () => {
     expect(layer[0].data.values.find((v) => v.w1 === 1 && v.w2 === 0)!.rel).toBe(0);
     expect(layer[1].data.values).toEqual([{ w1: 1, w2: 0 }]);
     expect(await renderSvg(spec)).toContain('bowl');
+    // the same spec renders to the same SVG however many figures came before it (the gradient of
+    // the colour legend was numbered by a process-wide counter: gradient_0, then gradient_1, …)
+    const [first, second] = [await renderSvg(spec), await renderSvg(spec)];
+    expect(second).toBe(first);
+    expect(first).toMatch(/id="gradient_0"/);
+    expect(first).toMatch(/url\(#gradient_0\)/);
     const domain = (cells: { x: number; y: number; phase: string }[]) =>
       ((phaseDiagramSpec([{ title: 't', cells }]).hconcat as { encoding: { color: { scale: { domain: string[] } } } }[])[0]).encoding.color.scale.domain;
     expect(domain([{ x: 1, y: 1, phase: 'dedicated' }])).toEqual(['not-represented', 'dedicated', 'superposition']);
