@@ -214,6 +214,25 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
   };
 }
 
+/** The features `0 … features − 1` split into `count` sets of equal size, in order, all of one `mode`. */
+export function equalSets(features: number, count: number, mode: FeatureSet['mode'] = 'correlated'): FeatureSet[] {
+  const size = features / count;
+  return Array.from({ length: count }, (_, s) => ({ features: Array.from({ length: size }, (_, j) => s * size + j), mode }));
+}
+
+/** The cosine of two feature directions (0 when either is zero). */
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  const d = a.reduce((s, x, i) => s + x * b[i], 0);
+  const na = Math.hypot(...a);
+  const nb = Math.hypot(...b);
+  return na > 0 && nb > 0 ? d / (na * nb) : 0;
+}
+
+/** Cosines between every pair of rows Wᵢ of one `[features][hidden]` model, rounded for results.json. */
+export function cosines(W: readonly (readonly number[])[]): number[][] {
+  return W.map((a) => W.map((b) => round9(cosine(a, b))));
+}
+
 /** Identity forward, zero gradient: the attack direction is a constant of each step. */
 const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
 

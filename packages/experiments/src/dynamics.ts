@@ -1,14 +1,8 @@
 import { STICKY_POINTS, energyJumps, featureDimensionality, featureNorms, reconstructionLoss, stickyPlateaus, type EnergyJump } from '@tms/analysis';
 import { lineChartSpec } from '@tms/viz';
 import { ConfigError, SparseFeatures, defaultsOf, type ConfigFromSchema, type FeatureSet } from '@tms/data';
-import { asWeights, heldOutResults, heldOutSeed, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, cosines, equalSets, heldOutResults, heldOutSeed, round9, tensorFromNested, trainingFields, trainingOptions, trainSweep, type SweepResult, type TrainingFields } from './common.js';
 import { defineExperiment } from './types.js';
-
-/** The features split into `count` correlated sets of equal size, in order. */
-function correlatedSets(features: number, count: number): FeatureSet[] {
-  const size = features / count;
-  return Array.from({ length: count }, (_, s) => ({ mode: 'correlated' as const, features: Array.from({ length: size }, (_, j) => s * size + j) }));
-}
 
 /** A jump counts as paired with a loss drop when the loss falls this many times faster than its run average. */
 const FAST_DROP = 2;
@@ -59,11 +53,6 @@ function setGeometry(snaps: { step: number; cosines?: number[][] }[], sets: Feat
   };
 }
 
-/** Cosines between the rows Wᵢ of one `[features][hidden]` matrix. */
-function cosineMatrix(W: number[][]): number[][] {
-  const norm = W.map((r) => Math.hypot(...r) || 1);
-  return W.map((a, i) => W.map((b, j) => a.reduce((acc, v, k) => acc + v * b[k], 0) / (norm[i] * norm[j])));
-}
 
 
 const schema = {
@@ -169,7 +158,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
         hidden: c.hidden,
         sparsity: c.sparsity,
         importance: 1,
-        ...(c.correlatedSets > 0 ? { sets: correlatedSets(c.features, c.correlatedSets) } : {}),
+        ...(c.correlatedSets > 0 ? { sets: equalSets(c.features, c.correlatedSets) } : {}),
         ...(c.initScale !== 1 ? { initScale: c.initScale } : {}),
         ...trainingOptions(c),
         snapshotSteps,
@@ -178,7 +167,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
     );
   },
   analyze(c, sweep) {
-    const evalX = c.evalSamples > 0 ? new SparseFeatures({ instances: 1, features: c.features, sparsity: c.sparsity, ...(c.correlatedSets > 0 ? { sets: correlatedSets(c.features, c.correlatedSets) } : {}), seed: heldOutSeed(c.seed) }).sample(c.evalSamples).data : null;
+    const evalX = c.evalSamples > 0 ? new SparseFeatures({ instances: 1, features: c.features, sparsity: c.sparsity, ...(c.correlatedSets > 0 ? { sets: equalSets(c.features, c.correlatedSets) } : {}), seed: heldOutSeed(c.seed) }).sample(c.evalSamples).data : null;
     const ones = new Float32Array(c.features).fill(1);
     const snaps = (sweep.snapshots ?? []).map((s) => {
       const W = asWeights(s.params.W);
@@ -187,7 +176,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
         dimensionality: featureDimensionality(W)[0].map(round9),
         norms: featureNorms(W)[0].map(round9),
         ...(evalX ? { loss: round9(reconstructionLoss(W, (s.params.b as number[][]).flat(), evalX, ones)[0]) } : {}),
-        ...(c.correlatedSets > 0 ? { cosines: cosineMatrix((s.params.W as number[][][])[0]).map((r) => r.map(round9)) } : {}),
+        ...(c.correlatedSets > 0 ? { cosines: cosines((s.params.W as number[][][])[0]) } : {}),
       };
     });
     // the sticky levels each feature rests on, in order: more than one = a jump between energy levels
@@ -206,7 +195,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
           snaps.map((s) => s.loss!),
         ).map((j) => ({ ...j, lossDrop: round9(j.lossDrop), dropRate: round9(j.dropRate) }))
       : [];
-    const geometry = c.correlatedSets > 0 ? setGeometry(snaps, correlatedSets(c.features, c.correlatedSets)) : undefined;
+    const geometry = c.correlatedSets > 0 ? setGeometry(snaps, equalSets(c.features, c.correlatedSets)) : undefined;
     return {
       results: {
         snapshots: snaps,

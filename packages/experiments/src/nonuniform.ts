@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec, interferenceHeatmap, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, largestShape, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, cosine, cosines, equalSets, heldOutResults, largestShape, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -40,17 +40,6 @@ const schema = {
 /** Config of the non-uniform superposition experiment. */
 export type NonuniformConfig = ConfigFromSchema<typeof schema>;
 
-const cosine = (a: number[], b: number[]) => {
-  const d = a.reduce((s, x, i) => s + x * b[i], 0);
-  const na = Math.hypot(...a);
-  const nb = Math.hypot(...b);
-  return na > 0 && nb > 0 ? d / (na * nb) : 0;
-};
-
-/** Cosines between every pair of feature directions of one model. */
-function cosines(W: number[][]): number[][] {
-  return W.map((a) => W.map((b) => round9(cosine(a, b))));
-}
 
 /** The pairs part of the non-uniform experiment: the kept restart. */
 export interface NonuniformPairs {
@@ -154,18 +143,11 @@ export interface NonuniformTrained {
   local?: SweepResult;
 }
 
-const THREE_PAIRS: FeatureSet[] = [
-  { features: [0, 1], mode: 'correlated' },
-  { features: [2, 3], mode: 'correlated' },
-  { features: [4, 5], mode: 'correlated' },
-];
+const THREE_PAIRS = equalSets(6, 3);
 
-const TWO_TENS: FeatureSet[] = [0, 10].map((first) => ({ features: Array.from({ length: 10 }, (_, i) => first + i), mode: 'correlated' as const }));
+const TWO_TENS = equalSets(20, 2);
 
-const PAIRS = (mode: FeatureSet['mode']): FeatureSet[] => [
-  { features: [0, 1], mode },
-  { features: [2, 3], mode },
-];
+const PAIRS = (mode: FeatureSet['mode']): FeatureSet[] => equalSets(4, 2, mode);
 
 /** Classify a five-feature model in 2D (see {@link FiveFeatureGeometry}). */
 export function fiveFeatureGeometry(W: number[][]): FiveFeatureGeometry {
