@@ -56,19 +56,59 @@ export interface ElementLike {
   readonly nodeType: number;
 }
 
+/** Options of {@link renderInto}. */
+export interface RenderOptions {
+  /**
+   * `dark` draws text, axes and grid in light greys on a transparent
+   * background, for pages in dark mode (default `light`: Vega's defaults).
+   */
+  theme?: 'light' | 'dark';
+  /**
+   * Scale the figure down to the element's width when it is wider (the SVG
+   * keeps its aspect ratio; default true), so that no figure overflows a narrow
+   * column or a phone screen.
+   */
+  fit?: boolean;
+}
+
+/** Vega-Lite config of the `dark` theme: light greys on a transparent background. */
+export const DARK_CONFIG = {
+  background: 'transparent',
+  title: { color: '#e6e6e6', subtitleColor: '#c8c8c8' },
+  axis: { labelColor: '#c8c8c8', titleColor: '#e6e6e6', domainColor: '#8c8c8c', tickColor: '#8c8c8c', gridColor: '#3c3c3c' },
+  legend: { labelColor: '#c8c8c8', titleColor: '#e6e6e6' },
+  header: { labelColor: '#c8c8c8', titleColor: '#e6e6e6' },
+  view: { stroke: '#5a5a5a' },
+  text: { color: '#e6e6e6' },
+} as const;
+
+/** `spec` with the theme's config merged under its own (the spec's settings win, one level deep). */
+export function themed(spec: VegaLiteSpec, theme: 'light' | 'dark' = 'light'): VegaLiteSpec {
+  if (theme === 'light') return spec;
+  const own = (spec.config ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = { ...DARK_CONFIG };
+  for (const [k, v] of Object.entries(own)) {
+    const base = config[k];
+    config[k] = base && typeof base === 'object' && v && typeof v === 'object' ? { ...base, ...v } : v;
+  }
+  return { ...spec, config };
+}
+
 /**
  * Render a Vega-Lite spec live into a DOM element (browser). Call `update` with a
  * new spec as training progresses; each update re-renders in place as SVG.
+ * Figures wider than the element are scaled down to fit it (see {@link RenderOptions}).
  */
-export async function renderInto(element: ElementLike, spec: VegaLiteSpec): Promise<MountedFigure> {
+export async function renderInto(element: ElementLike, spec: VegaLiteSpec, options: RenderOptions = {}): Promise<MountedFigure> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   let view: InstanceType<typeof vega.View> | null = null;
   const draw = async (s: VegaLiteSpec) => {
-    const compiled = vl.compile(s as never).spec;
+    const compiled = vl.compile(themed(s, options.theme) as never).spec;
     const next = new vega.View(vega.parse(compiled), { renderer: 'svg', container: element as never, hover: true });
     await next.runAsync();
     view?.finalize();
     view = next;
+    if (options.fit ?? true) fitToWidth(element);
   };
   await draw(spec);
   return {
@@ -79,4 +119,16 @@ export async function renderInto(element: ElementLike, spec: VegaLiteSpec): Prom
       element.innerHTML = '';
     },
   };
+}
+
+/** Let the rendered SVG shrink with its container (it keeps its size when there is room). */
+function fitToWidth(element: ElementLike): void {
+  const svg = (element as unknown as { querySelector?(q: string): { getAttribute(n: string): string | null; setAttribute(n: string, v: string): void; style: Record<string, string> } | null }).querySelector?.('svg');
+  if (!svg) return;
+  const w = Number(svg.getAttribute('width'));
+  const h = Number(svg.getAttribute('height'));
+  if (!(w > 0 && h > 0)) return;
+  if (!svg.getAttribute('viewBox')) svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.style.maxWidth = '100%';
+  svg.style.height = 'auto';
 }

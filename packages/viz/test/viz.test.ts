@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, lossSurfaceSpec, phaseDiagramSpec, renderSvg } from '../src/index.js';
+import { DARK_CONFIG, featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, lossSurfaceSpec, phaseDiagramSpec, renderSvg, themed } from '../src/index.js';
 
 const panel = (row: string, label: string) => ({
   row,
@@ -83,5 +83,18 @@ describe('renderSvg', () => {
       ((phaseDiagramSpec([{ title: 't', cells }]).hconcat as { encoding: { color: { scale: { domain: string[] } } } }[])[0]).encoding.color.scale.domain;
     expect(domain([{ x: 1, y: 1, phase: 'dedicated' }])).toEqual(['not-represented', 'dedicated', 'superposition']);
     expect(domain([{ x: 1, y: 1, phase: 'confused' }])).toEqual(['not-represented', 'dedicated', 'superposition', 'confused']);
+  });
+
+  it("the dark theme merges light greys under the spec's own config, and renders", async () => {
+    const spec = lossCurveSpec([{ name: 'a', steps: [1, 2, 3], loss: [1, 0.1, 0.01] }]);
+    expect(themed(spec)).toBe(spec);
+    const dark = themed({ ...spec, config: { axis: { labelFontSize: 9 }, font: 'serif' } }, 'dark') as { config: Record<string, any> };
+    expect(dark.config.background).toBe('transparent');
+    // the spec's settings win, the theme's colours stay
+    expect(dark.config.axis).toEqual({ ...DARK_CONFIG.axis, labelFontSize: 9 });
+    expect(dark.config.font).toBe('serif');
+    const svg = await renderSvg(themed(spec, 'dark'));
+    expect(svg).toContain('#c8c8c8');
+    expect(svg).not.toMatch(/fill="(white|#fff|#ffffff)"/);
   });
 });

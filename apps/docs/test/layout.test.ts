@@ -1,0 +1,79 @@
+// Figures fit the page: at a 390 px phone width and at 1280 px, live figures (an experiment's
+// and the widest demo's, the intro figure at 985 px) are scaled down to their column and the
+// page never scrolls sideways; in dark mode they draw light text on a transparent background.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { artifacts, useBuiltSite } from './site.js';
+
+const site = useBuiltSite();
+
+/** Each live figure's drawn width, its natural width and its column's width, and the page's overflow. */
+async function measure(page: Page, figures: string) {
+  return page.evaluate((sel) => {
+    const svgs = [...document.querySelectorAll<SVGSVGElement>(`${sel} svg`)];
+    return {
+      pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+      figures: svgs.map((svg) => ({
+        drawn: svg.getBoundingClientRect().width,
+        natural: Number(svg.getAttribute('width')),
+        column: (svg.parentElement as HTMLElement).clientWidth,
+      })),
+    };
+  }, figures);
+}
+
+describe('figures fit any width and follow dark mode', () => {
+  for (const width of [390, 1280]) {
+    it(`at ${width} px: experiment and demo figures fit their column, the page does not scroll sideways`, async () => {
+      const page = await site.browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(`${site.url}/experiments/dynamics?autostart=1`);
+      await page.waitForSelector('.tms-experiment[data-status="done"]', { timeout: 120_000 });
+      const exp = await measure(page, '.tms-experiment-figure');
+      await page.goto(`${site.url}/demos/intro?backend=wasm&steps=100&autostart=1`);
+      await page.waitForSelector('.tms-demo[data-status="done"]', { timeout: 120_000 });
+      const demo = await measure(page, '.tms-figure');
+      await page.screenshot({ path: join(artifacts, `layout-intro-${width}.png`), fullPage: true });
+      for (const m of [exp, demo]) {
+        expect(m.pageOverflow).toBeLessThanOrEqual(0);
+        expect(m.figures.length).toBeGreaterThanOrEqual(1);
+        for (const f of m.figures) {
+          expect(f.drawn).toBeLessThanOrEqual(f.column + 1);
+          // scaled only when the column is narrower: never blown up
+          expect(f.drawn).toBeLessThanOrEqual(f.natural + 1);
+          if (f.natural <= f.column) expect(f.drawn).toBeCloseTo(f.natural, 0);
+        }
+      }
+      // the intro figure (985 px) is scaled down at both widths; at 390 px every figure is
+      expect(demo.figures[0].natural).toBeGreaterThan(900);
+      expect(demo.figures[0].drawn).toBeLessThan(demo.figures[0].natural);
+      if (width === 390) for (const f of exp.figures) expect(f.drawn).toBeLessThan(f.natural);
+      await page.close();
+    });
+  }
+
+  it('dark mode: light labels on a transparent background', async () => {
+    const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript(() => localStorage.setItem('vitepress-theme-appearance', 'dark'));
+    await page.goto(`${site.url}/experiments/dynamics?autostart=1`);
+    await page.waitForSelector('.tms-experiment[data-status="done"]', { timeout: 120_000 });
+    const look = await page.evaluate(() => {
+      const svg = document.querySelector('.tms-experiment-figure svg')!;
+      // axis labels and titles, legend labels, chart titles (marks with colours of their own keep them)
+      const roles = ['role-axis-label', 'role-axis-title', 'role-legend-label', 'role-title-text'];
+      const labels = roles.flatMap((r) => [...svg.querySelectorAll(`.${r} text`)].map((t) => getComputedStyle(t).fill));
+      const background = [...svg.querySelectorAll('rect, path')].filter((r) => (r.getAttribute('class') ?? '').includes('background')).map((r) => r.getAttribute('fill'));
+      return { dark: document.documentElement.classList.contains('dark'), labels, background };
+    });
+    await page.screenshot({ path: join(artifacts, 'layout-dynamics-dark.png'), fullPage: false });
+    expect(look.dark).toBe(true);
+    // every one is a light grey (each channel ≥ 180), none the default black
+    expect(look.labels.length).toBeGreaterThan(10);
+    for (const fill of look.labels) {
+      const rgb = fill.match(/\d+/g)!.map(Number);
+      expect(Math.min(...rgb.slice(0, 3)), fill).toBeGreaterThanOrEqual(180);
+    }
+    for (const fill of look.background) expect(fill === null || fill === 'transparent' || fill === 'none').toBe(true);
+    await page.close();
+  });
+});
