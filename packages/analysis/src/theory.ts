@@ -408,6 +408,7 @@ export function biasFreeLossSurface(relativeImportance: number, density: number,
  *
  * @param relativeImportance - r
  * @param density - p = 1 − S
+ * @param options - quadrature of the returned loss (the search itself uses coarser rules)
  */
 export function biasFreeN2M1(relativeImportance: number, density: number, options: ExpectedLossOptions = {}): BiasFreeSolution {
   const imp = [1, relativeImportance];

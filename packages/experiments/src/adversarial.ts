@@ -116,7 +116,9 @@ function robustPoints(c: AdversarialConfig, robust: SweepResult): AdversarialTra
  *   singular value of the model's Jacobian there; 1 without superposition).
  *
  * Both grow as features are packed into superposition and track features per
- * dimension.
+ * dimension. It then trains one model per `adversarialEpsilons` against the
+ * attack on a random feature (`AdversarialReluOutputModel`): the larger
+ * the attack, the less superposition; at 80 % of the input norm none is left.
  */
 export const adversarial = defineExperiment<AdversarialConfig, AdversarialTrained, AdversarialResults>({
   name: 'adversarial',

@@ -159,7 +159,11 @@ function phaseGrid(c: PhaseConfig) {
  * superposition. Beside it the theoretical diagram: the phase of the
  * lowest-loss candidate solution, from closed-form expected losses (n = 2,
  * m = 1: {@link theoreticalPhaseN2M1}) or closed forms plus an optimised
- * triangle family (n = 3, m = 2: {@link theoreticalPhaseN3M2}).
+ * triangle family (n = 3, m = 2: {@link theoreticalPhaseN3M2}), with the
+ * paper's own four-closed-form diagram beside it ({@link paperPhaseN3M2}).
+ * For n = 2, m = 1 it also finds the best model without biases per cell
+ * ({@link biasFreeN2M1}; Tom McGrath's comment on the paper), which adds a
+ * fourth, `confused` phase, and draws its exact loss surfaces.
  */
 export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
   name: 'phase',
