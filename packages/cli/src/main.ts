@@ -303,10 +303,10 @@ async function parseRunArgs(command: string, args: string[], extra: Record<strin
     fileConfig = parsed as Record<string, unknown>;
   }
   const overrides = parseOverrides(pairs);
-  // a single value for a list field is a list of one (`--models relu-output`)
+  // a single value for a list field is a list of one (`--models relu-output`); an empty one, an empty list
   for (const [key, value] of Object.entries(overrides)) {
     const spec = (exp.schema as Record<string, { type: string } | undefined>)[key];
-    if (spec && (spec.type === 'numbers' || spec.type === 'enums') && !Array.isArray(value)) overrides[key] = [value];
+    if (spec && (spec.type === 'numbers' || spec.type === 'enums') && !Array.isArray(value)) overrides[key] = value === '' ? [] : [value];
   }
   r.input = { ...fileConfig, ...overrides };
   // Validate everything before choosing a backend or touching the disk.

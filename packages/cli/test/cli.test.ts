@@ -88,6 +88,20 @@ describe('config validation', () => {
     expect(results.config.sparsities).toEqual([0.9]);
   });
 
+  it('an empty list value (--adversarial-epsilons "") skips an optional part; where a list must not be empty it is refused by name', async () => {
+    const dir = await freshDir();
+    const c = capture();
+    const args = ['--variant', 'quick', '--adversarial-epsilons', '', '--sparsities', '0,0.99', '--steps', '20', '--log-every', '10', '--quiet', '--workers', '1'];
+    expect(await main(['run', 'adversarial', '--out', dir, ...args], c.io), c.err.join('\n')).toBe(0);
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+    expect(results.config.adversarialEpsilons).toEqual([]);
+    expect(results.training).toEqual([]);
+    expect(existsSync(join(dir, 'adversarial-training.svg'))).toBe(false);
+    const bad = capture();
+    expect(await main(['run', 'adversarial', '--out', await freshDir(), '--sparsities', '', '--quiet'], bad.io)).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/"sparsities": got \[\]; allowed: array of ≥ 1 numbers/);
+  });
+
   it('stops a diverging run with exit code 3, naming the step, the instance and the likely cause, writing no results', async () => {
     const dir = await freshDir();
     const c = capture();

@@ -43,7 +43,7 @@ const schema = {
    * attacks, for comparison). The paper reports that training against the
    * attack reduces superposition and that removing it took ε ≈ 0.8. Empty: skip.
    */
-  adversarialEpsilons: { type: 'numbers', min: 0, max: 10, doc: "adversarial training: one model per attack size, a fraction of each input's L2 norm (empty: skip)", default: [0, 0.1, 0.3, 0.8] },
+  adversarialEpsilons: { type: 'numbers', min: 0, max: 10, minLength: 0, doc: "adversarial training: one model per attack size, a fraction of each input's L2 norm (empty: skip)", default: [0, 0.1, 0.3, 0.8] },
   adversarialSparsity: { type: 'number', min: 0, max: 0.99999, doc: 'sparsity S of the adversarially trained models', default: 0.99 },
   adversarialSteps: { type: 'int', min: 1, max: 10_000_000, doc: 'training steps of the adversarially trained models (autodiff)', default: 3000 },
   adversarialBatchSize: { type: 'int', min: 1, max: 1_000_000, doc: 'samples per model per step of the adversarially trained models', default: 256 },

@@ -27,6 +27,7 @@ const schema = {
     type: 'numbers',
     min: 0.0001,
     max: 1,
+    minLength: 0,
     doc: 'part 4: feature densities 1−S for three correlated pairs in m=2 (collapse into principal components; empty: skip)',
     default: [0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8],
   },
