@@ -83,22 +83,33 @@ export interface AdversarialTrained {
 /** Config of the adversarial-vulnerability experiment. */
 export type AdversarialConfig = ConfigFromSchema<typeof schema>;
 
+/**
+ * The paper's attack (on 20,000 inputs per model drawn at its sparsity),
+ * dimensions per feature and represented features of every model of a sweep.
+ */
+function attackSweep(c: AdversarialConfig, sweep: SweepResult, sparsities: number[]) {
+  const n = c.features;
+  const W = asWeights(sweep.params.W);
+  const b = (sweep.params.b as number[][]).flat();
+  const inputs = new SparseFeatures({ instances: sparsities.length, features: n, sparsity: perInstance(sparsities, n), seed: deriveSeed(c.seed, 'attack-inputs') }).sample(20_000).data;
+  return {
+    W,
+    b,
+    attacks: featureAttack(W, b, geometricImportance(n, c.importanceBase), inputs, 0.1),
+    dimsPerFeature: dimensionsPerFeature(W),
+    represented: representedCount(W),
+  };
+}
+
 /** Features per dimension, represented features and the paper's attack, per adversarially trained model. */
 function robustPoints(c: AdversarialConfig, robust: SweepResult): AdversarialTrainingPoint[] {
-  const n = c.features;
-  const I = c.adversarialEpsilons.length;
-  const W = asWeights(robust.params.W);
-  const b = (robust.params.b as number[][]).flat();
-  const inputs = new SparseFeatures({ instances: I, features: n, sparsity: c.adversarialSparsity, seed: deriveSeed(c.seed, 'attack-inputs') }).sample(20_000).data;
-  const attacks = featureAttack(W, b, geometricImportance(n, c.importanceBase), inputs, 0.1);
-  const dpf = dimensionsPerFeature(W);
-  const counts = representedCount(W);
+  const m = attackSweep(c, robust, c.adversarialEpsilons.map(() => c.adversarialSparsity));
   const held = robust.heldOut?.loss;
   return c.adversarialEpsilons.map((epsilon, i) => ({
     epsilon,
-    featuresPerDimension: round9(1 / dpf[i]),
-    represented: counts[i],
-    attackVulnerability: round9(attacks[i].vulnerability),
+    featuresPerDimension: round9(1 / m.dimsPerFeature[i]),
+    represented: m.represented[i],
+    attackVulnerability: round9(m.attacks[i].vulnerability),
     heldOutLoss: held ? round9(held[i]) : null,
   }));
 }
@@ -162,19 +173,8 @@ export const adversarial = defineExperiment<AdversarialConfig, AdversarialTraine
     return { sweep, ...(robust ? { robust } : {}) };
   },
   analyze(c, { sweep, robust }) {
-    const n = c.features;
-    const W = asWeights(sweep.params.W);
-    const bFlat = (sweep.params.b as number[][]).flat();
-    const vul = adversarialVulnerability(W, bFlat);
-    const inputs = new SparseFeatures({
-      instances: c.sparsities.length,
-      features: n,
-      sparsity: perInstance(c.sparsities, n),
-      seed: deriveSeed(c.seed, 'attack-inputs'),
-    }).sample(20_000).data;
-    const attacks = featureAttack(W, bFlat, geometricImportance(n, c.importanceBase), inputs, 0.1);
-    const dpf = dimensionsPerFeature(W);
-    const counts = representedCount(W);
+    const { W, b, attacks, dimsPerFeature: dpf, represented: counts } = attackSweep(c, sweep, c.sparsities);
+    const vul = adversarialVulnerability(W, b);
     const points = c.sparsities.map((s, i): AdversarialPoint => ({
       sparsity: s,
       density: round9(1 / (1 - s)),

@@ -195,6 +195,7 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
           snaps.map((s) => s.loss!),
         ).map((j) => ({ ...j, lossDrop: round9(j.lossDrop), dropRate: round9(j.dropRate) }))
       : [];
+    const paired = jumps.filter((j) => j.dropRate > FAST_DROP).length;
     const geometry = c.correlatedSets > 0 ? setGeometry(snaps, equalSets(c.features, c.correlatedSets)) : undefined;
     return {
       results: {
@@ -202,14 +203,14 @@ export const dynamics = defineExperiment<DynamicsConfig, SweepResult, DynamicsRe
         plateaus,
         featuresJumping: jumping,
         jumps,
-        jumpsWithLossDrop: jumps.filter((j) => j.dropRate > FAST_DROP).length,
+        jumpsWithLossDrop: paired,
         ...(geometry ? { geometry } : {}),
         history: sweep.history.filter((_, i) => i % 10 === 9),
         heldOut: heldOutResults({ 'relu-output': sweep }),
       },
       tensors: { 'relu-output.W': tensorFromNested(sweep.params.W), 'relu-output.b': tensorFromNested(sweep.params.b) },
       summary:
-        `dynamics: ${jumping} of ${c.features} features rest on two or more sticky levels; ${jumps.length} jumps of ≥ 0.1, ${jumps.filter((j) => j.dropRate > FAST_DROP).length} with the loss falling > ${FAST_DROP}× its average rate` +
+        `dynamics: ${jumping} of ${c.features} features rest on two or more sticky levels; ${jumps.length} jumps of ≥ 0.1, ${paired} with the loss falling > ${FAST_DROP}× its average rate` +
         (geometry
           ? `; correlated sets: up to ${geometry.maxCollapsedPairs} within-set pairs collapsed (step ${geometry.mostCollapsedStep}), final ${geometry.antipodalPairs.length} antipodal pairs (${geometry.pairsMixingSets} mixing sets, largest |cos| across pairs ${geometry.crossPairMaxAbsCosine.toFixed(3)})`
           : ''),
