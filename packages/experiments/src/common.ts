@@ -166,7 +166,7 @@ export interface TrainedToyModels {
  * {@link heldOutSampleCount}'s, drawn in chunks of 1,024; and the analytic
  * linear optimum per instance.
  */
-function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeaturesConfig, replicas: number, wanted?: number): HeldOut {
+async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeaturesConfig, replicas: number, wanted?: number): Promise<HeldOut> {
   const I = o.instances;
   const n = o.features;
   const source = new SparseFeatures({ ...data, seed: heldOutSeed(o.seed) });
@@ -188,10 +188,13 @@ function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeatur
       values = new Float32Array(I * B * n);
       for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
     }
-    const err = tf.tidy(() => {
+    // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
+    const errors = tf.tidy(() => {
       const x = tf.tensor3d(values, [I, B, n]);
-      return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1).dataSync();
+      return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1);
     });
+    const err = await errors.data();
+    errors.dispose();
     // an instance's samples are the first counts[i] of its stream
     for (let i = 0; i < I; i++) {
       const w = done < counts[i] ? Math.min(B, counts[i] - done) : 0;
@@ -342,7 +345,7 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
     if (result.diverged.length) throw new DivergenceError(label, result.diverged, o.optimizer);
     // held-out loss of the model itself, without attacks
     if (adversarial) adversarial.attacking = false;
-    const heldOut = o.heldOutSamples === 0 ? undefined : evaluateHeldOut(model, o, dataConfig, replicas, o.heldOutSamples);
+    const heldOut = o.heldOutSamples === 0 ? undefined : await evaluateHeldOut(model, o, dataConfig, replicas, o.heldOutSamples);
     return { params: await model.getParams(), result, snapshots, ...(heldOut ? { heldOut } : {}) };
   } finally {
     model.dispose();
