@@ -36,7 +36,7 @@ export {
   type LinearOptimumOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
-export { dataDimensionality, hiddenActivations, reconstructionLoss } from './reconstruction.js';
+export { dataDimensionality, hiddenActivations, reconstructionErrors, reconstructionLoss, type ReconstructionOptions } from './reconstruction.js';
 export {
   featureRecovery,
   firingLatents,

@@ -1,4 +1,4 @@
-import { ShapeError, checkLength } from '@tms/data';
+import { ShapeError, checkLength, checkOneOf } from '@tms/data';
 import { dims, type BatchedWeights } from './weights.js';
 
 /**
@@ -52,6 +52,67 @@ export function checkBatchArguments(
   return { I, n, B: x.length / (I * n) };
 }
 
+/** Options of {@link reconstructionErrors}. */
+export interface ReconstructionOptions {
+  /** The output nonlinearity: `relu` (ReLU-output models, the default) or `identity` (linear models). */
+  activation?: 'relu' | 'identity';
+  /** Inputs of each instance to use: the first `samples[k]` of its batch (default: all). */
+  samples?: readonly number[];
+}
+
+/**
+ * Mean squared error of each output of tied-weight models,
+ * mean over inputs of (xⱼ − act((WᵀW x)ⱼ + bⱼ))², in O(batch · features ·
+ * hidden) through the hidden vectors, in float64, on plain arrays (no tfjs
+ * backend: cheap on a CPU whatever backend trained the models).
+ *
+ * @param W - weights `[instances, features, hidden]`
+ * @param b - biases `[instances × features]`, row-major
+ * @param x - inputs `[instances, batch, features]`, row-major
+ * @returns `[instances][features]`
+ * @throws ShapeError naming the argument
+ *
+ * @example
+ * ```ts
+ * const err = reconstructionErrors(W, b, x, { activation: 'identity' }); // err[k][j]: output j of instance k
+ * ```
+ */
+export function reconstructionErrors(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, options: ReconstructionOptions = {}): number[][] {
+  const relu = checkOneOf(options.activation ?? 'relu', 'activation', ['relu', 'identity'] as const) === 'relu';
+  const { I, n, B } = checkBatchArguments(W, b, new Float32Array(W.shape[1]), x, 'x');
+  const m = W.shape[2];
+  if (options.samples && options.samples.length !== I) throw new ShapeError('samples', `${I} counts (one per instance)`, options.samples.length);
+  const out: number[][] = [];
+  const Wk = new Float64Array(n * m);
+  const h = new Float64Array(m);
+  for (let k = 0; k < I; k++) {
+    const count = options.samples ? Math.max(0, Math.min(B, options.samples[k])) : B;
+    for (let e = 0; e < n * m; e++) Wk[e] = W.data[k * n * m + e];
+    const total = new Float64Array(n);
+    for (let s = 0; s < count; s++) {
+      const row = (k * B + s) * n;
+      // h = Σᵢ xᵢ Wᵢ over the non-zero inputs
+      h.fill(0);
+      for (let i = 0; i < n; i++) {
+        const v = x[row + i];
+        if (v === 0) continue;
+        const o = i * m;
+        for (let c = 0; c < m; c++) h[c] += v * Wk[o + c];
+      }
+      // x′_j = act(W_j · h + b_j)
+      for (let j = 0; j < n; j++) {
+        let pre = b[k * n + j];
+        const o = j * m;
+        for (let c = 0; c < m; c++) pre += Wk[o + c] * h[c];
+        const d = x[row + j] - (relu && pre < 0 ? 0 : pre);
+        total[j] += d * d;
+      }
+    }
+    out.push(Array.from(total, (v) => (count ? v / count : 0)));
+  }
+  return out;
+}
+
 /**
  * The importance-weighted reconstruction loss of ReLU-output models (in
  * O(batch · features · hidden), through the hidden vectors),
@@ -65,26 +126,8 @@ export function checkBatchArguments(
  * @returns one loss per instance
  */
 export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, importance: ArrayLike<number>): number[] {
-  const { I, n, B } = checkBatchArguments(W, b, importance, x, 'x');
-  const m = W.shape[2];
-  const out: number[] = [];
-  for (let k = 0; k < I; k++) {
-    const H = hiddenVectors(W, k, x, B);
-    let total = 0;
-    for (let s = 0; s < B; s++) {
-      // x′_j = ReLU(W_j · h + b_j)
-      const row = (k * B + s) * n;
-      for (let j = 0; j < n; j++) {
-        let pre = b[k * n + j];
-        const o = (k * n + j) * m;
-        for (let c = 0; c < m; c++) pre += W.data[o + c] * H[s * m + c];
-        const d = x[row + j] - Math.max(0, pre);
-        total += importance[importance.length === n ? j : k * n + j] * d * d;
-      }
-    }
-    out.push(total / (B * n));
-  }
-  return out;
+  const { n } = checkBatchArguments(W, b, importance, x, 'x');
+  return reconstructionErrors(W, b, x).map((e, k) => e.reduce((a, v, j) => a + importance[importance.length === n ? j : k * n + j] * v, 0) / n);
 }
 
 /** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ of instance k's `B` inputs (non-zeros only), `[B × m]`. */

@@ -6,6 +6,7 @@ import {
   featureNorms,
   fromNested,
   hiddenActivations,
+  reconstructionErrors,
   reconstructionLoss,
   dataDimensionality,
   instanceMatrix,
@@ -112,6 +113,32 @@ describe('plain-array forward passes', () => {
     const [loss] = reconstructionLoss(fromNested([W]), b, x, imp);
     expect(loss).toBeCloseTo((want0 + want1) / 2, 12);
     expect(() => reconstructionLoss(fromNested([W]), [0], x, imp)).toThrow(ShapeError);
+  });
+
+  it('reconstructionErrors: the mean squared error, ReLU or identity, over the first samples[k] inputs', () => {
+    const W = [
+      [1, 0],
+      [0, 1],
+      [0.6, 0.8],
+    ];
+    const b = [-0.1, 0, 0.2];
+    // two instances with the same weights; instance 1 counts only its first input
+    const Wb = fromNested([W, W]);
+    const x = [1, 0, 0.5, 0, 0, 0, 1, 0, 0.5, 0, 0, 0];
+    const pre0 = W.map((w, j) => w[0] * 1.3 + w[1] * 0.4 + b[j]);
+    const relu = (v: number) => Math.max(0, v);
+    const target = [1, 0, 0.5];
+    const errRelu = target.map((t, j) => ((t - relu(pre0[j])) ** 2 + (0 - relu(b[j])) ** 2) / 2);
+    const errLin = target.map((t, j) => ((t - pre0[j]) ** 2 + b[j] ** 2) / 2);
+    const got = reconstructionErrors(Wb, [...b, ...b], x, { samples: [2, 1] });
+    for (let j = 0; j < 3; j++) {
+      expect(got[0][j]).toBeCloseTo(errRelu[j], 12);
+      expect(got[1][j]).toBeCloseTo((target[j] - relu(pre0[j])) ** 2, 12);
+    }
+    const lin = reconstructionErrors(Wb, [...b, ...b], x, { activation: 'identity' });
+    for (let j = 0; j < 3; j++) expect(lin[0][j]).toBeCloseTo(errLin[j], 12);
+    expect(() => reconstructionErrors(Wb, [...b, ...b], x, { activation: 'tanh' as never })).toThrow(/"activation": .*one of "relu", "identity"/);
+    expect(() => reconstructionErrors(Wb, [...b, ...b], x, { samples: [1] })).toThrow(/"samples"/);
   });
 });
 

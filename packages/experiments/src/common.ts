@@ -1,5 +1,5 @@
-import { linearOptimumLoss } from '@tms/analysis';
-import { OPTIMIZERS, ReluOutputModel, SCHEDULES, createModel, tf, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { linearOptimumLoss, reconstructionErrors } from '@tms/analysis';
+import { OPTIMIZERS, ReluOutputModel, SCHEDULES, createModel, tf, tiedLayout, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { ConfigError, FiniteDataset, SparseFeatures, checkInt, checkLength, checkNumber, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
@@ -177,6 +177,10 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     return heldOutSampleCount(n, o.hidden, minProbability);
   });
   const importance = expandPerFeature(o.importance, I, n, 'importance');
+  // the library's tied models (linear, ReLU output) are evaluated on plain arrays, others through forward()
+  const layout = tiedLayout(model);
+  const params = layout ? await model.getParams() : undefined;
+  const tied = layout && params ? { W: params.W, b: params.b.data, activation: layout.activation } : undefined;
   // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample)
   const total = new Float64Array(I * n);
   const samples = Math.max(...counts);
@@ -188,13 +192,20 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
       values = new Float32Array(I * B * n);
       for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
     }
-    // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
-    const errors = tf.tidy(() => {
-      const x = tf.tensor3d(values, [I, B, n]);
-      return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1);
-    });
-    const err = await errors.data();
-    errors.dispose();
+    let err: ArrayLike<number>;
+    if (tied) {
+      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model
+      const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
+      err = reconstructionErrors(tied.W, tied.b, values, { activation: tied.activation, samples: used }).flat();
+    } else {
+      // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
+      const errors = tf.tidy(() => {
+        const x = tf.tensor3d(values, [I, B, n]);
+        return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1);
+      });
+      err = await errors.data();
+      errors.dispose();
+    }
     // an instance's samples are the first counts[i] of its stream
     for (let i = 0; i < I; i++) {
       const w = done < counts[i] ? Math.min(B, counts[i] - done) : 0;
