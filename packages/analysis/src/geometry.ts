@@ -65,13 +65,14 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
   const out: FeatureGroup[][] = [];
   for (let k = 0; k < I; k++) {
     const rep = norms[k].flatMap((v, i) => (v > normT ? [i] : []));
-    const unit = (i: number) => {
-      const v: number[] = [];
-      for (let h = 0; h < m; h++) v.push(W.data[(k * n + i) * m + h] / norms[k][i]);
-      return v;
+    // unit directions of the represented features, row r of U for feature rep[r]
+    const U = new Float64Array(n * m);
+    for (const i of rep) for (let h = 0; h < m; h++) U[i * m + h] = W.data[(k * n + i) * m + h] / norms[k][i];
+    const cos = (i: number, j: number) => {
+      let s = 0;
+      for (let h = 0; h < m; h++) s += U[i * m + h] * U[j * m + h];
+      return s;
     };
-    const U = new Map(rep.map((i) => [i, unit(i)]));
-    const cos = (i: number, j: number) => U.get(i)!.reduce((s, x, h) => s + x * U.get(j)![h], 0);
     // connected components of the |cos| > threshold graph
     const seen = new Set<number>();
     const groups: FeatureGroup[] = [];
@@ -91,7 +92,12 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
         }
       }
       comp.sort((a, b) => a - b);
-      const G = comp.map((i) => comp.map((j) => cos(i, j)));
+      // the non-zero eigenvalues of the group's Gram matrix, from the smaller of its c × c form
+      // and the m × m form Σ uᵢuᵢᵀ (the same non-zero spectrum)
+      const G =
+        comp.length <= m
+          ? comp.map((i) => comp.map((j) => cos(i, j)))
+          : Array.from({ length: m }, (_, a) => Array.from({ length: m }, (_, b) => comp.reduce((t, i) => t + U[i * m + a] * U[i * m + b], 0)));
       const eig = symmetricEigen(G).values;
       const dimension = eig.filter((e) => e > 0.05 * comp.length).length;
       const key = `${comp.length},${dimension}`;
@@ -100,7 +106,7 @@ export function detectPolytopes(W: BatchedWeights, options: PolytopeOptions = {}
       // the vertices of a uniform polytope are centred: their unit vectors sum to 0 (two features
       // pointing the same way have the Gram matrix of a digon, but are no antipodal pair)
       const centroid = new Array<number>(m).fill(0);
-      for (const i of comp) U.get(i)!.forEach((x, h) => (centroid[h] += x));
+      for (const i of comp) for (let h = 0; h < m; h++) centroid[h] += U[i * m + h];
       const centred = comp.length === 1 || Math.hypot(...centroid) < 0.25;
       const named = centred ? POLYTOPES[key] : undefined;
       groups.push({

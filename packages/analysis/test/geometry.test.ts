@@ -79,6 +79,23 @@ describe('polytope detection', () => {
     ]);
   });
 
+  it('a group of more features than dimensions: its dimension from the m × m form equals the one from its Gram matrix', () => {
+    // 3 planes of 7 features each in 6 dimensions, the planes mixed by small tilts: one group of 21
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5;
+    const m = 6;
+    const W = [0, 2, 4].flatMap((d) => embed(polygon(7), m, d).map((v) => v.map((x) => x + 0.3 * rnd())));
+    const [groups] = detectPolytopes(fromNested([W]));
+    expect(groups).toHaveLength(1);
+    expect(groups[0].features).toHaveLength(21);
+    const U = W.map((v) => v.map((x) => x / Math.hypot(...v)));
+    const gram = U.map((a) => U.map((b) => a.reduce((t, x, h) => t + x * b[h], 0)));
+    const want = symmetricEigen(gram).values.filter((e) => e > 0.05 * 21).length;
+    expect(want).toBeGreaterThan(1);
+    expect(groups[0].dimension).toBe(want);
+    expect(groups[0].name).toBe(`21 features in ${want}D`);
+  });
+
   it('flags a non-uniform group', () => {
     // three features in 2D, not evenly spread
     const [groups] = detectPolytopes(fromNested([[[1, 0], [0.6, 0.8], [-1, 0.1]]]));
