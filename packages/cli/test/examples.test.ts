@@ -3,9 +3,9 @@
 // `tsc --strict` and run with Node. Fences: ```ts runs in Node; ```ts continues is appended to the
 // block before it (and runs together with it); ```ts browser (it needs a DOM or a bundler) and
 // ```ts gpu (minutes on a software adapter) are type-checked only.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,31 @@ function examples(): Example[] {
 }
 
 const all = examples();
+
+/** `node <file>` in the project, its exit status and output. */
+function runNode(file: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [file], { cwd: project, encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** At most one running task per core. */
+const cores = availableParallelism();
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot<T>(task: () => Promise<T>): Promise<T> {
+  if (running < cores) running++;
+  else await new Promise<void>((go) => waiting.push(go)); // a finished task hands its slot over
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
 const fileOf = (i: number) => `example-${i}`;
 let project: string;
 
@@ -114,8 +139,9 @@ describe('README examples, in a new project with the packed packages', () => {
     expect(ours).toEqual([]);
   }, 300_000);
 
-  it.each(all.map((e, i) => [e.name, i] as const).filter(([, i]) => all[i].run))('%s runs', (_name, i) => {
-    const run = spawnSync(process.execPath, [`${fileOf(i)}.mjs`], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+  // most examples train on tfjs' CPU backend, one thread each: run as many at once as there are cores
+  it.concurrent.each(all.map((e, i) => [e.name, i] as const).filter(([, i]) => all[i].run))('%s runs', async (_name, i) => {
+    const run = await slot(() => runNode(`${fileOf(i)}.mjs`));
     expect(run.status, `${relative(root, project)}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-4000)}`).toBe(0);
   }, 300_000);
 });
