@@ -173,11 +173,11 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
   defaults: defaultsOf(schema),
   variants: {
     // 4 restarts: with 2, one seed in four leaves 4 of 7 sparsest cells in a worse local minimum
-    quick: { importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2 },
+    quick: { importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2, batchSize: 512 },
     // the paper's protocol: ten runs per cell, the worst dropped, the most common phase shown and shaded by its share
     paper: { importancePoints: 20, densityPoints: 20, restarts: 10, protocol: 'paper', steps: 10_000, lr: 3e-3 },
     n3m2: { features: 3, hidden: 2, restarts: 4 },
-    'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2 },
+    'n3m2-quick': { features: 3, hidden: 2, importancePoints: 7, densityPoints: 7, restarts: 4, steps: 3000, lr: 1e-2, batchSize: 256 },
   },
   check(c) {
     if (c.hidden >= c.features) throw new ConfigError('hidden', `an integer below features (${c.features}): a phase diagram needs more features than dimensions`, c.hidden);
