@@ -166,7 +166,7 @@ export const privileged = neuronExperiment({
     seed: 0,
     logEvery: 100,
   },
-  quick: { steps: 3000, lr: 1e-2 },
+  quick: { steps: 3000, lr: 1e-2, batchSize: 256 },
   // the paper's densities 1 − S = 0.5 … 0.02 and the best of many models per sparsity (the paper: 1,000)
   paper: { sparsities: [0.5, 0.65, 0.8, 0.85, 0.88, 0.92, 0.94, 0.96, 0.98], restarts: 32 },
   figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons (ReLU hidden layer, n=${c.features}; colour: feature)`,
@@ -196,7 +196,7 @@ export const computation = neuronExperiment({
     seed: 0,
     logEvery: 100,
   },
-  quick: { steps: 4000, lr: 1e-2 },
+  quick: { steps: 4000, lr: 1e-2, batchSize: 256 },
   // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001 (hours on a CPU: autodiff)
   paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999] },
   figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x| (n=${c.features}; colour: feature)`,
