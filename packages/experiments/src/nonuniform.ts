@@ -241,7 +241,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   paperSection: 'Non-Uniform Superposition (non-uniform sparsity, correlated and anticorrelated features)',
   schema,
   defaults: defaultsOf(schema),
-  variants: { quick: { steps: 3000, lr: 1e-2, collapseDensities: [0.02, 0.1, 0.2, 0.5] }, paper: {} },
+  variants: { quick: { steps: 3000, lr: 1e-2, batchSize: 512, collapseDensities: [0.02, 0.1, 0.2, 0.5] }, paper: {} },
   headline(r) {
     const byFactor = [...r.denserFeature].sort((a, b) => a.densityFactor - b.densityFactor);
     const unit = byFactor.find((d) => d.densityFactor === 1);
