@@ -30,6 +30,22 @@ describe('live demos train in the browser', () => {
     expect(await page.content()).toContain('autodiffEngine');
     await page.goto(`${site.url}/api/engine-fused`);
     expect(await page.content()).toContain('FusedTiedTrainer');
+    // TypeDoc: signatures with parameters, {@link}s resolved to anchors, no literal tags
+    await page.goto(`${site.url}/api/analysis`);
+    const signature = await page.locator('#reconstructionerrors + blockquote').textContent();
+    expect(signature).toBe('reconstructionErrors(W, b, x, options?): number[][]');
+    expect(await page.locator('a[href="#reconstructionerrors"]').count()).toBeGreaterThan(1);
+    for (const p of ['core', 'data', 'analysis', 'experiments', 'cli']) {
+      await page.goto(`${site.url}/api/${p}`);
+      expect(await page.content()).not.toContain('{@link');
+    }
+    // local search finds an export and goes to its entry
+    await page.goto(`${site.url}/`);
+    await page.click('.VPNavBarSearch button');
+    await page.fill('.VPLocalSearchBox input', 'reconstructionErrors');
+    const hit = page.locator('.VPLocalSearchBox .result[href*="/api/analysis"]').first();
+    await hit.waitFor({ timeout: 10_000 });
+    expect(await hit.getAttribute('href')).toMatch(/\/api\/analysis(\.html)?#reconstructionerrors$/);
     // one guide page per experiment, with its config fields
     await page.goto(`${site.url}/experiments/phase`);
     expect(await page.content()).toContain('--density-max');

@@ -46,7 +46,7 @@ describe.skipIf(why)('held-out loss of a model that is not tied, on tfjs-webgpu 
   it('reads back asynchronously (a synchronous read needs OffscreenCanvas, which Node lacks)', async () => {
     expect(tf.getBackend()).toBe('webgpu');
     // ReLU hidden layer: trained by autodiff and evaluated through forward() on tfjs-webgpu
-    const o = { kind: 'relu-hidden', instances: 2, features: 6, hidden: 3, sparsity: 0.5, importance: 1, steps: 20, batchSize: 64, lr: 1e-2, seed: 0, logEvery: 10, heldOutSamples: 1024 } as const;
+    const o = { kind: 'relu-hidden', instances: 2, features: 6, hidden: 3, sparsity: 0.5, importance: 1, steps: 20, batchSize: 64, optimizer: { name: 'adam', lr: 1e-2 }, seed: 0, logEvery: 10, heldOutSamples: 1024 } as const;
     const r = await trainToyModels(o, createRunContext(), 'relu-hidden');
     expect(r.result.engine).toBe('autodiff');
     expect(r.heldOut!.samples).toEqual([1024, 1024]);

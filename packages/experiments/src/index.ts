@@ -133,14 +133,14 @@ export function createRunContext(options: RunContextOptions = {}): RunContext {
 
 export { adversarial, computation, doubleDescent, dynamics, geometry, intro, intro2d, l1, nonuniform, phase, privileged, sae };
 export type { AdversarialConfig, AdversarialPoint, AdversarialResults, AdversarialTrained, AdversarialTrainingPoint } from './adversarial.js';
-export type { DoubleDescentConfig, DoubleDescentPoint, DoubleDescentResults, DoubleDescentTrained } from './double-descent.js';
+export type { DoubleDescentConfig, DoubleDescentGrid, DoubleDescentPoint, DoubleDescentResults, DoubleDescentTrained } from './double-descent.js';
 export type { DynamicsConfig, DynamicsResults, SetGeometry } from './dynamics.js';
 export type { GeometryConfig, GeometryPoint, GeometryTrained } from './geometry.js';
 export type { Intro2dConfig, Intro2dInstance } from './intro-2d.js';
 export type { IntroConfig, IntroInstanceResult, IntroModelResult, IntroResults, IntroTrainedModel } from './intro.js';
 export type { L1Config, L1Point } from './l1.js';
 export type { NeuronConfig, NeuronModelResult, NeuronResults } from './neurons.js';
-export type { NonuniformConfig, NonuniformPairs, NonuniformResults, NonuniformTrained } from './nonuniform.js';
+export type { FiveFeatureGeometry, LocalBases, NonuniformConfig, NonuniformDensityResult, NonuniformPairs, NonuniformResults, NonuniformTrained, PairCollapsePoint } from './nonuniform.js';
 export type { LossSurface, PhaseCellResult, PhaseConfig, PhaseResults, PhaseTrained } from './phase.js';
 export type { SaeConfig, SaePoint, SaeTrained, SaeTrainedPoint } from './sae.js';
 export {

@@ -71,10 +71,15 @@ export type FiveFeatureGeometry = 'pentagon' | 'digons' | 'other';
 
 /** One density factor of part 1: the kept (lowest-loss) restart, and the best restart of each geometry. */
 export interface NonuniformDensityResult {
+  /** Feature 0's density relative to the other four's. */
   densityFactor: number;
+  /** The kept restart's weights, `[features][hidden]`. */
   W: number[][];
+  /** Its biases. */
   b: number[];
+  /** ‖Wᵢ‖ of each feature. */
   featureNorms: number[];
+  /** Cosines between every pair of feature directions. */
   cosines: number[][];
   /** The kept restart's geometry. */
   geometry: FiveFeatureGeometry;

@@ -8,6 +8,8 @@ export default defineConfig({
   // five feature directions in two dimensions: the paper's pentagon
   head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${process.env.TMS_DOCS_BASE ?? '/'}favicon.svg` }]],
   themeConfig: {
+    // MiniSearch over every page, built with the site (no service): API exports included
+    search: { provider: 'local' },
     nav: [
       { text: 'Guide', link: '/getting-started' },
       { text: 'Demos', link: '/demos/intro-2d' },
