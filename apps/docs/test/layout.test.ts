@@ -1,6 +1,7 @@
 // Figures fit the page: at a 390 px phone width and at 1280 px, live figures (an experiment's
-// and the widest demo's, the intro figure at 985 px) are scaled down to their column and the
-// page never scrolls sideways; in dark mode they draw light text on a transparent background.
+// and the widest demo's, the intro figure at 985 px) wrap their small multiples into the column
+// or are scaled down to it, and the page never scrolls sideways; in dark mode they draw light
+// text on a transparent background.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -44,9 +45,13 @@ describe('figures fit any width and follow dark mode', () => {
           if (f.natural <= f.column) expect(f.drawn).toBeCloseTo(f.natural, 0);
         }
       }
-      // the intro figure (985 px) is scaled down at both widths; at 390 px every figure is
-      expect(demo.figures[0].natural).toBeGreaterThan(900);
-      expect(demo.figures[0].drawn).toBeLessThan(demo.figures[0].natural);
+      // the intro figure (985 px as one row of 7 panels per model) wraps its panels into rows that
+      // fit the column at both widths, at full size, each of its 7 panels drawn once
+      expect(demo.figures[0].natural).toBeLessThan(900);
+      expect(demo.figures[0].natural).toBeLessThanOrEqual(demo.figures[0].column);
+      expect(demo.figures[0].drawn).toBeCloseTo(demo.figures[0].natural, 0);
+      const titles = await page.$$eval('.tms-figure svg text', (ts) => ts.map((t) => t.textContent ?? '').filter((t) => /^1−S = /.test(t)));
+      expect(titles).toHaveLength(7);
       if (width === 390) for (const f of exp.figures) expect(f.drawn).toBeLessThan(f.natural);
       await page.close();
     });

@@ -38,4 +38,4 @@ export {
   type SeedRow,
   type VegaLiteSpec,
 } from './specs.js';
-export { DARK_CONFIG, renderInto, renderSvg, themed, type ElementLike, type MountedFigure, type RenderOptions } from './render.js';
+export { DARK_CONFIG, panelsPerRow, renderInto, renderSvg, themed, wrapColumns, type ElementLike, type MountedFigure, type RenderOptions } from './render.js';

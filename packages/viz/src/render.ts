@@ -54,6 +54,8 @@ export interface ElementLike {
   innerHTML: string;
   /** A DOM node type (1 for an element). */
   readonly nodeType: number;
+  /** Its inner width in pixels (what {@link RenderOptions.wrap} fits the panels into). */
+  readonly clientWidth?: number;
 }
 
 /** Options of {@link renderInto}. */
@@ -69,6 +71,49 @@ export interface RenderOptions {
    * column or a phone screen.
    */
   fit?: boolean;
+  /**
+   * Small multiples wrap (default true): when the figure is wider than the
+   * element, its rows of panels are laid out in as many columns as fit (see
+   * {@link wrapColumns}) before anything is scaled down.
+   */
+  wrap?: boolean;
+}
+
+/**
+ * The widest row of small multiples of a spec: the panels of its top-level
+ * `hconcat`, or of the `hconcat` of each of its top-level `vconcat` rows (1
+ * when it has none).
+ */
+export function panelsPerRow(spec: VegaLiteSpec): number {
+  const rows = rowsOf(spec);
+  return rows ? Math.max(1, ...rows.map((r) => r.length)) : 1;
+}
+
+function rowsOf(spec: VegaLiteSpec): unknown[][] | null {
+  if (Array.isArray(spec.hconcat)) return [spec.hconcat as unknown[]];
+  if (Array.isArray(spec.vconcat) && (spec.vconcat as VegaLiteSpec[]).every((r) => Array.isArray(r?.hconcat))) return (spec.vconcat as VegaLiteSpec[]).map((r) => r.hconcat as unknown[]);
+  return null;
+}
+
+/**
+ * `spec` with its rows of small multiples (see {@link panelsPerRow}) wrapped
+ * into grids of `columns` panels (Vega-Lite's `concat` with `columns`); other
+ * specs unchanged.
+ *
+ * @example
+ * ```ts
+ * const narrow = wrapColumns(introFigureSpec(panels), 3); // each model's 7 sparsities in rows of 3
+ * ```
+ */
+export function wrapColumns(spec: VegaLiteSpec, columns: number): VegaLiteSpec {
+  if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`"columns": expected an integer ≥ 1, got ${String(columns)}`);
+  const wrapRow = (row: VegaLiteSpec): VegaLiteSpec => {
+    const { hconcat, ...rest } = row;
+    return (hconcat as unknown[]).length <= columns ? row : { ...rest, concat: hconcat, columns };
+  };
+  if (Array.isArray(spec.hconcat)) return wrapRow(spec);
+  if (rowsOf(spec)) return { ...spec, vconcat: (spec.vconcat as VegaLiteSpec[]).map(wrapRow) };
+  return spec;
 }
 
 /** Vega-Lite config of the `dark` theme: light greys on a transparent background. */
@@ -102,12 +147,26 @@ export function themed(spec: VegaLiteSpec, theme: 'light' | 'dark' = 'light'): V
 export async function renderInto(element: ElementLike, spec: VegaLiteSpec, options: RenderOptions = {}): Promise<MountedFigure> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   let view: InstanceType<typeof vega.View> | null = null;
-  const draw = async (s: VegaLiteSpec) => {
-    const compiled = vl.compile(themed(s, options.theme) as never).spec;
+  // columns chosen at the first draw that overflowed (updates keep the layout)
+  let columns: number | undefined;
+  const render = async (s: VegaLiteSpec) => {
+    const compiled = vl.compile(themed(columns ? wrapColumns(s, columns) : s, options.theme) as never).spec;
     const next = new vega.View(vega.parse(compiled), { renderer: 'svg', container: element as never, hover: true });
     await next.runAsync();
     view?.finalize();
     view = next;
+  };
+  const draw = async (s: VegaLiteSpec) => {
+    await render(s);
+    const room = element.clientWidth ?? 0;
+    const panels = panelsPerRow(s);
+    if ((options.wrap ?? true) && columns === undefined && room > 0 && panels > 1) {
+      const natural = svgWidth(element);
+      if (natural > room) {
+        columns = Math.max(1, Math.min(panels - 1, Math.floor((panels * room) / natural)));
+        await render(s);
+      }
+    }
     if (options.fit ?? true) fitToWidth(element);
   };
   await draw(spec);
@@ -119,6 +178,12 @@ export async function renderInto(element: ElementLike, spec: VegaLiteSpec, optio
       element.innerHTML = '';
     },
   };
+}
+
+/** The rendered SVG's natural width (0 when there is none). */
+function svgWidth(element: ElementLike): number {
+  const svg = (element as unknown as { querySelector?(q: string): { getAttribute(n: string): string | null } | null }).querySelector?.('svg');
+  return Number(svg?.getAttribute('width') ?? 0) || 0;
 }
 
 /** Let the rendered SVG shrink with its container (it keeps its size when there is room). */

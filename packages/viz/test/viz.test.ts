@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DARK_CONFIG, featureNormBars, interferenceHeatmap, introFigureSpec, lossCurveSpec, lossSurfaceSpec, phaseDiagramSpec, renderSvg, themed } from '../src/index.js';
+import { DARK_CONFIG, featureNormBars, interferenceHeatmap, introFigureSpec, lineChartSpec, lossCurveSpec, lossSurfaceSpec, panelsPerRow, phaseDiagramSpec, renderSvg, themed, wrapColumns } from '../src/index.js';
 
 const panel = (row: string, label: string) => ({
   row,
@@ -96,5 +96,29 @@ describe('renderSvg', () => {
     const svg = await renderSvg(themed(spec, 'dark'));
     expect(svg).toContain('#c8c8c8');
     expect(svg).not.toMatch(/fill="(white|#fff|#ffffff)"/);
+  });
+});
+
+describe('small multiples wrap', () => {
+  const svgSize = (svg: string) => svg.match(/^<svg[^>]*width="([\d.]+)" height="([\d.]+)"/)!.slice(1).map(Number);
+  it('wrapColumns lays each row of panels out in a grid of that many columns, narrower and taller', async () => {
+    const spec = introFigureSpec(['S=0', 'S=0.5', 'S=0.9', 'S=0.99', 'S=0.999'].flatMap((s) => [panel('Linear', s), panel('ReLU', s)]));
+    expect(panelsPerRow(spec)).toBe(5);
+    const [w, h] = svgSize(await renderSvg(spec));
+    const wrapped = wrapColumns(spec, 2);
+    expect(panelsPerRow(wrapped)).toBe(1);
+    const [w2, h2] = svgSize(await renderSvg(wrapped));
+    // 5 panels per model in rows of 2: under half the width, three times the height of a row
+    expect(w2).toBeLessThan(w / 2);
+    expect(h2).toBeGreaterThan(2.5 * h);
+    // every panel is still drawn once
+    const titles = (svg: string) => (svg.match(/>S=0\.999</g) ?? []).length;
+    expect(titles(await renderSvg(wrapped))).toBe(titles(await renderSvg(spec)));
+    // enough columns for every panel: unchanged; a spec without rows of panels: unchanged
+    expect(wrapColumns(spec, 5)).toEqual(spec);
+    const line = lineChartSpec([{ name: 'a', x: [1, 2], y: [1, 0.5] }]);
+    expect(panelsPerRow(line)).toBe(1);
+    expect(wrapColumns(line, 2)).toBe(line);
+    expect(() => wrapColumns(spec, 0)).toThrow(/"columns": expected an integer ≥ 1, got 0/);
   });
 });
