@@ -54,7 +54,9 @@ export const TIME_ESTIMATE_ABOVE = 120;
  * computed, logs once the estimated time left for it and the units after it:
  * seconds per unit of cost measured so far × the cost still to train.
  */
-function timeEstimator(progress: ProgressSink, above: number) {
+function timeEstimator(progress: ProgressSink, above: number, onGpu: boolean) {
+  // what shortens it: a GPU unless the run has one already, and shards
+  const faster = `${onGpu ? '' : 'a GPU (--backend webgpu) or '}shards across machines (tms slurm, tms k8s) shorten it`;
   let current: { cost: number; after: number; count: number; from?: { done: number; seconds: number } } | undefined;
   let told = false;
   const sink: ProgressSink = {
@@ -72,7 +74,7 @@ function timeEstimator(progress: ProgressSink, above: number) {
       if (left >= above && Number.isFinite(left)) {
         progress.log(
           `estimated training time: ${formatSeconds(left)} more for ${current.count} unit${current.count === 1 ? '' : 's'} (from the first unit's step rate; ` +
-            `a GPU (--backend webgpu) or shards across machines (tms slurm, tms k8s) shorten it; Ctrl-C keeps finished units for --resume)`,
+            `${faster}; Ctrl-C keeps finished units for --resume)`,
         );
       }
     },
@@ -291,7 +293,7 @@ async function runLocked<C extends object>(
     return unit.value;
   };
   const round = unitRounds(exp.name);
-  const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE);
+  const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE, (engines ?? []).some((e) => e.name === 'webgpu'));
   const ctx: RunContext = {
     progress: estimate.sink,
     signal: options.signal,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experiments, type ProgressSink } from '@tms/experiments';
-import { TIME_ESTIMATE_ABOVE, runExperiment } from '../src/index.js';
+import type { Engine } from '@tms/core';
+import { TIME_ESTIMATE_ABOVE, nodeEngines, runExperiment } from '../src/index.js';
 
 function logs(): { progress: ProgressSink; lines: string[] } {
   const lines: string[] = [];
@@ -19,13 +20,25 @@ describe('the training time estimate', () => {
     const summary = await runExperiment(experiments.intro, input, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0 });
     const told = lines.filter((l) => l.startsWith('estimated training time'));
     expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(/^estimated training time: .* more for 2 units \(from the first unit's step rate;/);
+    expect(told[0]).toMatch(/^estimated training time: .* more for 2 units \(from the first unit's step rate; a GPU \(--backend webgpu\) or shards across machines/);
     const m = /time: (?:(\d+)m)?(\d+)s more/.exec(told[0])!;
     const estimate = Number(m[1] ?? 0) * 60 + Number(m[2]);
     const trained = (summary.results.models as { seconds: number }[]).reduce((a, x) => a + x.seconds, 0);
     // logged after ≥ 2 s of the first unit: what is left is most of the training, within a factor 2
     expect(estimate).toBeGreaterThan(trained * 0.25);
     expect(estimate).toBeLessThan(trained * 2);
+  });
+
+  it('on a run that has the WebGPU engine, suggests shards but not a GPU', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+    const { progress, lines } = logs();
+    // a WebGPU engine that declines every model: the CPU engines train, the hint follows the engines given
+    const gpu: Engine = { name: 'webgpu', unsupported: () => 'a stand-in for the test', start: () => Promise.reject(new Error('never started')) };
+    await runExperiment(experiments.intro, { steps: 1000, logEvery: 100 }, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0, engines: [gpu, ...nodeEngines(2)] });
+    const told = lines.filter((l) => l.startsWith('estimated training time'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('(from the first unit\'s step rate; shards across machines (tms slurm, tms k8s) shorten it;');
+    expect(told[0]).not.toContain('--backend webgpu');
   });
 
   it('stays silent for runs shorter than the threshold (two minutes by default)', async () => {
