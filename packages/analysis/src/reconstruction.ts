@@ -30,7 +30,7 @@ export function hiddenActivations(W: readonly (readonly number[])[], x: ArrayLik
 /**
  * Check the arguments of a function that runs ReLU-output models `W`, `b` on a
  * batch of inputs: biases `[instances × features]`, importance per feature or
- * per instance and feature, inputs `[instances, batch, features]`.
+ * per instance and feature (null: none to check), inputs `[instances, batch, features]`.
  *
  * @internal
  * @returns the sizes
@@ -39,13 +39,13 @@ export function hiddenActivations(W: readonly (readonly number[])[], x: ArrayLik
 export function checkBatchArguments(
   W: BatchedWeights,
   b: ArrayLike<number>,
-  importance: ArrayLike<number>,
+  importance: ArrayLike<number> | null,
   x: ArrayLike<number>,
   inputName: string,
 ): { I: number; n: number; B: number } {
   const [I, n] = dims(W);
   checkLength(b, I * n, 'b');
-  if (importance.length !== n && importance.length !== I * n) {
+  if (importance && importance.length !== n && importance.length !== I * n) {
     throw new ShapeError('importance', `${n} values (per feature) or ${I * n} (per instance and feature)`, importance.length);
   }
   if (x.length % (I * n) !== 0) throw new ShapeError(inputName, `[${I}, batch, ${n}] values (a multiple of ${I * n})`, x.length);
@@ -79,31 +79,21 @@ export interface ReconstructionOptions {
  */
 export function reconstructionErrors(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, options: ReconstructionOptions = {}): number[][] {
   const relu = checkOneOf(options.activation ?? 'relu', 'activation', ['relu', 'identity'] as const) === 'relu';
-  const { I, n, B } = checkBatchArguments(W, b, new Float32Array(W.shape[1]), x, 'x');
+  const { I, n, B } = checkBatchArguments(W, b, null, x, 'x');
   const m = W.shape[2];
   if (options.samples && options.samples.length !== I) throw new ShapeError('samples', `${I} counts (one per instance)`, options.samples.length);
   const out: number[][] = [];
-  const Wk = new Float64Array(n * m);
-  const h = new Float64Array(m);
   for (let k = 0; k < I; k++) {
     const count = options.samples ? Math.max(0, Math.min(B, options.samples[k])) : B;
-    for (let e = 0; e < n * m; e++) Wk[e] = W.data[k * n * m + e];
+    const H = hiddenVectors(W, k, x, B, count);
     const total = new Float64Array(n);
     for (let s = 0; s < count; s++) {
-      const row = (k * B + s) * n;
-      // h = Σᵢ xᵢ Wᵢ over the non-zero inputs
-      h.fill(0);
-      for (let i = 0; i < n; i++) {
-        const v = x[row + i];
-        if (v === 0) continue;
-        const o = i * m;
-        for (let c = 0; c < m; c++) h[c] += v * Wk[o + c];
-      }
       // x′_j = act(W_j · h + b_j)
+      const row = (k * B + s) * n;
       for (let j = 0; j < n; j++) {
         let pre = b[k * n + j];
-        const o = j * m;
-        for (let c = 0; c < m; c++) pre += Wk[o + c] * h[c];
+        const o = (k * n + j) * m;
+        for (let c = 0; c < m; c++) pre += W.data[o + c] * H[s * m + c];
         const d = x[row + j] - (relu && pre < 0 ? 0 : pre);
         total[j] += d * d;
       }
@@ -130,11 +120,11 @@ export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: A
   return reconstructionErrors(W, b, x).map((e, k) => e.reduce((a, v, j) => a + importance[importance.length === n ? j : k * n + j] * v, 0) / n);
 }
 
-/** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ of instance k's `B` inputs (non-zeros only), `[B × m]`. */
-function hiddenVectors(W: BatchedWeights, k: number, x: ArrayLike<number>, B: number): Float64Array {
+/** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ of instance k's first `count` of its `B` inputs (non-zeros only), `[count × m]`. */
+function hiddenVectors(W: BatchedWeights, k: number, x: ArrayLike<number>, B: number, count = B): Float64Array {
   const [, n, m] = W.shape as [number, number, number];
-  const H = new Float64Array(B * m);
-  for (let s = 0; s < B; s++) {
+  const H = new Float64Array(count * m);
+  for (let s = 0; s < count; s++) {
     const row = (k * B + s) * n;
     for (let i = 0; i < n; i++) {
       const v = x[row + i];

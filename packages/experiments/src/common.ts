@@ -179,8 +179,7 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
   const importance = expandPerFeature(o.importance, I, n, 'importance');
   // the library's tied models (linear, ReLU output) are evaluated on plain arrays, others through forward()
   const layout = tiedLayout(model);
-  const params = layout ? await model.getParams() : undefined;
-  const tied = layout && params ? { W: params.W, b: params.b.data, activation: layout.activation } : undefined;
+  const tied = layout ? { params: await model.getParams(), activation: layout.activation } : undefined;
   // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample)
   const total = new Float64Array(I * n);
   const samples = Math.max(...counts);
@@ -192,11 +191,12 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
       values = new Float32Array(I * B * n);
       for (let i = 0; i < I; i++) values.set(batch.data.subarray(Math.floor(i / replicas) * B * n, (Math.floor(i / replicas) + 1) * B * n), i * B * n);
     }
+    // an instance's samples are the first counts[i] of its stream
+    const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
     let err: ArrayLike<number>;
     if (tied) {
       // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model
-      const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
-      err = reconstructionErrors(tied.W, tied.b, values, { activation: tied.activation, samples: used }).flat();
+      err = reconstructionErrors(tied.params.W, tied.params.b.data, values, { activation: tied.activation, samples: used }).flat();
     } else {
       // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
       const errors = tf.tidy(() => {
@@ -206,11 +206,7 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
       err = await errors.data();
       errors.dispose();
     }
-    // an instance's samples are the first counts[i] of its stream
-    for (let i = 0; i < I; i++) {
-      const w = done < counts[i] ? Math.min(B, counts[i] - done) : 0;
-      for (let f = 0; f < n; f++) total[i * n + f] += err[i * n + f] * w;
-    }
+    for (let i = 0; i < I; i++) for (let f = 0; f < n; f++) total[i * n + f] += err[i * n + f] * used[i];
   }
   const featureError = Array.from({ length: I }, (_, i) => Array.from({ length: n }, (_, f) => total[i * n + f] / counts[i]));
   const closedForm = !o.sets?.length && !o.unitNorm;

@@ -180,15 +180,19 @@ export async function renderInto(element: ElementLike, spec: VegaLiteSpec, optio
   };
 }
 
+/** The SVG rendered into `element`, if any. */
+function svgOf(element: ElementLike) {
+  return (element as unknown as { querySelector?(q: string): { getAttribute(n: string): string | null; setAttribute(n: string, v: string): void; style: Record<string, string> } | null }).querySelector?.('svg') ?? null;
+}
+
 /** The rendered SVG's natural width (0 when there is none). */
 function svgWidth(element: ElementLike): number {
-  const svg = (element as unknown as { querySelector?(q: string): { getAttribute(n: string): string | null } | null }).querySelector?.('svg');
-  return Number(svg?.getAttribute('width') ?? 0) || 0;
+  return Number(svgOf(element)?.getAttribute('width') ?? 0) || 0;
 }
 
 /** Let the rendered SVG shrink with its container (it keeps its size when there is room). */
 function fitToWidth(element: ElementLike): void {
-  const svg = (element as unknown as { querySelector?(q: string): { getAttribute(n: string): string | null; setAttribute(n: string, v: string): void; style: Record<string, string> } | null }).querySelector?.('svg');
+  const svg = svgOf(element);
   if (!svg) return;
   const w = Number(svg.getAttribute('width'));
   const h = Number(svg.getAttribute('height'));
