@@ -141,7 +141,7 @@ for (const exp of Object.values(experiments)) {
     '## Live run',
     '',
     'The quick variant, trained in your browser off the main thread by the same code as',
-    `\`tms run ${exp.name} --variant quick\` (the fused engine on one Web Worker per core for linear and ReLU-output models, as the CLI uses worker threads; autodiff on WebAssembly for the others).`,
+    `\`tms run ${exp.name} --variant quick\` (the fused engine on one Web Worker per core for the library's four models, as the CLI uses worker threads; autodiff on WebAssembly for attacked inputs and activation penalties).`,
     '',
     ...(PAPER_GPU.includes(exp.name)
       ? [`With a GPU, *Paper size on WebGPU* trains \`--variant paper\` in the page on the fused WebGPU engine of \`@tms/engine-webgpu\` (batches drawn on the GPU), as \`tms run ${exp.name} --variant paper --backend webgpu\` does in Node.`, '']

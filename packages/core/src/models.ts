@@ -229,6 +229,38 @@ export function tiedLayout(model: ToyModel): TiedLayout | undefined {
   return model != null && typeof model === 'object' ? tiedLayouts.get(model) : undefined;
 }
 
+/**
+ * What the library's models with a ReLU hidden layer declare about themselves,
+ * so that an engine can train them without calling `forward()`:
+ * h = ReLU(W₁ᵀx), x′ = ReLU(W₂ᵀh + b), loss against `target(x)`.
+ */
+export interface HiddenLayout {
+  /** Input weights W₁ `[I, n, m]`: `W` of {@link ReluHiddenModel}, `W1` of {@link AbsModel}. */
+  W1: tf.Variable;
+  /** Output weights `[I, m, n]` (`W2` of {@link AbsModel}), or null when tied to the input weights (W₂ = W₁ᵀ, {@link ReluHiddenModel}). */
+  W2: tf.Variable | null;
+  /** Output biases `[I, n]`. */
+  b: tf.Variable;
+  /** What the output is trained to match: the input itself (`identity`) or its absolute value (`abs`). */
+  target: 'identity' | 'abs';
+}
+
+const hiddenLayouts = new WeakMap<object, HiddenLayout>();
+
+/**
+ * The ReLU-hidden-layer layout a model declares, or undefined. Only instances
+ * of exactly {@link ReluHiddenModel} or {@link AbsModel} declare one; like
+ * {@link tiedLayout}, a subclass or a look-alike never does.
+ *
+ * @example
+ * ```ts
+ * hiddenLayout(createModel({ kind: 'abs', instances: 1, features: 3, hidden: 6 }))?.target; // 'abs'
+ * ```
+ */
+export function hiddenLayout(model: ToyModel): HiddenLayout | undefined {
+  return model != null && typeof model === 'object' ? hiddenLayouts.get(model) : undefined;
+}
+
 /** Tied-weight autoencoder x' = act(WᵀW x + b), with W stored as `[I, n, m]`. */
 abstract class TiedModel extends BaseModel<'W' | 'b'> {
   protected init(rngs: Rng[]): Record<'W' | 'b', tf.Variable> {
@@ -275,6 +307,11 @@ export class ReluOutputModel extends TiedModel {
 
 /** Privileged-basis model: h = ReLU(W x), x' = ReLU(Wᵀ h + b). */
 export class ReluHiddenModel extends TiedModel {
+  constructor(config: ModelConfig) {
+    super(config);
+    if (new.target === ReluHiddenModel) hiddenLayouts.set(this, { W1: this.params.W, W2: null, b: this.params.b, target: 'identity' });
+  }
+
   hiddenActivations(x: tf.Tensor3D): tf.Tensor3D {
     return tf.relu(tf.matMul(x, this.params.W as tf.Tensor3D)) as tf.Tensor3D;
   }
@@ -289,6 +326,11 @@ export class ReluHiddenModel extends TiedModel {
  * trained on signed sparse inputs to output |x|. `W1` is `[I, n, m]`, `W2` is `[I, m, n]`.
  */
 export class AbsModel extends BaseModel<'W1' | 'W2' | 'b'> {
+  constructor(config: ModelConfig) {
+    super(config);
+    if (new.target === AbsModel) hiddenLayouts.set(this, { W1: this.params.W1, W2: this.params.W2, b: this.params.b, target: 'abs' });
+  }
+
   protected init(rngs: Rng[]): Record<'W1' | 'W2' | 'b', tf.Variable> {
     const { instances: I, features: n, hidden: m } = this.config;
     // each instance's generator draws its W1, then its W2

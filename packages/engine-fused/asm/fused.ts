@@ -294,3 +294,126 @@ export function fullBatch(
   }
   return loss;
 }
+
+/**
+ * Gradients of one instance of a model with a ReLU hidden layer,
+ * h = ReLU(x W₁) and x′ = ReLU(h W₂ + b), against the target x (abs = 0) or
+ * |x| (abs = 1), mirroring FusedHiddenTrainer's JS kernel. W₁ is [n][m], W₂
+ * [m][n]. When tied = 1, W₂ = W₁ᵀ: the kernel writes W₁ᵀ into W2 (scratch) and
+ * folds the output-side gradient gW2 into gW1 at the end. The output layer runs
+ * over outputs 4 at a time, skipping hidden units that are off. Returns
+ * Σ I (x′ − y)² over the batch; gW1 [n·m], gW2 [m·n] and gb [n] are overwritten.
+ */
+export function hiddenGradients(
+  W1: usize, W2: usize, b: usize, imp: usize, x: usize, B: i32, n: i32, m: i32, abs: i32, tied: i32,
+  gW1: usize, gW2: usize, gb: usize, h: usize, dh: usize, idx: usize, val: usize, pre: usize, g: usize,
+): f64 {
+  const scale: f32 = <f32>(2.0 / (<f64>B * <f64>n));
+  const rowBytes = <usize>(m << 2);
+  const colBytes = <usize>(n << 2);
+  memory.fill(gW1, 0, <usize>n * rowBytes);
+  memory.fill(gW2, 0, <usize>m * colBytes);
+  memory.fill(gb, 0, colBytes);
+  if (tied) {
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < m; c++) store<f32>(W2 + <usize>c * colBytes + (<usize>i << 2), load<f32>(W1 + <usize>i * rowBytes + (<usize>c << 2)));
+    }
+  }
+  let loss: f64 = 0;
+  let zeros = 0;
+  const zero = f32x4.splat(0);
+  const sv = f32x4.splat(scale);
+  const n4 = n & ~3;
+  const m4 = m & ~3;
+  for (let s = 0; s < B; s++) {
+    const row = x + (<usize>(s * n) << 2);
+    let nnz = 0;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(row + (<usize>i << 2));
+      if (v != 0) {
+        store<i32>(idx + (<usize>nnz << 2), i);
+        store<f32>(val + (<usize>nnz << 2), v);
+        nnz++;
+      }
+    }
+    if (nnz == 0) {
+      zeros++;
+      continue;
+    }
+    // h = ReLU(Σ_active x_i W₁_i)
+    scaled(load<f32>(val), W1 + <usize>load<i32>(idx) * rowBytes, h, m);
+    for (let t = 1; t < nnz; t++) {
+      axpy(load<f32>(val + (<usize>t << 2)), W1 + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, h, m);
+    }
+    let c = 0;
+    for (; c < m4; c += 4) {
+      const o = <usize>(c << 2);
+      v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+    }
+    for (; c < m; c++) {
+      const o = <usize>(c << 2);
+      const v = load<f32>(h + o);
+      store<f32>(h + o, v > 0 ? v : 0);
+    }
+    // pre = b + Σ_{c live} h_c W₂_c: contiguous over outputs
+    memory.copy(pre, b, colBytes);
+    for (c = 0; c < m; c++) {
+      const hc = load<f32>(h + (<usize>c << 2));
+      if (hc > 0) axpy(hc, W2 + <usize>c * colBytes, pre, n);
+    }
+    // g_j = scale · I_j · (x′_j − y_j) where the output ReLU is on, 4 outputs at a time
+    let lacc = zero;
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>(j << 2);
+      const p = v128.load(pre + o);
+      const xv = v128.load(row + o);
+      const d = f32x4.sub(f32x4.max(p, zero), abs ? f32x4.abs(xv) : xv);
+      const id = f32x4.mul(v128.load(imp + o), d);
+      lacc = f32x4.add(lacc, f32x4.mul(id, d));
+      v128.store(g + o, v128.and(f32x4.mul(sv, id), f32x4.gt(p, zero)));
+    }
+    loss += <f64>hsum(lacc);
+    for (let j = n4; j < n; j++) {
+      const o = <usize>(j << 2);
+      const p = load<f32>(pre + o);
+      const xv = load<f32>(row + o);
+      const d = (p > 0 ? p : <f32>0) - (abs && xv < 0 ? -xv : xv);
+      const id = load<f32>(imp + o) * d;
+      loss += <f64>(id * d);
+      store<f32>(g + o, p > 0 ? scale * id : <f32>0);
+    }
+    // gb += g; gW₂_c += h_c g and dh_c = g · W₂_c for live units; gW₁_i += x_i dh over the active inputs
+    axpy(1, g, gb, n);
+    for (c = 0; c < m; c++) {
+      const hc = load<f32>(h + (<usize>c << 2));
+      if (hc > 0) {
+        axpy(hc, g, gW2 + <usize>c * colBytes, n);
+        store<f32>(dh + (<usize>c << 2), dot(g, W2 + <usize>c * colBytes, n));
+      } else {
+        store<f32>(dh + (<usize>c << 2), 0);
+      }
+    }
+    for (let t = 0; t < nnz; t++) {
+      axpy(load<f32>(val + (<usize>t << 2)), dh, gW1 + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, m);
+    }
+  }
+  if (tied) {
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < m; c++) {
+        const o = gW1 + <usize>i * rowBytes + (<usize>c << 2);
+        store<f32>(o, load<f32>(o) + load<f32>(gW2 + <usize>c * colBytes + (<usize>i << 2)));
+      }
+    }
+  }
+  if (zeros > 0) {
+    // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
+    for (let j = 0; j < n; j++) {
+      const p = load<f32>(b + (<usize>j << 2));
+      if (p <= 0) continue;
+      const ij = load<f32>(imp + (<usize>j << 2));
+      loss += <f64>zeros * <f64>(ij * p * p);
+      store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + <f32>zeros * scale * ij * p);
+    }
+  }
+  return loss;
+}

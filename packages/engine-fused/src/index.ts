@@ -1,7 +1,7 @@
 /**
  * `@tms/engine-fused`: the fused CPU training engine for `@tms/core`'s
- * `train()`. Forward, analytic backward and Adam/AdamW for the tied toy models
- * run in one WebAssembly SIMD (or JS) loop over typed arrays, in Node and in
+ * `train()`. Forward, analytic backward and Adam/AdamW for the library's toy
+ * models run in one WebAssembly SIMD (or JS) loop over typed arrays, in Node and in
  * browsers. `@tms/engine-fused/node` adds worker threads, `@tms/engine-fused/web`
  * Web Workers (results are bit-identical for any number of either).
  *
@@ -10,12 +10,13 @@
  * import { autodiffEngine, createModel, train } from '@tms/core';
  * import { fusedEngine } from '@tms/engine-fused';
  * const result = await train({ model, data, steps: 10_000, engines: [fusedEngine, autodiffEngine] });
- * result.engine; // "fused" for LinearModel / ReluOutputModel, "autodiff" for anything else
+ * result.engine; // "fused" for the library's models, "autodiff" for subclasses and custom models
  * ```
  *
  * @packageDocumentation
  */
 export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions } from './engine.js';
 export { FullBatchTiedTrainer, type FullBatchTrainerOptions } from './fullbatch.js';
+export { FusedHiddenTrainer, type FusedHiddenTrainerOptions } from './hidden.js';
 export { FusedTiedTrainer, fusedWasmAvailable, type FusedTrainerOptions } from './trainer.js';
 export { balanceRanges, fusedCost } from './threads.js';

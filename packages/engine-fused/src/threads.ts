@@ -4,14 +4,13 @@
 // FiniteDataset drawn from one, its size and replicas), so results are
 // bit-identical for any number of threads. No Node or DOM imports here.
 import { FiniteDataset, SparseFeatures, type SparseFeaturesConfig } from '@tms/data';
-import { FullBatchTiedTrainer, fullBatchData } from './fullbatch.js';
-import { learningRateAt, tiedLayout, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TiedLayout, type TrainPlan } from '@tms/core';
-import { fusedUnsupported, type FusedEngineOptions } from './engine.js';
-import { FusedTiedTrainer } from './trainer.js';
+import { fullBatchData } from './fullbatch.js';
+import { learningRateAt, type EngineSession, type OptimizerConfig, type ScheduleConfig, type TrainPlan } from '@tms/core';
+import { boundTrainer, fusedModelOf, fusedUnsupported, paramCopies, type FusedEngineOptions, type FusedModel, type TrainerData } from './engine.js';
 
 /** @internal What a thread receives first: its instances, weights, data and optimizer. */
 export interface ThreadInit {
-  activation: TiedLayout['activation'];
+  model: FusedModel;
   kernel: NonNullable<FusedEngineOptions['kernel']>;
   /** Instances `start` to `end − 1` of the model. */
   start: number;
@@ -20,9 +19,8 @@ export interface ThreadInit {
   firstInstance: number;
   features: number;
   hidden: number;
-  /** This range's weights, `[(end − start) × n × m]` and `[(end − start) × n]`. */
-  W: Float32Array;
-  b: Float32Array;
+  /** This range's parameters by the model's names, each `[(end − start), …]`. */
+  params: Record<string, Float32Array>;
   importance: Float32Array;
   optimizer: Required<OptimizerConfig>;
   schedule: Required<ScheduleConfig>;
@@ -42,7 +40,7 @@ export interface ThreadInit {
 export type ThreadRequest = { type: 'run'; from: number; to: number } | { type: 'weights' };
 
 /** @internal What a thread answers. */
-export type ThreadReply = { type: 'loss'; loss: number[] } | { type: 'weights'; W: Float32Array; b: Float32Array } | { type: 'error'; message: string };
+export type ThreadReply = { type: 'loss'; loss: number[] } | { type: 'weights'; params: Record<string, Float32Array> } | { type: 'error'; message: string };
 
 /**
  * @internal The thread side: builds the trainer for `init` and returns the
@@ -50,43 +48,27 @@ export type ThreadReply = { type: 'loss'; loss: number[] } | { type: 'weights'; 
  */
 export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { reply: ThreadReply; transfer: ArrayBuffer[] } {
   const { start, end, features: n, hidden: m } = init;
-  const common = {
-    activation: init.activation,
-    kernel: init.kernel,
-    instances: end - start,
-    features: n,
-    hidden: m,
-    W: init.W,
-    b: init.b,
-    importance: init.importance,
-    optimizer: init.optimizer,
-  };
+  const shape = { kernel: init.kernel, instances: end - start, features: n, hidden: m, importance: init.importance, optimizer: init.optimizer };
   const lrAt = (t: number) => learningRateAt(init.schedule, init.optimizer.lr, t, init.steps);
-  let trainer: { W: Float32Array; b: Float32Array; loss: Float64Array };
-  let step: (t: number) => void;
+  let data: TrainerData;
   if (init.finite) {
     const { size, replicas, offset } = init.finite;
     const datasets = init.data.featureProbability as number[][];
     const source = new SparseFeatures({ ...init.data, instances: datasets.length, features: n, firstInstance: init.firstInstance });
     const all = new FiniteDataset(source, size, { replicas }).data;
-    const full = new FullBatchTiedTrainer({ ...common, data: all.subarray(offset * size * n, (offset + end - start) * size * n), size });
-    trainer = full;
-    step = (t) => full.train(lrAt(t));
+    data = { type: 'full', data: all.subarray(offset * size * n, (offset + end - start) * size * n), size };
   } else {
-    const fused = new FusedTiedTrainer(common);
-    const data = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
-    const buffer = fused.batchBuffer(init.batchSize);
-    trainer = fused;
-    step = (t) => fused.train(data.sample(init.batchSize, buffer).data, init.batchSize, lrAt(t));
+    const source = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
+    data = { type: 'sample', batchSize: init.batchSize, sample: (B, buffer) => source.sample(B, buffer).data };
   }
+  const trainer = boundTrainer(init.model, init.params, shape, data);
   return (request) => {
     try {
       if (request.type === 'weights') {
-        const W = trainer.W.slice();
-        const b = trainer.b.slice();
-        return { reply: { type: 'weights', W, b }, transfer: [W.buffer as ArrayBuffer, b.buffer as ArrayBuffer] };
+        const params = trainer.params();
+        return { reply: { type: 'weights', params }, transfer: Object.values(params).map((p) => p.buffer as ArrayBuffer) };
       }
-      for (let t = request.from; t < request.to; t++) step(t);
+      for (let t = request.from; t < request.to; t++) trainer.step(lrAt(t));
       return { reply: { type: 'loss', loss: Array.from(trainer.loss) }, transfer: [] };
     } catch (e) {
       return { reply: { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }, transfer: [] };
@@ -175,7 +157,7 @@ export async function startThreaded(
   kernel: ThreadInit['kernel'],
   spawn: (init: ThreadInit) => ThreadPort,
 ): Promise<EngineSession> {
-  const layout = tiedLayout(plan.model)!;
+  const model = fusedModelOf(plan.model)!;
   const finite = fullBatchOfSparse(plan);
   const data = finite ? finite.source : (plan.data as SparseFeatures);
   const replicas = finite ? finite.replicas : 1;
@@ -187,8 +169,9 @@ export async function startThreaded(
     return probability.subarray(d * n, (d + 1) * n).reduce((a, v) => a + v, 0) / n;
   });
   const ranges = balanceRanges(density.map((d) => fusedCost(d, n, m)), Math.min(I, threads));
-  const W = (await layout.W.data()) as Float32Array;
-  const b = (await layout.b.data()) as Float32Array;
+  const params = await paramCopies(plan.model);
+  // each parameter's values per instance
+  const per = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.length / I]));
 
   const ports = ranges.map(([s, e]) => {
     // the data streams this range needs: its instances', or the datasets its instances train on
@@ -196,15 +179,14 @@ export async function startThreaded(
     const d1 = Math.floor((e - 1) / replicas) + 1;
     const rows = (v: Float32Array) => Array.from({ length: d1 - d0 }, (_, k) => Array.from(v.subarray((d0 + k) * n, (d0 + k + 1) * n)));
     return spawn({
-      activation: layout.activation,
+      model,
       kernel,
       start: s,
       end: e,
       firstInstance: data.firstInstance + d0,
       features: n,
       hidden: m,
-      W: W.slice(s * n * m, e * n * m),
-      b: b.slice(s * n, e * n),
+      params: Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.slice(s * per[name], e * per[name])])),
       importance: plan.importance.slice(s * n, e * n),
       optimizer: plan.optimizer,
       schedule: plan.schedule,
@@ -269,14 +251,12 @@ export async function startThreaded(
       // stopped by an abort: the model keeps the weights of its last sync
       if (terminated) return;
       const replies = (await askAll({ type: 'weights' })) as Extract<ThreadReply, { type: 'weights' }>[];
-      const Wn = new Float32Array(I * n * m);
-      const bn = new Float32Array(I * n);
+      const all = Object.fromEntries(Object.keys(params).map((name) => [name, new Float32Array(I * per[name])]));
       replies.forEach((r, w) => {
-        Wn.set(r.W, ranges[w][0] * n * m);
-        bn.set(r.b, ranges[w][0] * n);
+        for (const name of Object.keys(all)) all[name].set(r.params[name], ranges[w][0] * per[name]);
       });
-      plan.model.setParams({ W: Wn, b: bn });
-      return { W: Wn, b: bn };
+      plan.model.setParams(all);
+      return all;
     },
     async dispose() {
       await Promise.all(ports.map((p) => p.terminate()));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SparseFeatures } from '@tms/data';
-import { autodiffEngine, createModel, lossPerInstance, tf, train, validateOptimizerConfig, type ParamArray, type ToyModel, ReluOutputModel } from '@tms/core';
-import { FusedTiedTrainer, createFusedEngine, fusedEngine } from '../src/index.js';
+import { autodiffEngine, createModel, lossPerInstance, tf, train, validateOptimizerConfig, type ParamArray, type ToyModel, ReluHiddenModel, ReluOutputModel } from '@tms/core';
+import { FusedHiddenTrainer, FusedTiedTrainer, createFusedEngine, fusedEngine } from '../src/index.js';
 import { engineConformance } from '../../core/test/conformance.js';
 
-engineConformance({ label: 'fused (wasm kernel)', engines: [createFusedEngine({ kernel: 'wasm' })], name: 'fused' });
-engineConformance({ label: 'fused (JS kernel)', engines: [createFusedEngine({ kernel: 'js' })], name: 'fused' });
+engineConformance({ label: 'fused (wasm kernel)', engines: [createFusedEngine({ kernel: 'wasm' })], name: 'fused', kinds: ['linear', 'relu-output', 'relu-hidden', 'abs'] });
+engineConformance({ label: 'fused (JS kernel)', engines: [createFusedEngine({ kernel: 'js' })], name: 'fused', kinds: ['linear', 'relu-output', 'relu-hidden', 'abs'] });
 
 const I = 4;
 const n = 12;
@@ -93,21 +93,104 @@ for (const kind of ['linear', 'relu-output'] as const) {
   });
 }
 
+describe('FusedHiddenTrainer agrees with autodiff', () => {
+  // n and m not multiples of 4 (the SIMD tails); dense, medium, sparse and very sparse instances
+  const nh = 13;
+  const mh = 6;
+  const sparsityH = [0, 0.6, 0.9, 0.995].map((s) => Array(nh).fill(s));
+  it.each([
+    ['relu-hidden', 'js'],
+    ['relu-hidden', 'wasm'],
+    ['abs', 'js'],
+    ['abs', 'wasm'],
+  ] as const)('%s, %s kernel: gradients match to 1e-5 of their scale', async (kind, kernel) => {
+    const model = createModel({ kind, instances: I, features: nh, hidden: mh, seed: 5 });
+    model.setParams({ b: new Float32Array(I * nh).map((_, i) => ((i * 37) % 11) / 20 - 0.25) });
+    const { data } = new SparseFeatures({ instances: I, features: nh, sparsity: sparsityH, signed: kind === 'abs', seed: 8 }).sample(B);
+    const imp = Float32Array.from({ length: I * nh }, (_, i) => 0.9 ** (i % nh));
+    const x = tf.tensor3d(data, [I, B, nh]);
+    const impT = tf.tensor2d(imp, [I, nh]);
+    const names = kind === 'abs' ? ['W1', 'W2', 'b'] : ['W', 'b'];
+    const vars = names.map((k) => model.params[k]);
+    const { grads } = tf.variableGrads(() => tf.sum(lossPerInstance(model, x, impT)) as tf.Scalar, vars);
+    const per = await lossPerInstance(model, x, impT).data();
+    const p = await model.getParams();
+    const trainer = new FusedHiddenTrainer({
+      instances: I, features: nh, hidden: mh, kernel, importance: imp, target: kind === 'abs' ? 'abs' : 'identity', optimizer: validateOptimizerConfig({ name: 'adam', lr: 0.01 }),
+      W1: (kind === 'abs' ? p.W1 : p.W).data.slice(), W2: kind === 'abs' ? p.W2.data.slice() : null, b: p.b.data.slice(),
+    });
+    expect(trainer.kernel).toBe(kernel);
+    const want = Object.fromEntries(await Promise.all(names.map(async (k) => [k, await grads[vars[names.indexOf(k)].name].data()] as const)));
+    for (let k = 0; k < I; k++) {
+      const g = trainer.gradients(k, data, B);
+      expect(g.loss).toBeCloseTo(per[k], 6);
+      const pairs: [Float64Array, Float32Array, number][] = [[g.gW1, want[names[0]] as Float32Array, nh * mh], [g.gb, want.b as Float32Array, nh]];
+      if (kind === 'abs') pairs.push([g.gW2!, want.W2 as Float32Array, mh * nh]);
+      for (const [got, ref, size] of pairs) {
+        const r = ref.subarray(k * size, (k + 1) * size);
+        const scale = Math.max(...Array.from(r, Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        got.forEach((v, i) => expect(Math.abs(v - r[i])).toBeLessThan(1e-5 * scale + 1e-9));
+      }
+    }
+    tf.dispose([x, impT, ...Object.values(grads)]);
+    model.dispose();
+  });
+});
+
+describe('FusedHiddenTrainer kernels', () => {
+  it('train alike when a large batch grows the wasm memory (its views are rebuilt)', () => {
+    const [I2, n2, m2, B2] = [2, 50, 12, 1024];
+    const W1 = Float32Array.from({ length: I2 * n2 * m2 }, (_, i) => Math.sin(i * 12.9898) * 0.2);
+    const W2 = Float32Array.from({ length: I2 * n2 * m2 }, (_, i) => Math.cos(i * 7.233) * 0.2);
+    const make = (kernel: 'js' | 'wasm') =>
+      new FusedHiddenTrainer({
+        instances: I2, features: n2, hidden: m2, kernel, W1: W1.slice(), W2: W2.slice(), b: new Float32Array(I2 * n2).fill(0.01), target: 'abs',
+        importance: Float32Array.from({ length: I2 * n2 }, (_, i) => 0.8 ** (i % n2)), optimizer: validateOptimizerConfig({ name: 'adam', lr: 1e-3 }),
+      });
+    const js = make('js');
+    const wasm = make('wasm');
+    const source = new SparseFeatures({ instances: I2, features: n2, sparsity: [0, 0.9].map((s) => Array(n2).fill(s)), signed: true, seed: 1 });
+    const buffer = wasm.batchBuffer(B2); // 400 KB: beyond the kernel's first pages
+    for (let t = 0; t < 30; t++) {
+      const x = source.sample(B2).data;
+      buffer.set(x);
+      js.train(x, B2, 1e-3);
+      wasm.train(buffer, B2, 1e-3);
+    }
+    const a = js.params();
+    const b = wasm.params();
+    expect(js.loss[0]).toBeLessThan(0.9 * make('js').gradients(0, source.sample(B2).data, B2).loss);
+    for (const name of ['W1', 'W2', 'b']) {
+      let err = 0;
+      a[name].forEach((v, i) => (err = Math.max(err, Math.abs(v - b[name][i]))));
+      expect(err, name).toBeLessThan(1e-4);
+    }
+    Array.from(js.loss).forEach((v, k) => expect(wasm.loss[k]).toBeCloseTo(v, 6));
+  });
+});
+
 describe('engine selection', () => {
-  it('trains the tied built-in models and declines everything else, which then trains by autodiff', async () => {
+  it('trains the four built-in models and declines everything else, which then trains by autodiff', async () => {
     const opts = { steps: 3, batchSize: 8, logEvery: 1, engines: [fusedEngine] };
-    const data = () => new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 1 });
+    const data = (signed = false) => new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, signed, seed: 1 });
     const relu = createModel({ kind: 'relu-output', instances: 1, features: 3, hidden: 2 });
     const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 3, hidden: 2 });
+    const abs = createModel({ kind: 'abs', instances: 1, features: 3, hidden: 2 });
     expect((await train({ ...opts, model: relu, data: data() })).engine).toBe('fused');
-    const r = await train({ ...opts, model: hidden, data: data() });
+    expect((await train({ ...opts, model: hidden, data: data() })).engine).toBe('fused');
+    expect((await train({ ...opts, model: abs, data: data(true) })).engine).toBe('fused');
+    // a subclass of a hidden-layer model declares no layout
+    class Shifted extends ReluHiddenModel {}
+    const sub = new Shifted({ kind: 'relu-hidden', instances: 1, features: 3, hidden: 2 });
+    const r = await train({ ...opts, model: sub, data: data() });
     expect(r.engine).toBe('autodiff');
-    expect(r.skipped[0]).toMatchObject({ engine: 'fused', reason: expect.stringMatching(/tied layout/) });
+    expect(r.skipped[0]).toMatchObject({ engine: 'fused', reason: expect.stringMatching(/declares no layout/) });
     // an activation penalty needs autodiff; λ = 0 everywhere keeps the fused engine
     expect((await train({ ...opts, model: relu, data: data(), activationL1: 0.1 })).engine).toBe('autodiff');
+    expect((await train({ ...opts, model: hidden, data: data(), activationL1: 0.1 })).engine).toBe('autodiff');
     expect((await train({ ...opts, model: relu, data: data(), activationL1: 0 })).engine).toBe('fused');
-    relu.dispose();
-    hidden.dispose();
+    for (const model of [relu, hidden, abs, sub]) model.dispose();
   });
 
   it('never routes a user subclass or a look-alike object to the fused engine', async () => {

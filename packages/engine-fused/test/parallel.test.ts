@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createModel, train } from '@tms/core';
+import { ReluHiddenModel, createModel, train } from '@tms/core';
 import { FiniteDataset, SparseFeatures } from '@tms/data';
 // from source, parallelFusedEngine starts the built dist/node/worker.js as its worker threads
 import { balanceRanges, fusedCost, fusedEngine } from '../src/index.js';
 import { parallelFusedEngine, trainParallel } from '../src/node/index.js';
 import { engineConformance } from '../../core/test/conformance.js';
 
-engineConformance({ label: 'fused on 2 worker threads', engines: [parallelFusedEngine({ workers: 2 })], name: 'fused-threads' });
+engineConformance({ label: 'fused on 2 worker threads', engines: [parallelFusedEngine({ workers: 2 })], name: 'fused-threads', kinds: ['linear', 'relu-output', 'relu-hidden', 'abs'] });
 
 describe('trainParallel', () => {
   it('balances instance ranges by estimated cost', () => {
@@ -25,26 +25,29 @@ describe('trainParallel', () => {
     ]);
   });
 
-  it('gives exactly the single-thread fused result for any number of workers', async () => {
+  it.each(['relu-output', 'abs'] as const)('%s: gives exactly the single-thread fused result for any number of workers', async (kind) => {
     const I = 5;
     const n = 12;
     const data = {
       instances: I,
       features: n,
       featureProbability: Array.from({ length: I }, (_, k) => new Array(n).fill(1 / (k + 1))),
+      signed: kind === 'abs',
       seed: 4,
     };
     const common = { steps: 40, batchSize: 64, logEvery: 10, importance: 0.9, optimizer: { name: 'adamw' as const, lr: 1e-2 } };
-    const ref = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
+    const ref = createModel({ kind, instances: I, features: n, hidden: 3, seed: 2 });
     const r0 = await train({ ...common, model: ref, data: new SparseFeatures(data), engines: [fusedEngine] });
-    const W0 = (await ref.getParams()).W.data;
+    expect(r0.engine).toBe('fused');
+    const p0 = await ref.getParams();
     for (const workers of [1, 2, 3]) {
-      const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
+      const model = createModel({ kind, instances: I, features: n, hidden: 3, seed: 2 });
       const progress: number[] = [];
       const r = await trainParallel({ ...common, model, data, workers, onProgress: (p) => void progress.push(p.step) });
       expect(progress).toEqual([10, 20, 30, 40]);
       expect(r.finalLoss).toEqual(r0.finalLoss);
-      expect(Array.from((await model.getParams()).W.data)).toEqual(Array.from(W0));
+      const p = await model.getParams();
+      for (const name of Object.keys(p0)) expect(Array.from(p[name].data), name).toEqual(Array.from(p0[name].data));
       model.dispose();
     }
     ref.dispose();
@@ -111,7 +114,9 @@ describe('trainParallel', () => {
     });
     expect(r.aborted).toBe(true);
     expect(r.steps).toBe(20);
-    const hidden = createModel({ kind: 'relu-hidden', instances: 1, features: 4, hidden: 2 });
+    // a subclass declares no layout: it may compute something else
+    class Custom extends ReluHiddenModel {}
+    const hidden = new Custom({ kind: 'relu-hidden', instances: 1, features: 4, hidden: 2 });
     await expect(trainParallel({ model: hidden, data: { instances: 1, features: 4 }, steps: 1 })).rejects.toThrow(/"model"/);
     // the fused engine has no activation penalty: refuse rather than ignore it
     const opts = { model, data: { instances: model.config.instances, features: model.config.features }, steps: 1, activationL1: 0.1 };

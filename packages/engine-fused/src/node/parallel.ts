@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, FiniteDataset, SparseFeatures, checkInt, type SparseFeaturesConfig } from '@tms/data';
-import { tiedLayout, train, type Engine, type TrainOptions, type TrainResult } from '@tms/core';
-import { fusedEngine, type FusedEngineOptions } from '../engine.js';
+import { train, type Engine, type TrainOptions, type TrainResult } from '@tms/core';
+import { fusedEngine, fusedModelOf, type FusedEngineOptions } from '../engine.js';
 import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } from '../threads.js';
 
 /** Options of {@link parallelFusedEngine}. */
@@ -57,7 +57,7 @@ function workerScript(): { url: URL; execArgv?: string[] } {
 
 function spawnNodeThread(init: ThreadInit): ThreadPort {
   const script = workerScript();
-  const worker = new Worker(script.url, { workerData: init, execArgv: script.execArgv, transferList: [init.W.buffer as ArrayBuffer, init.b.buffer as ArrayBuffer] });
+  const worker = new Worker(script.url, { workerData: init, execArgv: script.execArgv, transferList: Object.values(init.params).map((p) => p.buffer as ArrayBuffer) });
   return {
     post: (request) => worker.postMessage(request),
     listen(onReply, onFailure) {
@@ -85,7 +85,7 @@ export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engin
 }
 
 /**
- * Train a linear or ReLU-output model with the fused CPU engine on several
+ * Train one of the library's models with the fused CPU engine on several
  * worker threads (Node only): `train()` with `[parallelFusedEngine({ workers }),
  * fusedEngine]` on `data` (a config becomes a `SparseFeatures`). The result is
  * the same for any number of workers.
@@ -99,7 +99,9 @@ export interface ParallelTrainOptions extends Omit<TrainOptions, 'data' | 'engin
  */
 export async function trainParallel(o: ParallelTrainOptions): Promise<TrainResult> {
   const { workers, data, ...rest } = o;
-  if (!tiedLayout(o.model)) throw new ConfigError('model', 'a LinearModel or ReluOutputModel (the fused engine trains tied models only)', o.model?.config?.kind);
+  if (!fusedModelOf(o.model)) {
+    throw new ConfigError('model', 'a LinearModel, ReluOutputModel, ReluHiddenModel or AbsModel (the models the fused engine trains)', o.model?.config?.kind);
+  }
   const l1 = (o as { activationL1?: unknown }).activationL1;
   if (l1 !== undefined && l1 !== 0) throw new ConfigError('activationL1', 'unset: the fused engine has no activation penalty (use train())', l1);
   const source = data instanceof SparseFeatures || data instanceof FiniteDataset ? data : new SparseFeatures(data);

@@ -45,7 +45,7 @@ export function webWorkerFusedEngine(options: WebWorkerFusedEngineOptions): Engi
   const kernel = options.kernel ?? 'auto';
   const spawn = (init: ThreadInit): ThreadPort => {
     const worker = options.createWorker();
-    worker.postMessage({ type: 'init', init }, [init.W.buffer as ArrayBuffer, init.b.buffer as ArrayBuffer]);
+    worker.postMessage({ type: 'init', init }, Object.values(init.params).map((p) => p.buffer as ArrayBuffer));
     return {
       post: (request) => worker.postMessage(request),
       listen(onReply, onFailure) {
