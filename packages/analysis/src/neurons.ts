@@ -50,3 +50,122 @@ export function neuronPolysemanticity(W: BatchedWeights, deadThreshold = 1e-3): 
   }
   return out;
 }
+
+/** The neurons of one model as the paper draws them ({@link displayNeurons}). */
+export interface NeuronDisplay {
+  /** Neuron indices in display order: by their dominant feature (most important first), dead neurons last. */
+  order: number[];
+  /** Input weights `[features][neurons in display order]`, each neuron scaled so its largest |weight| is 1. */
+  W1: number[][];
+  /** Output weights `[neurons in display order][features]`, scaled inversely (so every path W₁·W₂ is unchanged), or null without W₂. */
+  W2: number[][] | null;
+}
+
+/**
+ * The paper's view of a hidden layer ("Computation in Superposition", footnote
+ * 15): each neuron rescaled so its largest input weight is ±1 (the output
+ * weights scaled by the inverse, which leaves a ReLU network's function
+ * unchanged), and the neurons sorted by the importance of their largest
+ * feature: by its index, features being in order of decreasing importance.
+ *
+ * @param W1 - input weights `[features][neurons]`
+ * @param W2 - output weights `[neurons][features]` (omit for a tied model)
+ * @example
+ * ```ts
+ * displayNeurons([[0, 2], [-0.5, 0]]).order; // [1, 0]: neuron 1 reads feature 0
+ * ```
+ */
+export function displayNeurons(W1: number[][], W2?: number[][]): NeuronDisplay {
+  const n = W1.length;
+  const m = W1[0]?.length ?? 0;
+  const peak = Array.from({ length: m }, (_, c) => W1.reduce((a, row) => Math.max(a, Math.abs(row[c])), 0));
+  const dominant = Array.from({ length: m }, (_, c) => (peak[c] > 0 ? W1.findIndex((row) => Math.abs(row[c]) === peak[c]) : n));
+  const order = Array.from({ length: m }, (_, c) => c).sort((a, b) => dominant[a] - dominant[b] || a - b);
+  const scale = (c: number) => (peak[c] > 0 ? peak[c] : 1);
+  return {
+    order,
+    W1: W1.map((row) => order.map((c) => row[c] / scale(c))),
+    W2: W2 ? order.map((c) => W2[c].map((w) => w * scale(c))) : null,
+  };
+}
+
+/**
+ * Features computed by the absolute-value circuit of "Computation in
+ * Superposition": exactly two monosemantic neurons (dominant share > `minShare`)
+ * read the feature, with input weights of opposite signs (ReLU(x) and ReLU(−x)),
+ * and both write to it with a positive output weight, so their sum is |x|.
+ *
+ * @param W1 - input weights `[features][neurons]`
+ * @param W2 - output weights `[neurons][features]`
+ * @returns the features with such a pair, in increasing order
+ */
+export function absolutePairs(W1: number[][], W2: number[][], minShare = 0.9): number[] {
+  const m = W1[0]?.length ?? 0;
+  const byFeature = new Map<number, number[]>();
+  for (let c = 0; c < m; c++) {
+    let total = 0;
+    let best = -1;
+    let bestV = 0;
+    W1.forEach((row, i) => {
+      const v = row[c] * row[c];
+      total += v;
+      if (v > bestV) [best, bestV] = [i, v];
+    });
+    if (best < 0 || bestV / total <= minShare) continue;
+    byFeature.set(best, [...(byFeature.get(best) ?? []), c]);
+  }
+  const out: number[] = [];
+  for (const [i, neurons] of byFeature) {
+    if (neurons.length !== 2) continue;
+    const [a, b] = neurons;
+    if (Math.sign(W1[i][a]) * Math.sign(W1[i][b]) < 0 && W2[a][i] > 0 && W2[b][i] > 0) out.push(i);
+  }
+  return out.sort((x, y) => x - y);
+}
+
+/** One neuron holding two features asymmetrically ({@link asymmetricMotifs}). */
+export interface AsymmetricMotif {
+  /** The neuron. */
+  neuron: number;
+  /** The feature with the larger input weight into it. */
+  strong: number;
+  /** The feature with the smaller input weight. */
+  weak: number;
+  /** |W₁[strong]| / |W₁[weak]|. */
+  inputRatio: number;
+  /** W₂[weak] / W₂[strong]: reciprocal when close to `inputRatio`. */
+  outputRatio: number;
+  /** Another neuron that reads the strong feature with the same sign and writes negatively to the weak one (cancelling the interference), or -1. */
+  inhibitor: number;
+}
+
+/**
+ * The asymmetric-superposition motif of "Computation in Superposition": a
+ * neuron whose two largest input weights differ by a factor of `minRatio` to
+ * `maxRatio` (e.g. 2 and −½) and whose output weights to the same two features
+ * are reciprocal (e.g. ½ and 2, within a factor `tolerance`), so each feature
+ * passes through the neuron with the same gain. With it, the neuron that
+ * inhibits the interference on the weak feature, where there is one.
+ *
+ * @param W1 - input weights `[features][neurons]`
+ * @param W2 - output weights `[neurons][features]`
+ */
+export function asymmetricMotifs(W1: number[][], W2: number[][], options: { minRatio?: number; maxRatio?: number; tolerance?: number } = {}): AsymmetricMotif[] {
+  const { minRatio = 3, maxRatio = 20, tolerance = 2 } = options;
+  const m = W1[0]?.length ?? 0;
+  const out: AsymmetricMotif[] = [];
+  for (let c = 0; c < m; c++) {
+    const ranked = W1.map((row, i) => ({ i, a: Math.abs(row[c]) })).sort((x, y) => y.a - x.a);
+    if (ranked.length < 2 || ranked[1].a === 0) continue;
+    const strong = ranked[0].i;
+    const weak = ranked[1].i;
+    const inputRatio = ranked[0].a / ranked[1].a;
+    if (inputRatio < minRatio || inputRatio > maxRatio) continue;
+    if (!(W2[c][strong] > 0 && W2[c][weak] > 0)) continue;
+    const outputRatio = W2[c][weak] / W2[c][strong];
+    if (outputRatio < inputRatio / tolerance || outputRatio > inputRatio * tolerance) continue;
+    const inhibitor = W1[0].findIndex((_, d) => d !== c && W1[strong][d] * W1[strong][c] > 0 && Math.abs(W1[strong][d]) >= 0.2 * ranked[0].a && W2[d][weak] < 0);
+    out.push({ neuron: c, strong, weak, inputRatio, outputRatio, inhibitor });
+  }
+  return out;
+}

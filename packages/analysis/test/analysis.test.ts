@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@tms/data';
 import {
+  absolutePairs,
+  asymmetricMotifs,
+  displayNeurons,
   dimensionsPerFeature,
   featureDimensionality,
   featureNorms,
@@ -154,5 +157,62 @@ describe('dataDimensionality', () => {
     const [D2] = dataDimensionality(fromNested([W]), [1, 0, 0, 0, 0.5, 0, 0, 0, 1]);
     expect(D2).toEqual([1, 1, 0]);
     expect(() => dataDimensionality(fromNested([W]), [1, 0])).toThrow(ShapeError);
+  });
+});
+
+describe('neuron views and circuits of the computation model', () => {
+  it('displayNeurons scales each neuron to a largest input weight of ±1, W₂ inversely, and sorts by top feature', () => {
+    // 3 features, 3 neurons: neuron 0 reads feature 2, neuron 1 feature 0, neuron 2 is dead
+    const W1 = [
+      [0.1, 4, 0],
+      [0, -1, 0],
+      [-0.5, 0, 0],
+    ];
+    const W2 = [
+      [1, 2, 3],
+      [0.5, 0, 0],
+      [9, 9, 9],
+    ];
+    const v = displayNeurons(W1, W2);
+    expect(v.order).toEqual([1, 0, 2]);
+    expect(v.W1.map((row) => row[0])).toEqual([1, -0.25, 0]);
+    expect(v.W1.map((row) => row[1])).toEqual([0.2, 0, -1]);
+    expect(v.W2![0]).toEqual([2, 0, 0]);
+    // every path W₁ᵢ·W₂ⱼ through a neuron is unchanged
+    expect(v.W1[2][1] * v.W2![1][0]).toBeCloseTo(W1[2][0] * W2[0][0], 12);
+    expect(v.W2![2]).toEqual([9, 9, 9]);
+  });
+
+  it('absolutePairs finds features read by ReLU(x) and ReLU(−x) neurons that both write to them', () => {
+    // feature 0: neurons 0 (+) and 1 (−), both writing +; feature 1: neurons 2 (+) and 3 (+): same sign, no circuit
+    const W1 = [
+      [1, -1, 0, 0.01],
+      [0.01, 0, 1, 1],
+    ];
+    const W2 = [
+      [1, 0],
+      [1, 0],
+      [0, 1],
+      [0, 1],
+    ];
+    expect(absolutePairs(W1, W2)).toEqual([0]);
+    // a negative output weight breaks the circuit
+    expect(absolutePairs(W1, [[1, 0], [-1, 0], [0, 1], [0, 1]])).toEqual([]);
+  });
+
+  it("asymmetricMotifs finds the paper's motif (inputs 2 and −½, outputs ½ and 2) and its inhibitor", () => {
+    // neuron 0 holds features 0 (strong) and 1 (weak); neuron 1 reads feature 0 and writes −1 to feature 1
+    const W1 = [
+      [2, 1],
+      [-0.5, 0],
+      [0, 0.05],
+    ];
+    const W2 = [
+      [0.5, 2, 0],
+      [0, -1, 0],
+    ];
+    expect(asymmetricMotifs(W1, W2)).toEqual([{ neuron: 0, strong: 0, weak: 1, inputRatio: 4, outputRatio: 4, inhibitor: 1 }]);
+    // outputs not reciprocal (equal): no motif
+    expect(asymmetricMotifs(W1, [[1, 1, 0], [0, -1, 0]])).toEqual([]);
   });
 });

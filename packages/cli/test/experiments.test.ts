@@ -8,11 +8,11 @@ import { main, runExperiment } from '../src/index.js';
 import { HEADLINE_CLAIMS } from '../../experiments/test/headlines.js';
 
 /** Run an experiment's quick variant into a fresh folder; return its results and folder. */
-async function quick(name: string): Promise<{ r: any; dir: string }> {
+async function quick(name: string, variant = 'quick'): Promise<{ r: any; dir: string }> {
   const dir = join(await mkdtemp(join(tmpdir(), `tms-${name}-`)), 'out');
-  const summary = await runExperiment(getExperiment(name)!, {}, { out: dir, variant: 'quick' });
+  const summary = await runExperiment(getExperiment(name)!, {}, { out: dir, variant });
   // the headline claim, the same check the docs' live run makes in the browser
-  HEADLINE_CLAIMS[name as ExperimentName](getExperiment(name)!.headline!(summary.results));
+  HEADLINE_CLAIMS[name as ExperimentName](getExperiment(name)!.headline!(summary.results), summary.config as Record<string, unknown>);
   // and `tms check` on the folder agrees: every claim of the experiment holds
   const out: string[] = [];
   expect(await main(['check', dir], { out: (s) => out.push(s), err: (s) => out.push(s) }), out.join('\n')).toBe(0);
@@ -338,7 +338,30 @@ describe('computation: absolute value in superposition', () => {
     expect(models.at(-1)!.featuresComputed!).toBeLessThan(models.at(-1)!.featuresUsed);
     expect(Math.max(...sparse.map((m) => m.polysemanticNeurons))).toBeGreaterThan(0);
     expect(Math.min(...sparse.map((m) => m.monosemanticity))).toBeLessThan(dense.monosemanticity - 0.15);
+    // the circuit: the 3 computed features each on ReLU(x) and ReLU(−x), both writing positively
+    expect(dense.pairedFeatures).toEqual(used.sort((a, b) => a - b));
+    for (const f of dense.pairedFeatures!) {
+      for (const x of dense.neurons.filter((y) => y.dominantFeature === f)) expect(dense.W2![x.neuron][f]).toBeGreaterThan(0);
+    }
+    // the paper's view: neurons scaled to a largest input weight of ±1 and sorted by their top feature
+    const spec = JSON.parse(await readFile(join(dir, 'computation.vl.json'), 'utf8'));
+    const bars = spec.hconcat[0].data.values as { feature: number; neuron: number; weight: number }[];
+    const peaks = new Map<number, number>();
+    for (const b of bars) peaks.set(b.neuron, Math.max(peaks.get(b.neuron) ?? 0, Math.abs(b.weight)));
+    for (const v of peaks.values()) expect(v).toBeCloseTo(1, 9);
+    const tops = [...peaks.keys()].sort((a, b) => a - b).map((c) => bars.filter((b) => b.neuron === c).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))[0].feature);
+    expect(tops).toEqual([...tops].sort((a, b) => a - b));
     await svgOf(dir, 'computation');
+    expect(await svgOf(dir, 'computation-outputs')).toContain('W₂');
+  });
+
+  it('n3m6: three features on six neurons compute |x| exactly', async () => {
+    const { r } = await quick('computation', 'n3m6');
+    const dense = (r.models as NeuronModelResult[])[0];
+    expect(dense.pairedFeatures).toEqual([0, 1, 2]);
+    expect(dense.monosemanticShare).toBe(1);
+    // held-out loss under 1 % of the all-zero output's (seed 0: 1e-9)
+    expect(dense.heldOutToZero!).toBeLessThan(0.01);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 8;
+export const CLAIMS_VERSION = 9;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -56,6 +56,11 @@ const hiddenOf = (c: Record<string, unknown>) => Number(c.hidden);
 const eqHidden: Cmp = { expected: (_h, c) => `= ${hiddenOf(c) || 5}`, holds: (v, _h, c) => v === (hiddenOf(c) || 5) };
 /** `≥ 2m`. */
 const atLeastTwiceHidden: Cmp = { expected: (_h, c) => `≥ ${2 * (hiddenOf(c) || 5)}`, holds: (v, _h, c) => v >= 2 * (hiddenOf(c) || 5) };
+/** `= min(n, ⌊m/2⌋)`: what pairs of neurons can compute without superposition. */
+const pairsOf = (c: Record<string, unknown>) => Math.min(Number(c.features), Math.floor(hiddenOf(c) / 2));
+const pairsOfHidden: Cmp = { expected: (_h, c) => `= ${pairsOf(c)}`, holds: (v, _h, c) => v === pairsOf(c) };
+/** `> ⌊m/2⌋`. */
+const aboveHalfHidden: Cmp = { expected: (_h, c) => `> ${Math.floor(hiddenOf(c) / 2)}`, holds: (v, _h, c) => v > Math.floor(hiddenOf(c) / 2) };
 const DD = 'Beyond the paper: Superposition, Memorization, and Double Descent (Henighan et al. 2023)';
 /** Weight decay at which the follow-up's bump is gone (it compares 1e-2 with 1.0). */
 const strongDecay = (c: Record<string, unknown>) => Number(c.weightDecay) >= 0.5;
@@ -110,9 +115,14 @@ export const CLAIMS: readonly Claim[] = [
   claim('adversarial', 'superposition-vulnerable', 'Relationship to Adversarial Robustness', 'in superposition the same attack does over 3× more damage', (h) => h.sparsestAttackVulnerability / h.denseAttackVulnerability, above(3)),
   claim('adversarial', 'training-reduces-superposition', 'Relationship to Adversarial Robustness', 'adversarial training with the attack on a random feature reduces superposition: features per dimension fall with every larger attack (1 = monotone)', (h) => h.adversarialTrainingMonotone, eq(1), (h) => 'adversarialTrainingMonotone' in h),
   claim('adversarial', 'training-removes-superposition', 'Relationship to Adversarial Robustness', 'attacks of 80 % of the input norm remove it: at most 1.05 features per dimension', (h) => h.largestEpsilonFeaturesPerDimension, atMost(1.05), (h) => h.largestEpsilon >= 0.8),
-  claim('computation', 'dense-pairs', 'Computation in Superposition', '|x| with 6 neurons, dense: 3 features computed (held-out error below half the target variance), each on a monosemantic pair of neurons', (h) => h.denseFeaturesComputed, eq(3)),
-  claim('computation', 'sparse-more', 'Computation in Superposition', 'sparse: more than m/2 = 3 features computed (by held-out error, not weight norms)', (h) => h.sparseFeaturesComputedMax, above(3)),
-  claim('computation', 'sparse-polysemantic', 'Computation in Superposition', 'sparse: neurons turn polysemantic (monosemanticity drops by more than 0.15)', (h) => h.denseMonosemanticity - h.sparseMonosemanticityMin, above(0.15)),
+  claim('computation', 'dense-pairs', 'Computation in Superposition', '|x| when dense: min(n, m/2) features computed (held-out error below half the target variance; 3 for m = 6), each needing a pair of neurons', (h) => h.denseFeaturesComputed, pairsOfHidden),
+  claim('computation', 'dense-abs-circuit', 'Computation in Superposition', 'dense: those features each have the absolute-value circuit, two monosemantic neurons ReLU(x) and ReLU(−x) that both write to the feature', (h) => h.densePairedFeatures, pairsOfHidden, (h) => 'densePairedFeatures' in h),
+  claim('computation', 'exact-circuit', 'Computation in Superposition', 'with enough neurons (n ≤ m/2, e.g. n = 3, m = 6) the circuit is exact: held-out loss under 1 % of the all-zero output\'s', (h) => h.denseHeldOutToZero, atMost(0.01), (h, c) => 'denseHeldOutToZero' in h && Number(c.features) <= hiddenOf(c) / 2),
+  claim('computation', 'dense-monosemantic', 'Computation in Superposition', 'dense: 95 % or more of the live neurons are monosemantic (one feature holds over 90 % of the weight)', (h) => h.denseMonosemanticShare, atLeast(0.95), (h) => 'denseMonosemanticShare' in h),
+  claim('computation', 'sparse-more', 'Computation in Superposition', 'sparse: more than m/2 features computed (by held-out error, not weight norms), impossible without superposition', (h) => h.sparseFeaturesComputedMax, aboveHalfHidden, (_h, c) => Number(c.features) > hiddenOf(c) / 2),
+  claim('computation', 'sparse-polysemantic', 'Computation in Superposition', 'sparse: neurons turn polysemantic (monosemanticity drops by more than 0.15)', (h) => h.denseMonosemanticity - h.sparseMonosemanticityMin, above(0.15), (_h, c) => Number(c.features) > hiddenOf(c) / 2),
+  claim('computation', 'sparsest-all-polysemantic', 'Computation in Superposition', 'at 1 − S = 0.001 all neurons are highly polysemantic: 80 % or more of the live neurons read more than two features (participation ratio > 2)', (h) => h.sparsestPolysemanticShare, atLeast(0.8), (h) => h.sparsestSparsity >= 0.999 - 1e-9),
+  claim('computation', 'asymmetric-motif', 'Computation in Superposition (asymmetric superposition)', 'at 1 − S from 0.1 to 0.3 a neuron holds two features with input weights 3–20× apart and reciprocal output weights (within 2×)', (h) => h.midDensityMotifs, atLeast(1), (h, c) => Number.isFinite(h.midDensityMotifs) && Number(c.features) >= 2 * hiddenOf(c)),
   claim('privileged', 'dense-monosemantic', 'Superposition in a Privileged Basis', 'dense: the top 5 features on 5 neurons', (h) => h.denseFeaturesUsed, eq(5)),
   claim('privileged', 'sparse-polysemantic', 'Superposition in a Privileged Basis', 'sparse: more features than neurons + 1', (h, c) => h.sparsestFeaturesUsed - hiddenOf(c), above(1)),
   claim('sae', 'sparse-represented', 'Beyond the paper: sparse dictionary learning', 'the sparsest toy model represents 15 or more of 20 features', (h) => h.sparsestRepresented, atLeast(15)),

@@ -1,5 +1,5 @@
-import { featureNorms, neuronPolysemanticity, targetVariance, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
-import { neuronWeightsSpec } from '@tms/viz';
+import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, targetVariance, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
+import { neuronWeightsSpec, type VegaLiteSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, keepLowestLoss, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SweepResult, sweepShape } from './common.js';
 import { defineExperiment, type Experiment } from './types.js';
@@ -47,6 +47,18 @@ export interface NeuronModelResult {
   featuresComputed: number | null;
   /** Live neurons whose dominant feature holds < 90% of their weight. */
   polysemanticNeurons: number;
+  /** Held-out loss over that of the all-zero output (Σᵢ Iᵢ·E[yᵢ²]/n): 0 = exact, 1 = nothing computed. Null without a held-out evaluation. */
+  heldOutToZero: number | null;
+  /** Share of live neurons whose dominant feature holds more than 90% of their weight. */
+  monosemanticShare: number;
+  /** Share of live neurons that read more than two features' worth (participation ratio > 2). */
+  polysemanticShare: number;
+  /** Output weights out of each neuron, `[neurons][features]` (the absolute-value model; null for a tied model). */
+  W2: number[][] | null;
+  /** Features computed by the absolute-value circuit: two monosemantic neurons, ReLU(x) and ReLU(−x), both writing to the feature (null for a tied model). */
+  pairedFeatures: number[] | null;
+  /** Neurons holding two features with reciprocal input and output weights, the paper's asymmetric motif (null for a tied model). */
+  motifs: AsymmetricMotif[] | null;
 }
 
 /** Features whose held-out error is below half their target's variance (`targetVariance` at p = 1 − S), per model. */
@@ -59,13 +71,33 @@ function computedFeatures(featureError: number[][] | undefined, sparsities: numb
   });
 }
 
-function summarise(W: number[][][], loss: number[], sparsities: number[], featureError: number[][] | undefined, target: LinearOptimumOptions): NeuronModelResult[] {
+/**
+ * Loss of the all-zero output, Σᵢ Iᵢ·E[yᵢ²]/n with Iᵢ = baseⁱ: E[y²] = p/3 for
+ * inputs uniform on [−1, 1] (target |x|) or on [0, 1] present with probability p.
+ */
+function zeroOutputLoss(n: number, base: number, p: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += base ** i;
+  return (sum * p) / 3 / n;
+}
+
+function summarise(
+  W: number[][][],
+  W2: number[][][] | null,
+  loss: number[],
+  sparsities: number[],
+  heldOut: { loss: number[]; featureError?: number[][] } | undefined,
+  target: LinearOptimumOptions,
+  importanceBase: number,
+): NeuronModelResult[] {
+  const featureError = heldOut?.featureError;
   const weights = asWeights(W);
   const computed = computedFeatures(featureError, sparsities, target);
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
     const live = stats[i].filter((x) => x.dominantFeature >= 0);
+    const share = (f: (x: NeuronStats) => boolean) => round9(live.filter(f).length / Math.max(1, live.length));
     return {
       sparsity: s,
       loss: loss[i],
@@ -74,7 +106,13 @@ function summarise(W: number[][][], loss: number[], sparsities: number[], featur
       monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
       featuresUsed: norms[i].filter((v) => v > 0.5).length,
       featuresComputed: computed[i],
+      heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(W[i].length, importanceBase, 1 - s)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
+      monosemanticShare: share((x) => x.maxShare > 0.9),
+      polysemanticShare: share((x) => x.effectiveFeatures > 2),
+      W2: W2 ? W2[i] : null,
+      pairedFeatures: W2 ? absolutePairs(W[i], W2[i]) : null,
+      motifs: W2 ? asymmetricMotifs(W[i], W2[i]).map((x) => ({ ...x, inputRatio: round9(x.inputRatio), outputRatio: round9(x.outputRatio) })) : null,
     };
   });
 }
@@ -88,6 +126,8 @@ function neuronExperiment(spec: {
   defaults: Parameters<typeof sparsitySweepSchema>[1];
   quick: Partial<NeuronConfig>;
   paper: Partial<NeuronConfig>;
+  /** Further named variants. */
+  more?: Record<string, Partial<NeuronConfig>>;
   figureTitle: (c: NeuronConfig) => string;
 }): Experiment<NeuronConfig, SweepResult, NeuronResults> {
   const schema = neuronSchema(spec.defaults);
@@ -97,7 +137,7 @@ function neuronExperiment(spec: {
     paperSection: spec.paperSection,
     schema,
     defaults: defaultsOf(schema),
-    variants: { quick: spec.quick, paper: spec.paper },
+    variants: { quick: spec.quick, paper: spec.paper, ...spec.more },
     headline({ models }) {
       const computed = models.map((m) => m.featuresComputed);
       const held: Record<string, number> = computed.every((v) => v !== null && v !== undefined)
@@ -108,8 +148,22 @@ function neuronExperiment(spec: {
             featuresComputedDrops: computed.slice(1).filter((v, k) => v! < computed[k]!).length,
           }
         : {};
+      const abs = models[0].pairedFeatures !== null;
+      const densest = models[0];
+      const sparsest = models[models.length - 1];
       return {
         ...held,
+        ...(abs
+          ? {
+              densePairedFeatures: densest.pairedFeatures!.length,
+              // the most motifs in one model at 1 − S from 0.1 to 0.3 (NaN without such a density)
+              midDensityMotifs: Math.max(Number.NaN, ...models.filter((m) => 1 - m.sparsity >= 0.1 - 1e-9 && 1 - m.sparsity <= 0.3 + 1e-9).map((m) => m.motifs!.length)),
+            }
+          : {}),
+        ...(densest.heldOutToZero !== null ? { denseHeldOutToZero: densest.heldOutToZero } : {}),
+        denseMonosemanticShare: densest.monosemanticShare,
+        sparsestPolysemanticShare: sparsest.polysemanticShare,
+        sparsestSparsity: sparsest.sparsity,
         denseFeaturesUsed: models[0].featuresUsed,
         sparseFeaturesUsedMax: Math.max(...models.slice(1).map((m) => m.featuresUsed)),
         sparsestFeaturesUsed: models[models.length - 1].featuresUsed,
@@ -125,7 +179,8 @@ function neuronExperiment(spec: {
       const W = sweep.params[spec.weight] as number[][][];
       // |x| of signed inputs, or the unsigned input itself
       const target: LinearOptimumOptions = spec.kind === 'abs' ? { signed: true, target: 'abs' } : {};
-      const models = summarise(W, sweep.finalLoss, c.sparsities, sweep.heldOut?.featureError, target);
+      const W2 = spec.kind === 'abs' ? (sweep.params.W2 as number[][][]) : null;
+      const models = summarise(W, W2, sweep.finalLoss, c.sparsities, sweep.heldOut, target, c.importanceBase);
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: all }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
@@ -133,12 +188,19 @@ function neuronExperiment(spec: {
       };
     },
     figures(c, { models }) {
-      return {
-        [spec.name]: neuronWeightsSpec(
-          models.map((m) => ({ label: `1−S = ${+(1 - m.sparsity).toPrecision(3)}`, W: m.W })),
-          { title: spec.figureTitle(c) },
-        ),
+      // the paper's view: each neuron scaled to a largest input weight of ±1, sorted by its most important feature
+      const views = models.map((m) => ({ label: `1−S = ${+(1 - m.sparsity).toPrecision(3)}`, view: displayNeurons(m.W, m.W2 ?? undefined) }));
+      const figures: Record<string, VegaLiteSpec> = {
+        [spec.name]: neuronWeightsSpec(views.map((v) => ({ label: v.label, W: v.view.W1 })), { title: spec.figureTitle(c) }),
       };
+      if (spec.kind === 'abs') {
+        // W₂ [neurons][features] drawn as weights out of each neuron: transpose to [features][neurons]
+        figures[`${spec.name}-outputs`] = neuronWeightsSpec(
+          views.map((v) => ({ label: v.label, W: v.view.W1.map((_, i) => v.view.W2!.map((row) => row[i])) })),
+          { title: `W₂ weights out of each of the ${c.hidden} neurons, same order and scale (colour: feature written)` },
+        );
+      }
+      return figures;
     },
   });
 }
@@ -169,7 +231,7 @@ export const privileged = neuronExperiment({
   quick: { steps: 3000, lr: 1e-2, batchSize: 256 },
   // the paper's densities 1 − S = 0.5 … 0.02 and the best of many models per sparsity (the paper: 1,000)
   paper: { sparsities: [0.5, 0.65, 0.8, 0.85, 0.88, 0.92, 0.94, 0.96, 0.98], restarts: 32 },
-  figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons (ReLU hidden layer, n=${c.features}; colour: feature)`,
+  figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons, each scaled to a largest weight of ±1 and sorted by its most important feature (ReLU hidden layer, n=${c.features}; colour: feature)`,
 });
 
 /**
@@ -197,7 +259,11 @@ export const computation = neuronExperiment({
     logEvery: 100,
   },
   quick: { steps: 4000, lr: 1e-2, batchSize: 256 },
-  // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001 (hours on a CPU: autodiff)
+  // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001 (minutes on 2 cores with the fused engine)
   paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999] },
-  figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x| (n=${c.features}; colour: feature)`,
+  more: {
+    // the paper's exact circuit: 3 features, 6 neurons, each |x| = ReLU(x) + ReLU(−x)
+    n3m6: { features: 3, hidden: 6, importanceBase: 1, sparsities: [0, 0.7], steps: 4000, lr: 1e-2, batchSize: 256 },
+  },
+  figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x|, each scaled to a largest weight of ±1 and sorted by its most important feature (n=${c.features}; colour: feature)`,
 });
