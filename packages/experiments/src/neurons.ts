@@ -49,6 +49,10 @@ export interface NeuronModelResult {
   polysemanticNeurons: number;
   /** Held-out loss over that of the all-zero output (Σᵢ Iᵢ·E[yᵢ²]/n): 0 = exact, 1 = nothing computed. Null without a held-out evaluation. */
   heldOutToZero: number | null;
+  /** Live neurons whose dominant feature holds more than 90% of their weight. */
+  monosemanticNeurons: number;
+  /** Per feature: the neurons whose weight from it exceeds 0.3 × its largest (0 for features with ‖row‖ ≤ 0.5, not represented). */
+  neuronsPerFeature: number[];
   /** Share of live neurons whose dominant feature holds more than 90% of their weight. */
   monosemanticShare: number;
   /** Share of live neurons that read more than two features' worth (participation ratio > 2). */
@@ -108,6 +112,12 @@ function summarise(
       featuresComputed: computed[i],
       heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(W[i].length, importanceBase, 1 - s)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
+      monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
+      neuronsPerFeature: W[i].map((row, f) => {
+        if (!(norms[i][f] > 0.5)) return 0;
+        const top = Math.max(...row.map(Math.abs));
+        return row.filter((w) => Math.abs(w) > 0.3 * top).length;
+      }),
       monosemanticShare: share((x) => x.maxShare > 0.9),
       polysemanticShare: share((x) => x.effectiveFeatures > 2),
       W2: W2 ? W2[i] : null,
@@ -148,20 +158,30 @@ function neuronExperiment(spec: {
             featuresComputedDrops: computed.slice(1).filter((v, k) => v! < computed[k]!).length,
           }
         : {};
-      const abs = models[0].pairedFeatures !== null;
+      const abs = Array.isArray(models[0].pairedFeatures);
       const densest = models[0];
       const sparsest = models[models.length - 1];
-      return {
+      const numbers = {
         ...held,
         ...(abs
           ? {
               densePairedFeatures: densest.pairedFeatures!.length,
               // the most motifs in one model at 1 − S from 0.1 to 0.3 (NaN without such a density)
-              midDensityMotifs: Math.max(Number.NaN, ...models.filter((m) => 1 - m.sparsity >= 0.1 - 1e-9 && 1 - m.sparsity <= 0.3 + 1e-9).map((m) => m.motifs!.length)),
+              midDensityMotifs: ((counts: number[]) => (counts.length ? Math.max(...counts) : Number.NaN))(
+                models.filter((m) => 1 - m.sparsity >= 0.1 - 1e-9 && 1 - m.sparsity <= 0.3 + 1e-9).map((m) => m.motifs!.length),
+              ),
             }
           : {}),
-        ...(densest.heldOutToZero !== null ? { denseHeldOutToZero: densest.heldOutToZero } : {}),
+        ...(typeof densest.heldOutToZero === 'number' ? { denseHeldOutToZero: densest.heldOutToZero } : {}),
         denseMonosemanticShare: densest.monosemanticShare,
+        ...(models.every((m) => Array.isArray(m.neuronsPerFeature))
+          ? {
+              // 1 when the monosemantic neurons never grow in number as features get sparser
+              monosemanticNeuronsMonotone: models.every((m, k) => k === 0 || m.monosemanticNeurons <= models[k - 1].monosemanticNeurons) ? 1 : 0,
+              // share of the sparsest model's represented features that sit on exactly 2 neurons
+              sparsestTwoNeuronShare: ((r) => r.filter((v) => v === 2).length / Math.max(1, r.length))(sparsest.neuronsPerFeature.filter((v) => v > 0)),
+            }
+          : {}),
         sparsestPolysemanticShare: sparsest.polysemanticShare,
         sparsestSparsity: sparsest.sparsity,
         denseFeaturesUsed: models[0].featuresUsed,
@@ -170,6 +190,8 @@ function neuronExperiment(spec: {
         denseMonosemanticity: models[0].monosemanticity,
         sparseMonosemanticityMin: Math.min(...models.slice(1).map((m) => m.monosemanticity)),
       };
+      // results written before a number existed lack it: leave it out (its claims are skipped) rather than report undefined
+      return Object.fromEntries(Object.entries(numbers).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
     },
     trainingShape: (c) => ({ ...sweepShape(c), instances: c.sparsities.length * c.restarts }),
     train: (c, ctx) => trainSparsitySweep(c, spec.kind, ctx, undefined, c.restarts),
