@@ -219,7 +219,7 @@ function neuronExperiment(spec: {
         // W₂ [neurons][features] drawn as weights out of each neuron: transpose to [features][neurons]
         figures[`${spec.name}-outputs`] = neuronWeightsSpec(
           views.map((v) => ({ label: v.label, W: v.view.W1.map((_, i) => v.view.W2!.map((row) => row[i])) })),
-          { title: `W₂ weights out of each of the ${c.hidden} neurons, same order and scale (colour: feature written)` },
+          { title: `W₂ out of each of the ${c.hidden} neurons (same order and scale; colour: feature written)` },
         );
       }
       return figures;
@@ -253,7 +253,7 @@ export const privileged = neuronExperiment({
   quick: { steps: 3000, lr: 1e-2, batchSize: 256 },
   // the paper's densities 1 − S = 0.5 … 0.02 and the best of many models per sparsity (the paper: 1,000)
   paper: { sparsities: [0.5, 0.65, 0.8, 0.85, 0.88, 0.92, 0.94, 0.96, 0.98], restarts: 32 },
-  figureTitle: (c) => `Feature weights into each of the ${c.hidden} neurons, each scaled to a largest weight of ±1 and sorted by its most important feature (ReLU hidden layer, n=${c.features}; colour: feature)`,
+  figureTitle: (c) => `Weights into each of the ${c.hidden} neurons (ReLU hidden layer, n=${c.features}; scaled to max ±1, by top feature)`,
 });
 
 /**
@@ -287,5 +287,5 @@ export const computation = neuronExperiment({
     // the paper's exact circuit: 3 features, 6 neurons, each |x| = ReLU(x) + ReLU(−x)
     n3m6: { features: 3, hidden: 6, importanceBase: 1, sparsities: [0, 0.7], steps: 4000, lr: 1e-2, batchSize: 256 },
   },
-  figureTitle: (c) => `W₁ weights into each of the ${c.hidden} neurons computing |x|, each scaled to a largest weight of ±1 and sorted by its most important feature (n=${c.features}; colour: feature)`,
+  figureTitle: (c) => `W₁ into each of the ${c.hidden} neurons computing |x| (n=${c.features}; scaled to max ±1, by top feature)`,
 });
