@@ -54,6 +54,11 @@ describe('live demos train in the browser', () => {
     expect((await page.goto(`${site.url}/cluster`))?.status()).toBe(200);
     expect(await page.textContent('h1')).toContain('Sweeps on a cluster');
     expect(await page.content()).toContain('JOB_COMPLETION_INDEX');
+    // the tutorial (its code runs in the examples test), linked from the sidebar
+    expect(await page.locator('a[href$="/tutorial"], a[href$="/tutorial.html"]').count()).toBeGreaterThan(0);
+    expect((await page.goto(`${site.url}/tutorial`))?.status()).toBe(200);
+    expect(await page.textContent('h1')).toContain('your own pipeline');
+    expect(await page.content()).toContain('class ExactlyK');
     await page.close();
   });
 

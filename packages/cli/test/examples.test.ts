@@ -23,7 +23,7 @@ interface Example {
 /** The ```ts blocks of the READMEs, with `continues` blocks joined to the one before. */
 function examples(): Example[] {
   const out: Example[] = [];
-  const guides = ['getting-started.md', 'backends.md', 'cluster.md'].map((f) => join('apps', 'docs', 'docs', f));
+  const guides = ['getting-started.md', 'tutorial.md', 'backends.md', 'cluster.md'].map((f) => join('apps', 'docs', 'docs', f));
   for (const file of ['README.md', ...packages.map((d) => join('packages', d, 'README.md')), ...guides]) {
     const text = readFileSync(join(root, file), 'utf8');
     let k = 0;

@@ -21,6 +21,7 @@ export default defineConfig({
         text: 'Guide',
         items: [
           { text: 'Getting started', link: '/getting-started' },
+          { text: 'Tutorial: your own pipeline', link: '/tutorial' },
           { text: 'Backends', link: '/backends' },
           { text: 'WebGPU self-check', link: '/engine-check' },
           { text: 'Sweeps on a cluster', link: '/cluster' },
