@@ -23,7 +23,7 @@ import { autodiffEngine, createModel, tf, train } from '@tms/core';
 import { SparseFeatures, adamStep } from '@tms/data';
 import { hiddenActivations, trainSparseAutoencoder } from '@tms/analysis';
 import { useNodeBackend } from '@tms/backend-node';
-import { FusedTiedTrainer, fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
+import { FusedHiddenTrainer, FusedTiedTrainer, fusedEngine, fusedWasmAvailable } from '@tms/engine-fused';
 import { trainParallel } from '@tms/engine-fused/node';
 import { createWebGPUEngine } from '@tms/engine-webgpu';
 import { nodeGPU } from '@tms/engine-webgpu/node';
@@ -61,8 +61,9 @@ function work(c) {
     return { flops: 10 * B * d * m + 10 * params, bytes: 4 * (B * m * 2 + params * 8) };
   }
   const { instances: I, features: n, hidden: m } = c;
-  const params = I * (n * m + n);
+  const params = I * ((c.kind === 'abs' ? 2 : 1) * n * m + n);
   // h = xW, pre = hWᵀ, dh = gW, gW = gᵀh + xᵀdh: five products of B·n·m multiply-adds per instance
+  // (abs: h = xW₁, pre = hW₂, gW₂ = hᵀg, dh = gW₂ᵀ, gW₁ = xᵀdh, the same five)
   return { flops: 10 * I * B * n * m + 10 * params, bytes: 4 * (I * B * n * 2 + params * 8) };
 }
 
@@ -88,10 +89,11 @@ const state = new Map();
 /** ms per step of one round of `steps` on one of our engines (the first call per config and engine also warms up). */
 async function ours(c, engine, steps) {
   if (c.kind === 'sae') return sae(c, steps);
-  const data = { instances: c.instances, features: c.features, featureProbability: featureProbability(c), seed: 1 };
+  const data = { instances: c.instances, features: c.features, featureProbability: featureProbability(c), signed: c.kind === 'abs', seed: 1 };
+  const kind = c.kind === 'abs' ? 'abs' : 'relu-output';
   if (engine === 'workers') {
     // one run per round, timed from the end of its warm-up segment (worker start-up excluded)
-    const model = createModel({ kind: 'relu-output', instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
+    const model = createModel({ kind, instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
     const warm = c.warmup;
     let t0 = 0;
     await trainParallel({
@@ -112,7 +114,7 @@ async function ours(c, engine, steps) {
   }
   const key = `${c.name}/${engine}`;
   if (!state.has(key)) {
-    const model = createModel({ kind: 'relu-output', instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
+    const model = createModel({ kind, instances: c.instances, features: c.features, hidden: c.hidden, seed: 0 });
     const chosen = engine === 'fused' ? fusedEngine : engine === 'webgpu' ? gpu.engine : autodiffEngine;
     // the WebGPU engine draws its batches on the GPU (Philox)
     const source = () => new SparseFeatures({ ...data, generator: engine === 'webgpu' ? 'philox' : 'xoshiro' });
@@ -143,13 +145,18 @@ function profile(c, steps) {
   const I = c.instances;
   const n = c.features;
   const m = c.hidden;
-  const data = new SparseFeatures({ instances: I, features: n, featureProbability: featureProbability(c), seed: 1 });
+  const data = new SparseFeatures({ instances: I, features: n, featureProbability: featureProbability(c), signed: c.kind === 'abs', seed: 1 });
   const W = new Float32Array(I * n * m).map((_, i) => Math.sin(i) * 0.3);
   const imp = Float32Array.from({ length: I * n }, (_, i) => c.importanceBase ** (i % n));
-  const trainer = new FusedTiedTrainer({ instances: I, features: n, hidden: m, activation: 'relu', W, b: new Float32Array(I * n), importance: imp, optimizer: { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } });
+  const optimizer = { name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+  const common = { instances: I, features: n, hidden: m, b: new Float32Array(I * n), importance: imp, optimizer };
+  const trainer =
+    c.kind === 'abs'
+      ? new FusedHiddenTrainer({ ...common, W1: W, W2: new Float32Array(I * m * n).map((_, i) => Math.cos(i) * 0.3), target: 'abs' })
+      : new FusedTiedTrainer({ ...common, activation: 'relu', W });
   const buffer = trainer.batchBuffer(B);
   // Adam alone, on as many parameters as the model has
-  const P = I * (n * m + n);
+  const P = I * ((c.kind === 'abs' ? 2 : 1) * n * m + n);
   const p = new Float32Array(P);
   const g = new Float32Array(P).fill(1e-3);
   const mm = new Float32Array(P);

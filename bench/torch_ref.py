@@ -11,6 +11,8 @@ command per line on stdin and answers one JSON line on stdout:
    "variant": "autograd" | "manual-backward", "steps": S}
       -> {"ms_per_step": x}   (the first call per config and variant warms up first)
 
+Abs configs train the absolute-value model h = ReLU(x W1), y' = ReLU(h W2 + b)
+on signed inputs against |x| (the paper's computation model), likewise.
 Toy configs train ReLU-output models x' = ReLU(W^T W x + b), Adam, importance-
 weighted MSE, instance k with feature probability pMin^(k/(I-1)). The "sae"
 config trains a sparse autoencoder on a toy model's hidden activations, as
@@ -117,6 +119,63 @@ def toy_manual(c, B):
     return step
 
 
+def make_abs(c, B):
+    I, n, m = c["instances"], c["features"], c["hidden"]
+    p = torch.tensor([c["pMin"] ** (k / max(1, I - 1)) for k in range(I)]).view(I, 1, 1)
+    imp = (c["importanceBase"] ** torch.arange(n, dtype=torch.float32)).view(1, 1, n).expand(I, 1, n).contiguous()
+    W1 = torch.empty(I, n, m)
+    W2 = torch.empty(I, m, n)
+    torch.nn.init.normal_(W1, std=(2 / (n + m)) ** 0.5)
+    torch.nn.init.normal_(W2, std=(2 / (n + m)) ** 0.5)
+    return I, n, m, p, imp, W1, W2, torch.zeros(I, 1, n)
+
+
+def signed_data(I, B, n, p):
+    x = torch.rand(I, B, n) * 2 - 1
+    return x * (torch.rand(I, B, n) < p)
+
+
+def abs_autograd(c, B):
+    I, n, m, p, imp, W1, W2, b = make_abs(c, B)
+    for q in (W1, W2, b):
+        q.requires_grad_(True)
+    opt = torch.optim.Adam([W1, W2, b], lr=1e-3)
+
+    def step():
+        x = signed_data(I, B, n, p)
+        out = torch.relu(torch.bmm(torch.relu(torch.bmm(x, W1)), W2) + b)
+        loss = (imp * (x.abs() - out) ** 2).mean(dim=(1, 2)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def abs_manual(c, B):
+    I, n, m, p, imp, W1, W2, b = make_abs(c, B)
+    state = adam_state(W1, W2, b)
+    t = [0]
+    scale = 2.0 / (B * n)
+
+    def step():
+        with torch.no_grad():
+            t[0] += 1
+            x = signed_data(I, B, n, p)
+            h = torch.relu(torch.bmm(x, W1))  # [I,B,m]
+            pre = torch.baddbmm(b, h, W2)  # [I,B,n]
+            g = (scale * imp) * (torch.relu(pre) - x.abs()) * (pre > 0)
+            gb = g.sum(dim=1, keepdim=True)
+            gW2 = torch.bmm(h.transpose(1, 2), g)
+            dh = torch.bmm(g, W2.transpose(1, 2)) * (h > 0)
+            gW1 = torch.bmm(x.transpose(1, 2), dh)
+            adam(W1, gW1, state[0], t[0])
+            adam(W2, gW2, state[1], t[0])
+            adam(b, gb, state[2], t[0])
+
+    return step
+
+
 def make_sae(c):
     n, m, d = c["features"], c["inputDim"], c["dictionarySize"]
     Wtoy = torch.randn(n, m) * (2 / (n + m)) ** 0.5
@@ -179,6 +238,8 @@ def sae_manual(c, B):
 MAKERS = {
     ("toy", "autograd"): toy_autograd,
     ("toy", "manual-backward"): toy_manual,
+    ("abs", "autograd"): abs_autograd,
+    ("abs", "manual-backward"): abs_manual,
     ("sae", "autograd"): sae_autograd,
     ("sae", "manual-backward"): sae_manual,
 }

@@ -49,6 +49,61 @@
   return s;
 }
 
+// The non-zero entries of row[0..n): their indices into idx, values into val; returns how many.
+@inline function nonZeros(row: usize, n: i32, idx: usize, val: usize): i32 {
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(row + (<usize>i << 2));
+    if (v != 0) {
+      store<i32>(idx + (<usize>nnz << 2), i);
+      store<f32>(val + (<usize>nnz << 2), v);
+      nnz++;
+    }
+  }
+  return nnz;
+}
+
+// h[0..m) = Σ_t val_t · W[idx_t] over nnz ≥ 1 entries (rows of W are rowBytes apart)
+@inline function rowSum(W: usize, rowBytes: usize, idx: usize, val: usize, nnz: i32, h: usize, m: i32): void {
+  scaled(load<f32>(val), W + <usize>load<i32>(idx) * rowBytes, h, m);
+  for (let t = 1; t < nnz; t++) {
+    axpy(load<f32>(val + (<usize>t << 2)), W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, h, m);
+  }
+}
+
+// gW[idx_t] += val_t · dh over the nnz active inputs (rows of gW are rowBytes apart)
+@inline function scatterRows(dh: usize, idx: usize, val: usize, nnz: i32, gW: usize, rowBytes: usize, m: i32): void {
+  for (let t = 0; t < nnz; t++) {
+    axpy(load<f32>(val + (<usize>t << 2)), dh, gW + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, m);
+  }
+}
+
+// gW [n][m] += gWt [m][n] transposed
+@inline function addTransposed(gW: usize, gWt: usize, n: i32, m: i32): void {
+  const rowBytes = <usize>(m << 2);
+  const colBytes = <usize>(n << 2);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < m; c++) {
+      const o = gW + <usize>i * rowBytes + (<usize>c << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(gWt + <usize>c * colBytes + (<usize>i << 2)));
+    }
+  }
+}
+
+// `zeros` all-zero samples, whose output is act(b): add their bias gradient to gb and return their loss
+@inline function zeroSamples(b: usize, imp: usize, gb: usize, n: i32, zeros: i32, scale: f32, relu: i32): f64 {
+  let loss: f64 = 0;
+  if (zeros == 0) return loss;
+  for (let j = 0; j < n; j++) {
+    const p = load<f32>(b + (<usize>j << 2));
+    if (relu && p <= 0) continue;
+    const ij = load<f32>(imp + (<usize>j << 2));
+    loss += <f64>zeros * <f64>(ij * p * p);
+    store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + <f32>zeros * scale * ij * p);
+  }
+  return loss;
+}
+
 /**
  * Gradients of one instance's importance-weighted MSE for x' = act(WᵀW x + b).
  * Pointers are byte offsets of float32 arrays (idx: int32). Returns Σ I (x' − x)²
@@ -77,24 +132,13 @@ export function gradients(
   const n4 = n & ~3;
   for (let s = 0; s < B; s++) {
     const row = x + (<usize>(s * n) << 2);
-    let nnz = 0;
-    for (let i = 0; i < n; i++) {
-      const v = load<f32>(row + (<usize>i << 2));
-      if (v != 0) {
-        store<i32>(idx + (<usize>nnz << 2), i);
-        store<f32>(val + (<usize>nnz << 2), v);
-        nnz++;
-      }
-    }
+    const nnz = nonZeros(row, n, idx, val);
     if (nnz == 0) {
       zeros++;
       continue;
     }
     // h = Σ_active x_i W_i
-    scaled(load<f32>(val), W + <usize>load<i32>(idx) * rowBytes, h, m);
-    for (let t = 1; t < nnz; t++) {
-      axpy(load<f32>(val + (<usize>t << 2)), W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, h, m);
-    }
+    rowSum(W, rowBytes, idx, val, nnz, h, m);
     // pre = W h + b (through the Gram matrix when cheaper)
     if (nnz < m) {
       if (!gram) {
@@ -145,26 +189,10 @@ export function gradients(
       axpy(load<f32>(h + (<usize>c << 2)), g, gWt + <usize>c * colBytes, n);
       store<f32>(dh + (<usize>c << 2), dot(g, Wc, n));
     }
-    for (let t = 0; t < nnz; t++) {
-      axpy(load<f32>(val + (<usize>t << 2)), dh, gW + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, m);
-    }
+    scatterRows(dh, idx, val, nnz, gW, rowBytes, m);
   }
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < m; c++) {
-      const o = gW + <usize>i * rowBytes + (<usize>c << 2);
-      store<f32>(o, load<f32>(o) + load<f32>(gWt + <usize>c * colBytes + (<usize>i << 2)));
-    }
-  }
-  if (zeros > 0) {
-    for (let j = 0; j < n; j++) {
-      const p = load<f32>(b + (<usize>j << 2));
-      if (relu && p <= 0) continue;
-      const ij = load<f32>(imp + (<usize>j << 2));
-      loss += <f64>zeros * <f64>(ij * p * p);
-      store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + <f32>zeros * scale * ij * p);
-    }
-  }
-  return loss;
+  addTransposed(gW, gWt, n, m);
+  return loss + zeroSamples(b, imp, gb, n, zeros, scale, relu);
 }
 
 /**
@@ -327,24 +355,13 @@ export function hiddenGradients(
   const m4 = m & ~3;
   for (let s = 0; s < B; s++) {
     const row = x + (<usize>(s * n) << 2);
-    let nnz = 0;
-    for (let i = 0; i < n; i++) {
-      const v = load<f32>(row + (<usize>i << 2));
-      if (v != 0) {
-        store<i32>(idx + (<usize>nnz << 2), i);
-        store<f32>(val + (<usize>nnz << 2), v);
-        nnz++;
-      }
-    }
+    const nnz = nonZeros(row, n, idx, val);
     if (nnz == 0) {
       zeros++;
       continue;
     }
     // h = ReLU(Σ_active x_i W₁_i)
-    scaled(load<f32>(val), W1 + <usize>load<i32>(idx) * rowBytes, h, m);
-    for (let t = 1; t < nnz; t++) {
-      axpy(load<f32>(val + (<usize>t << 2)), W1 + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, h, m);
-    }
+    rowSum(W1, rowBytes, idx, val, nnz, h, m);
     let c = 0;
     for (; c < m4; c += 4) {
       const o = <usize>(c << 2);
@@ -393,27 +410,9 @@ export function hiddenGradients(
         store<f32>(dh + (<usize>c << 2), 0);
       }
     }
-    for (let t = 0; t < nnz; t++) {
-      axpy(load<f32>(val + (<usize>t << 2)), dh, gW1 + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, m);
-    }
+    scatterRows(dh, idx, val, nnz, gW1, rowBytes, m);
   }
-  if (tied) {
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < m; c++) {
-        const o = gW1 + <usize>i * rowBytes + (<usize>c << 2);
-        store<f32>(o, load<f32>(o) + load<f32>(gW2 + <usize>c * colBytes + (<usize>i << 2)));
-      }
-    }
-  }
-  if (zeros > 0) {
-    // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
-    for (let j = 0; j < n; j++) {
-      const p = load<f32>(b + (<usize>j << 2));
-      if (p <= 0) continue;
-      const ij = load<f32>(imp + (<usize>j << 2));
-      loss += <f64>zeros * <f64>(ij * p * p);
-      store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + <f32>zeros * scale * ij * p);
-    }
-  }
-  return loss;
+  if (tied) addTransposed(gW1, gW2, n, m);
+  // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
+  return loss + zeroSamples(b, imp, gb, n, zeros, scale, 1);
 }

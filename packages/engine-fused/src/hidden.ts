@@ -1,5 +1,5 @@
 import { ConfigError, ShapeError, adamStep, checkLength, checkOneOf, type AdamSettings } from '@tms/data';
-import { fusedWasmModule } from './trainer.js';
+import { fusedWasmModule, nonZeros } from './trainer.js';
 import type { HiddenLayout, ModelShape, OptimizerConfig } from '@tms/core';
 
 /** Shapes and settings of a {@link FusedHiddenTrainer}. */
@@ -261,15 +261,7 @@ export class FusedHiddenTrainer {
     const xBase = k * B * n;
     for (let s = 0; s < B; s++) {
       const row = xBase + s * n;
-      let nnz = 0;
-      for (let i = 0; i < n; i++) {
-        const v = x[row + i];
-        if (v !== 0) {
-          idx[nnz] = i;
-          val[nnz] = v;
-          nnz++;
-        }
-      }
+      const nnz = nonZeros(x, row, n, idx, val);
       if (nnz === 0) {
         zeros++;
         continue;

@@ -64,6 +64,20 @@ interface WasmLayout {
 
 const align16 = (v: number) => (v + 15) & ~15;
 
+/** @internal The non-zero entries of `x[row … row + n)`: their indices into `idx`, values into `val`; returns how many. */
+export function nonZeros(x: Float32Array, row: number, n: number, idx: Int32Array, val: Float64Array | Float32Array): number {
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[row + i];
+    if (v !== 0) {
+      idx[nnz] = i;
+      val[nnz] = v;
+      nnz++;
+    }
+  }
+  return nnz;
+}
+
 /**
  * @internal Adam/AdamW state of the tied models' parameters, W `[I, n, m]` and
  * b `[I, n]`, updated one instance at a time: shared by the fused trainers.
@@ -339,15 +353,7 @@ export class FusedTiedTrainer {
     const xBase = k * B * n;
     for (let s = 0; s < B; s++) {
       const row = xBase + s * n;
-      let nnz = 0;
-      for (let i = 0; i < n; i++) {
-        const v = x[row + i];
-        if (v !== 0) {
-          idx[nnz] = i;
-          val[nnz] = v;
-          nnz++;
-        }
-      }
+      const nnz = nonZeros(x, row, n, idx, val);
       if (nnz === 0) {
         zeros++;
         continue;
