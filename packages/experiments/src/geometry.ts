@@ -1,7 +1,7 @@
 import { STICKY_POINTS, detectPolytopes, dimensionsPerFeature, featureDimensionality, featureNorms, logspace } from '@tms/analysis';
 import { dimensionalitySpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, joinSweeps, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOut, type HeldOutResults, type TrainingFields } from './common.js';
+import { NOTEBOOK_OPTIMIZER, asWeights, heldOutResults, joinSweeps, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOut, type HeldOutResults, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -63,6 +63,8 @@ export const geometry = defineExperiment<GeometryConfig, GeometryTrained, { poin
   variants: {
     quick: { features: 40, hidden: 10, densityPoints: 8, chunkSize: 8, steps: 3000, lr: 1e-2, batchSize: 512 },
     paper: { features: 400, hidden: 30, densityPoints: 30, chunkSize: 4, steps: 10_000, lr: 1e-3 },
+    // the official notebook's run: n = 200, m = 20, 20 densities 1/(1 − S) from 1 to 20, AdamW, 10,000 steps
+    notebook: { features: 200, hidden: 20, densityPoints: 20, densityMax: 20, chunkSize: 10, steps: 10_000, lr: 1e-3, ...NOTEBOOK_OPTIMIZER },
   },
   headline({ points: pts }) {
     return { denseDimsPerFeature: pts[0].dimsPerFeature, sparsestDimsPerFeature: pts[pts.length - 1].dimsPerFeature };

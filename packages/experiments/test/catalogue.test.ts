@@ -202,3 +202,24 @@ describe('keepLowestLoss (restarts per setting)', () => {
     expect(keepLowestLoss(sweep, 1)).toBe(sweep);
   });
 });
+
+describe('notebook variants: the official notebook\'s settings', () => {
+  it('intro, intro-2d and geometry resolve to its sizes, density grids and AdamW with weight decay 0.01', () => {
+    const grid = (count: number) => Array.from({ length: count }, (_, k) => 1 - 20 ** -(k / (count - 1)));
+    const close = (a: number[], b: number[]) => {
+      expect(a).toHaveLength(b.length);
+      a.forEach((v, k) => expect(v).toBeCloseTo(b[k], 8));
+    };
+    const intro = resolveConfig(experiments.intro, {}, 'notebook') as Record<string, unknown>;
+    expect(intro).toMatchObject({ features: 100, hidden: 20, optimizer: 'adamw', weightDecay: 0.01 });
+    // I = 100^−linspace(0, 1, 100): importance base 100^(−1/99)
+    expect(intro.importanceBase as number).toBeCloseTo(100 ** (-1 / 99), 8);
+    close(intro.sparsities as number[], grid(20));
+    const intro2d = resolveConfig(experiments['intro-2d'], {}, 'notebook') as Record<string, unknown>;
+    expect(intro2d).toMatchObject({ optimizer: 'adamw', weightDecay: 0.01 });
+    close(intro2d.sparsities as number[], grid(10));
+    // geometry: n = 200, m = 20, 20 densities 1/(1 − S) from 1 to 20 (log-spaced, as 20^linspace), 10,000 steps
+    const geometry = resolveConfig(experiments.geometry, {}, 'notebook') as Record<string, unknown>;
+    expect(geometry).toMatchObject({ features: 200, hidden: 20, densityPoints: 20, densityMax: 20, steps: 10_000, lr: 1e-3, optimizer: 'adamw', weightDecay: 0.01 });
+  });
+});
