@@ -58,7 +58,7 @@ describe('live demos train in the browser', () => {
     expect(await page.locator('a[href$="/tutorial"], a[href$="/tutorial.html"]').count()).toBeGreaterThan(0);
     expect((await page.goto(`${site.url}/tutorial`))?.status()).toBe(200);
     expect(await page.textContent('h1')).toContain('your own pipeline');
-    expect(await page.content()).toContain('class ExactlyK');
+    expect(await page.textContent('main')).toContain('class ExactlyK implements BatchSource');
     await page.close();
   });
 
@@ -102,6 +102,49 @@ describe('live demos train in the browser', () => {
     expect(d.abort).toBe('true');
     expect(d.divergence).toBe('true');
     expect(d.passed).toBe('true');
+    await page.close();
+  });
+
+  it('opens with a short first pass, a caption and a live loss curve; a moved control marks the figure stale until retrained', async () => {
+    const page = await site.browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // no autostart: the page trains its first pass by itself
+    await page.goto(`${site.url}/demos/intro?backend=wasm`);
+    await page.waitForSelector('.tms-demo[data-status="done"]', { timeout: 120_000 });
+    let d = await page.$eval('.tms-demo', (el) => ({ ...(el as HTMLElement).dataset }));
+    expect(d.firstPass).toBe('true');
+    expect(Number(d.step)).toBe(300);
+    expect(Number(d.lastLoss)).toBeLessThan(Number(d.firstLoss));
+    expect(await page.$$eval('.tms-figure svg path', (els) => els.length)).toBeGreaterThan(5);
+    expect(await page.textContent('.tms-first-pass')).toContain('press Train for the full 2000 steps');
+    expect(await page.textContent('.tms-caption')).toContain('WᵀW');
+    // the loss curve: a line with a point per logged step
+    expect(await page.$$eval('.tms-loss svg path', (els) => els.length)).toBeGreaterThan(0);
+    expect(await page.textContent('.tms-loss')).toContain('Training loss');
+    // scrubbing back through the saved snapshots redraws the figure as it was
+    const slider = page.locator('.tms-scrub input');
+    expect(Number(await slider.getAttribute('data-snapshots'))).toBeGreaterThanOrEqual(5);
+    const last = await page.$eval('.tms-figure svg', (el) => el.outerHTML);
+    await slider.evaluate((el) => {
+      (el as HTMLInputElement).value = '0';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForSelector('.tms-figure[data-shown-step="0"]');
+    await page.waitForFunction((before) => document.querySelector('.tms-figure svg')?.outerHTML !== before, last);
+    expect(await page.textContent('.tms-scrub')).toContain('training step 0');
+    // a changed control marks the figure stale
+    await page.fill('.tms-demo input[type="number"]', '400');
+    await page.waitForSelector('.tms-demo[data-stale="true"]');
+    expect(await page.$eval('.tms-figure', (el) => el.classList.contains('tms-figure-stale'))).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'intro-first-pass-stale.png'), fullPage: true });
+    // retraining clears it
+    await page.click('.tms-train');
+    await page.waitForSelector('.tms-demo[data-status="done"][data-first-pass="false"]', { timeout: 120_000 });
+    d = await page.$eval('.tms-demo', (el) => ({ ...(el as HTMLElement).dataset }));
+    expect(d.stale).toBe('false');
+    expect(Number(d.step)).toBe(400);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -20,3 +20,18 @@ export const DEMO_DEFAULTS: Record<DemoName, DemoParams> = {
   geometry: { steps: 2000, sparsity: 0, importanceBase: 1, batchSize: 256, lr: 1e-2 },
 };
 
+
+/** Steps of the short first pass a demo trains when its page opens, so that it shows a figure at once. */
+export const FIRST_PASS_STEPS: Record<DemoName, number> = { 'intro-2d': 300, intro: 300, phase: 300, geometry: 300 };
+
+/** How to read each demo's figure, shown under it. */
+export const DEMO_CAPTIONS: Record<DemoName, string> = {
+  'intro-2d':
+    'Each panel is one model: a line from the origin to Wᵢ for each of the 5 features in the 2 hidden dimensions, coloured by importance. Dense (S = 0): the 2 most important features get orthogonal directions and the rest are dropped; at the slider\'s sparsity and at S = 0.999 more features fit, up to a pentagon of all 5.',
+  intro:
+    'Columns: sparsity, dense on the left. Top: WᵀW (blue positive, red negative; an off-diagonal entry is interference between two features) and the bias b. Bottom: the norm ‖Wᵢ‖ of each feature (1: represented), coloured by how much other features project onto it (black: a dimension of its own; yellow: superposition). Dense, exactly the 5 most important features are kept; sparser, more share the 5 dimensions.',
+  phase:
+    'One model per cell with n = 2 features in m = 1 dimension; x: 1/(1 − S), how rare the features are; y: the importance of the second feature relative to the first. Colour: what the model does with the second feature (not represented, a dimension of its own, or in superposition with the first). Left: the trained models; right: the paper\'s theory.',
+  geometry:
+    'x: 1/(1 − S), how rare the features are; y: dimensions per feature m/‖W‖²_F (line) and each represented feature\'s dimensionality Dᵢ (points). Dashed lines: the fractions where the paper finds features stick (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3…), e.g. 1/2 for antipodal pairs and 2/5 for pentagons.',
+};
