@@ -377,6 +377,13 @@ describe('privileged: ReLU hidden layer', () => {
     expect(sparse.featuresUsed).toBeGreaterThan(experiments.privileged.defaults.hidden as number + 1);
     expect(sparse.polysemanticNeurons).toBeGreaterThanOrEqual(3);
     expect(sparse.monosemanticity).toBeLessThan(dense.monosemanticity - 0.2);
+    // the paper's regimes, from the best of 8 models per sparsity: dense, every neuron monosemantic;
+    // at 1 − S = 0.3 the top 3 features on a neuron each and the next 3 on the other 2 (seeds 0–2)
+    expect(dense.monosemanticNeurons).toBe(5);
+    const mid = models.find((m) => Math.abs(1 - m.sparsity - 0.3) < 1e-9)!;
+    expect(mid.neuronsPerFeature.slice(0, 6)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(mid.monosemanticNeurons).toBe(3);
+    models.forEach((m, k) => k > 0 && expect(m.monosemanticNeurons).toBeLessThanOrEqual(models[k - 1].monosemanticNeurons));
     await svgOf(dir, 'privileged');
   });
 });

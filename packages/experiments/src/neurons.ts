@@ -7,10 +7,10 @@ import { defineExperiment, type Experiment } from './types.js';
 const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
 
 /** Schema of the neuron experiments: a sparsity sweep with restarts per sparsity. */
-function neuronSchema(defaults: Parameters<typeof sparsitySweepSchema>[1]) {
+function neuronSchema(defaults: Parameters<typeof sparsitySweepSchema>[1], restarts: number) {
   return {
     ...sparsitySweepSchema(LIMITS, defaults),
-    restarts: { type: 'int', min: 1, max: 1000, doc: 'models per sparsity; the lowest held-out loss is kept (the paper: 1,000)', default: 1 },
+    restarts: { type: 'int', min: 1, max: 1000, doc: 'models per sparsity; the lowest held-out loss is kept (the paper: 1,000)', default: restarts },
   } as const;
 }
 
@@ -138,9 +138,11 @@ function neuronExperiment(spec: {
   paper: Partial<NeuronConfig>;
   /** Further named variants. */
   more?: Record<string, Partial<NeuronConfig>>;
+  /** Default models per sparsity (1 unless given). */
+  restarts?: number;
   figureTitle: (c: NeuronConfig) => string;
 }): Experiment<NeuronConfig, SweepResult, NeuronResults> {
-  const schema = neuronSchema(spec.defaults);
+  const schema = neuronSchema(spec.defaults, spec.restarts ?? 1);
   return defineExperiment<NeuronConfig, SweepResult, NeuronResults>({
     name: spec.name,
     title: spec.title,
@@ -178,6 +180,13 @@ function neuronExperiment(spec: {
           ? {
               // 1 when the monosemantic neurons never grow in number as features get sparser
               monosemanticNeuronsMonotone: models.every((m, k) => k === 0 || m.monosemanticNeurons <= models[k - 1].monosemanticNeurons) ? 1 : 0,
+              denseMonosemanticNeurons: densest.monosemanticNeurons,
+              // the paper's regime at 1 − S = 0.2–0.5: the 3 most important features on a neuron each, the next 3 sharing 2 neurons
+              // (each on 2 neurons); 1 when a model there shows it, NaN without a model there
+              codeRegime: ((inRange: NeuronModelResult[]) =>
+                inRange.length
+                  ? Number(inRange.some((m) => m.neuronsPerFeature.slice(0, 3).every((v) => v === 1) && m.neuronsPerFeature.slice(3, 6).every((v) => v === 2)))
+                  : Number.NaN)(models.filter((m) => 1 - m.sparsity >= 0.2 - 1e-9 && 1 - m.sparsity <= 0.5 + 1e-9)),
               // share of the sparsest model's represented features that sit on exactly 2 neurons
               sparsestTwoNeuronShare: ((r) => r.filter((v) => v === 2).length / Math.max(1, r.length))(sparsest.neuronsPerFeature.filter((v) => v > 0)),
             }
@@ -250,6 +259,8 @@ export const privileged = neuronExperiment({
     seed: 0,
     logEvery: 100,
   },
+  // the best of 8 models per sparsity (the paper: of 1,000): one run rarely finds the regimes
+  restarts: 8,
   quick: { steps: 3000, lr: 1e-2, batchSize: 256 },
   // the paper's densities 1 − S = 0.5 … 0.02 and the best of many models per sparsity (the paper: 1,000)
   paper: { sparsities: [0.5, 0.65, 0.8, 0.85, 0.88, 0.92, 0.94, 0.96, 0.98], restarts: 32 },
