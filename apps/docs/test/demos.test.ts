@@ -105,7 +105,7 @@ describe('live demos train in the browser', () => {
     await page.close();
   });
 
-  it('opens with a short first pass, a caption and a live loss curve; a moved control marks the figure stale until retrained', async () => {
+  it('opens with a short first pass, a caption, a live loss curve, linked hover and a snapshot slider; a moved control marks the figure stale until retrained', async () => {
     const page = await site.browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -122,6 +122,16 @@ describe('live demos train in the browser', () => {
     // the loss curve: a line with a point per logged step
     expect(await page.$$eval('.tms-loss svg path', (els) => els.length)).toBeGreaterThan(0);
     expect(await page.textContent('.tms-loss')).toContain('Training loss');
+    // linked hover: pointing at feature 0's norm bar in one panel highlights feature 0 in all 7
+    const normBars = '.tms-figure svg path[aria-label*="‖Wᵢ‖"]';
+    expect(await page.locator(normBars).count()).toBe(7 * 20);
+    // (vega's labels read "norm: …; i: 0; superposition: …; feature: 0; ‖Wᵢ‖: …")
+    await page.locator(`${normBars}[aria-label*="; i: 0;"]`).first().hover();
+    await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((el) => el.getAttribute('opacity') === '0.2'), normBars);
+    const opacity = await page.$$eval(normBars, (els) => els.map((el) => ({ zero: (el.getAttribute('aria-label') ?? '').includes('; i: 0;'), opacity: Number(el.getAttribute('opacity') ?? 1) })));
+    expect(opacity.filter((o) => o.zero).map((o) => o.opacity)).toEqual(Array(7).fill(1));
+    expect(opacity.filter((o) => !o.zero).every((o) => o.opacity === 0.2)).toBe(true);
+    await page.mouse.move(0, 0);
     // scrubbing back through the saved snapshots redraws the figure as it was
     const slider = page.locator('.tms-scrub input');
     expect(Number(await slider.getAttribute('data-snapshots'))).toBeGreaterThanOrEqual(5);

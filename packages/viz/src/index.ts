@@ -17,6 +17,7 @@ export {
   gridHeatmapSpec,
   interferenceHeatmap,
   introFigureSpec,
+  FEATURE_HOVER,
   lossCurveSpec,
   lineChartSpec,
   featureDirectionsSpec,

@@ -170,13 +170,30 @@ export interface IntroPanel {
   superposition: number[];
 }
 
+/** Name of the intro figure's linked-hover selection: the feature under the pointer. */
+export const FEATURE_HOVER = 'feature';
+
+/** `unit` named `name`, drawn faint unless its feature `i` is the hovered one (or none is). */
+function linked(unit: VegaLiteSpec, name: string): VegaLiteSpec {
+  const encoding = unit.encoding as Record<string, unknown>;
+  return { ...unit, name, encoding: { ...encoding, opacity: { condition: { param: FEATURE_HOVER, empty: true, value: 1 }, value: 0.2 } } };
+}
+
 /**
  * The paper's introductory figure: for each model (rows) and sparsity (columns),
- * WᵀW and b above the feature norms coloured by superposition.
+ * WᵀW and b above the feature norms coloured by superposition. Hovering a
+ * feature (its norm bar, bias cell or WᵀW row) highlights that feature in every
+ * panel at once (the {@link FEATURE_HOVER} selection).
  */
 export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; cell?: number } = {}): VegaLiteSpec {
   const rows = [...new Set(panels.map((p) => p.row))];
-  return {
+  const views: string[] = [];
+  const view = (unit: VegaLiteSpec, kind: string) => {
+    const name = `${kind}_${views.length}`;
+    views.push(name);
+    return linked(unit, name);
+  };
+  const spec: VegaLiteSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title ? { title: opts.title } : {}),
     config: { view: { stroke: null }, font: 'sans-serif', concat: { spacing: 12 } },
@@ -187,11 +204,11 @@ export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; ce
         .map((p) => ({
           vconcat: [
             {
-              hconcat: [interferenceHeatmap(p.wtw, { title: p.label, cell: opts.cell }), biasColumn(p.bias, { cell: opts.cell })],
+              hconcat: [view(interferenceHeatmap(p.wtw, { title: p.label, cell: opts.cell }), 'wtw'), view(biasColumn(p.bias, { cell: opts.cell }), 'bias')],
               spacing: 2,
               resolve: INDEPENDENT,
             },
-            featureNormBars(p.norms, p.superposition, { cell: opts.cell }),
+            view(featureNormBars(p.norms, p.superposition, { cell: opts.cell }), 'norms'),
           ],
           spacing: 4,
           resolve: INDEPENDENT,
@@ -200,6 +217,7 @@ export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; ce
     })),
     resolve: INDEPENDENT,
   };
+  return { ...spec, params: [{ name: FEATURE_HOVER, select: { type: 'point', fields: ['i'], on: 'pointerover', clear: 'pointerout' }, views }] };
 }
 
 /** One line of a {@link lineChartSpec}. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DARK_CONFIG, featureNormBars, interferenceHeatmap, introFigureSpec, lineChartSpec, lossCurveSpec, lossSurfaceSpec, panelsPerRow, phaseDiagramSpec, renderSvg, themed, wrapColumns } from '../src/index.js';
+import { DARK_CONFIG, FEATURE_HOVER, featureNormBars, interferenceHeatmap, introFigureSpec, lineChartSpec, lossCurveSpec, lossSurfaceSpec, panelsPerRow, phaseDiagramSpec, renderSvg, themed, wrapColumns } from '../src/index.js';
 
 const panel = (row: string, label: string) => ({
   row,
@@ -42,6 +42,29 @@ describe('spec builders', () => {
     };
     expect(spec.vconcat).toHaveLength(2);
     expect(spec.vconcat[0].hconcat).toHaveLength(2);
+  });
+
+  it('the intro figure links hover across panels: one feature selection over every WᵀW, bias and norm view', async () => {
+    const spec = introFigureSpec([panel('A', 's0'), panel('A', 's1'), panel('B', 's0')]);
+    const params = spec.params as { name: string; select: { type: string; fields: string[]; on: string }; views: string[] }[];
+    expect(params).toHaveLength(1);
+    expect(params[0]).toMatchObject({ name: FEATURE_HOVER, select: { type: 'point', fields: ['i'], on: 'pointerover' } });
+    // 3 panels × (WᵀW, bias, norms)
+    expect(params[0].views).toHaveLength(9);
+    const units: { name?: string; encoding?: { opacity?: { condition: { param: string } } } }[] = [];
+    const walk = (s: unknown): void => {
+      if (!s || typeof s !== 'object') return;
+      const o = s as Record<string, unknown>;
+      if (o.mark) units.push(o as never);
+      for (const k of ['vconcat', 'hconcat', 'concat']) if (Array.isArray(o[k])) (o[k] as unknown[]).forEach(walk);
+    };
+    walk(spec);
+    expect(units.map((u) => u.name).sort()).toEqual([...params[0].views].sort());
+    for (const u of units) expect(u.encoding?.opacity?.condition.param).toBe(FEATURE_HOVER);
+    // it compiles and renders; wrapping the panels keeps the selection
+    expect((await renderSvg(spec)).startsWith('<svg')).toBe(true);
+    expect(wrapColumns(spec, 2).params).toEqual(spec.params);
+    expect((await renderSvg(wrapColumns(spec, 2))).startsWith('<svg')).toBe(true);
   });
 });
 
