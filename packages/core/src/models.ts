@@ -231,8 +231,9 @@ export function tiedLayout(model: ToyModel): TiedLayout | undefined {
 
 /**
  * What the library's models with a ReLU hidden layer declare about themselves,
- * so that an engine can train them without calling `forward()`:
- * h = ReLU(W₁ᵀx), x′ = ReLU(W₂ᵀh + b), loss against `target(x)`.
+ * so that an engine can train them without calling `forward()`: with samples
+ * as rows, h = ReLU(x W₁) and x′ = ReLU(h W₂ + b), the loss taken against
+ * `target(x)`.
  */
 export interface HiddenLayout {
   /** Input weights W₁ `[I, n, m]`: `W` of {@link ReluHiddenModel}, `W1` of {@link AbsModel}. */

@@ -6,8 +6,8 @@ import { FusedTiedTrainer } from './trainer.js';
 /** Options of {@link createFusedEngine}. */
 export interface FusedEngineOptions {
   /**
-   * Gradient kernel: `wasm` (WebAssembly SIMD), `js` (plain
-   * JavaScript) or `auto` (default: wasm where WebAssembly SIMD is available).
+   * Gradient kernel: `wasm` (WebAssembly SIMD), `js` (plain JavaScript) or
+   * `auto` (default: wasm where WebAssembly SIMD is available).
    */
   kernel?: 'auto' | 'wasm' | 'js';
 }

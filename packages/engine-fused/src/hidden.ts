@@ -4,11 +4,11 @@ import type { HiddenLayout, ModelShape, OptimizerConfig } from '@tms/core';
 
 /** Shapes and settings of a {@link FusedHiddenTrainer}. */
 export interface FusedHiddenTrainerOptions extends Pick<ModelShape, 'instances' | 'features' | 'hidden'> {
-  /** Input weights W₁ `[I, n, m]` (h = ReLU(x W₁)), updated in place. */
+  /** Input weights W₁ `[I, n, m]` (h = ReLU(x W₁)): updated in place by the JS kernel, copied by the wasm kernel; read the trained values with `params()`. */
   W1: Float32Array;
   /** Output weights W₂ `[I, m, n]` (x′ = ReLU(h W₂ + b)), or null when tied (W₂ = W₁ᵀ). */
   W2: Float32Array | null;
-  /** Output biases `[I, n]`, updated in place. */
+  /** Output biases `[I, n]` (as W₁: read them back with `params()`). */
   b: Float32Array;
   /**
    * Gradient kernel: `wasm` (WebAssembly SIMD, compiled from asm/fused.ts), `js`
