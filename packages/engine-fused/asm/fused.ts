@@ -90,9 +90,8 @@
   }
 }
 
-// `zeros` all-zero samples, whose output is act(b): add their bias gradient to gb and return their loss
-@inline function zeroSamples(b: usize, imp: usize, gb: usize, n: i32, zeros: i32, scale: f32, relu: i32): f64 {
-  let loss: f64 = 0;
+// `zeros` all-zero samples, whose output is act(b): add their bias gradient to gb and their loss to `loss`, returned
+@inline function zeroSamples(loss: f64, b: usize, imp: usize, gb: usize, n: i32, zeros: i32, scale: f32, relu: i32): f64 {
   if (zeros == 0) return loss;
   for (let j = 0; j < n; j++) {
     const p = load<f32>(b + (<usize>j << 2));
@@ -192,7 +191,7 @@ export function gradients(
     scatterRows(dh, idx, val, nnz, gW, rowBytes, m);
   }
   addTransposed(gW, gWt, n, m);
-  return loss + zeroSamples(b, imp, gb, n, zeros, scale, relu);
+  return zeroSamples(loss, b, imp, gb, n, zeros, scale, relu);
 }
 
 /**
@@ -414,5 +413,5 @@ export function hiddenGradients(
   }
   if (tied) addTransposed(gW1, gW2, n, m);
   // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
-  return loss + zeroSamples(b, imp, gb, n, zeros, scale, 1);
+  return zeroSamples(loss, b, imp, gb, n, zeros, scale, 1);
 }

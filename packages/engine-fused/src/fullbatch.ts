@@ -1,6 +1,6 @@
-import { ConfigError, FiniteDataset, checkLength, checkOneOf } from '@tms/data';
+import { FiniteDataset, checkLength, checkOneOf } from '@tms/data';
 import type { ModelShape, OptimizerConfig, TiedLayout, TrainPlan } from '@tms/core';
-import { TiedAdam, fusedWasmModule } from './trainer.js';
+import { InstanceAdam, kernelModule } from './trainer.js';
 
 type FullBatchFn = (
   W: number, b: number, imp: number, T: number, n: number, m: number, relu: number,
@@ -74,7 +74,7 @@ export class FullBatchTiedTrainer {
   private readonly importance: Float32Array;
   /** The wasm kernel (when in use): gradient views and the call for instance k. */
   private readonly wasm: { gW: Float32Array; gb: Float32Array; run: (k: number) => void } | null = null;
-  private readonly adam: TiedAdam;
+  private readonly adam: InstanceAdam<'W' | 'b'>;
   /** CSR of the non-zeros: sample (k, s) has entries `start[k·(size+1)+s] … start[k·(size+1)+s+1] − 1`. */
   private readonly start: Int32Array;
   private readonly idx: Int32Array;
@@ -105,13 +105,12 @@ export class FullBatchTiedTrainer {
     this.features = n;
     this.hidden = m;
     this.size = T;
-    const module = (o.kernel ?? 'auto') !== 'js' ? fusedWasmModule() : null;
-    if (o.kernel === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', o.kernel);
+    const module = kernelModule(o.kernel);
     this.kernel = module ? 'wasm' : 'js';
     this.W = o.W;
     this.b = o.b;
     this.importance = o.importance;
-    this.adam = new TiedAdam(o, o.optimizer);
+    this.adam = new InstanceAdam(I, { W: n * m, b: n }, o.optimizer);
     let nnz = 0;
     for (let i = 0; i < o.data.length; i++) if (o.data[i] !== 0) nnz++;
     this.start = new Int32Array(I * (T + 1));
@@ -206,7 +205,8 @@ export class FullBatchTiedTrainer {
     for (let k = 0; k < this.instances; k++) {
       if (w) w.run(k);
       else this.instanceGradients(k);
-      this.adam.update(k, lr, this.W, this.b, w ? w.gW : this.gW, w ? w.gb : this.gb);
+      this.adam.update('W', k, lr, this.W, w ? w.gW : this.gW);
+      this.adam.update('b', k, lr, this.b, w ? w.gb : this.gb);
     }
   }
 

@@ -1,5 +1,5 @@
-import { ConfigError, ShapeError, adamStep, checkLength, checkOneOf, type AdamSettings } from '@tms/data';
-import { fusedWasmModule, nonZeros } from './trainer.js';
+import { ShapeError, checkLength, checkOneOf } from '@tms/data';
+import { InstanceAdam, align16, kernelModule, nonZeros, zeroSampleBias } from './trainer.js';
 import type { HiddenLayout, ModelShape, OptimizerConfig } from '@tms/core';
 
 /** Shapes and settings of a {@link FusedHiddenTrainer}. */
@@ -23,20 +23,10 @@ export interface FusedHiddenTrainerOptions extends Pick<ModelShape, 'instances' 
   optimizer: Required<OptimizerConfig>;
 }
 
-/** Per-parameter Adam state. */
-interface Moments {
-  m: Float32Array;
-  v: Float32Array;
-}
-
-const moments = (size: number): Moments => ({ m: new Float32Array(size), v: new Float32Array(size) });
-
 type HiddenGradientsFn = (
   W1: number, W2: number, b: number, imp: number, x: number, B: number, n: number, m: number, abs: number, tied: number,
   gW1: number, gW2: number, gb: number, h: number, dh: number, idx: number, val: number, pre: number, g: number,
 ) => number;
-
-const align16 = (v: number) => (v + 15) & ~15;
 
 /**
  * A hand-fused CPU trainer for the models with a ReLU hidden layer,
@@ -67,9 +57,7 @@ export class FusedHiddenTrainer {
   readonly kernel: 'wasm' | 'js';
   /** Per-instance loss of the last step. */
   readonly loss: Float64Array;
-  private readonly settings: AdamSettings;
-  private readonly state: { W1: Moments; W2: Moments | null; b: Moments };
-  private t = 0;
+  private readonly adam: InstanceAdam<'W1' | 'W2' | 'b'>;
   /** Lengths of the wasm kernel's regions. */
   private readonly sizes: Record<keyof FusedHiddenTrainer['a'], number> | null = null;
   /** The parameters and scratch, in JS arrays or views of the kernel's memory. */
@@ -97,9 +85,7 @@ export class FusedHiddenTrainer {
     this.features = n;
     this.hidden = m;
     this.tied = o.W2 === null;
-    const wantWasm = (o.kernel ?? 'auto') !== 'js';
-    const module = wantWasm ? fusedWasmModule() : null;
-    if (o.kernel === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', o.kernel);
+    const module = kernelModule(o.kernel);
     this.kernel = module ? 'wasm' : 'js';
     // W2 of an untied model is its own [I, m, n]; a tied model needs a [m, n] scratch for W₁ᵀ
     const w2Size = this.tied ? m * n : I * m * n;
@@ -126,16 +112,15 @@ export class FusedHiddenTrainer {
       const f = (k: keyof typeof sizes) => new Float32Array(sizes[k]);
       this.a = { W1: o.W1, W2: o.W2 ?? f('W2'), b: o.b, imp: o.importance, gW1: f('gW1'), gW2: f('gW2'), gb: f('gb'), h: f('h'), dh: f('dh'), idx: new Int32Array(n), val: f('val'), pre: f('pre'), g: f('g') };
     }
-    const { beta1, beta2, epsilon, weightDecay, name } = o.optimizer;
-    this.settings = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
-    this.state = { W1: moments(I * n * m), W2: this.tied ? null : moments(I * m * n), b: moments(I * n) };
+    // a tied model's W₂ is W₁ᵀ, not a parameter of its own (its scratch gets no Adam state)
+    this.adam = new InstanceAdam<'W1' | 'W2' | 'b'>(I, this.tied ? ({ W1: n * m, b: n } as Record<'W1' | 'W2' | 'b', number>) : { W1: n * m, W2: m * n, b: n }, o.optimizer);
     this.loss = new Float64Array(I);
     this.acc = this.kernel === 'js' ? { gw1: new Float64Array(n * m), gw2: new Float64Array(m * n), gbb: new Float64Array(n) } : { gw1: new Float64Array(0), gw2: new Float64Array(0), gbb: new Float64Array(0) };
   }
 
   /** Steps applied so far. */
   get step(): number {
-    return this.t;
+    return this.adam.t;
   }
 
   /**
@@ -189,14 +174,13 @@ export class FusedHiddenTrainer {
    */
   train(x: Float32Array, batchSize: number, lr: number): void {
     const xAt = this.stage(x, batchSize);
-    this.t += 1;
-    const { features: n, hidden: m } = this;
+    this.adam.t += 1;
     for (let k = 0; k < this.instances; k++) {
       this.instanceGradients(k, x, xAt, batchSize);
       const { W1, W2, b, gW1, gW2, gb } = this.a;
-      adamStep(W1, this.state.W1.m, this.state.W1.v, gW1, this.t, lr, this.settings, k * n * m, n * m);
-      if (!this.tied) adamStep(W2, this.state.W2!.m, this.state.W2!.v, gW2, this.t, lr, this.settings, k * m * n, m * n);
-      adamStep(b, this.state.b.m, this.state.b.v, gb, this.t, lr, this.settings, k * n, n);
+      this.adam.update('W1', k, lr, W1, gW1);
+      if (!this.tied) this.adam.update('W2', k, lr, W2, gW2);
+      this.adam.update('b', k, lr, b, gb);
     }
   }
 
@@ -312,16 +296,8 @@ export class FusedHiddenTrainer {
       }
     }
     if (this.tied) for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) gw1[i * m + c] += gw2[c * n + i];
-    if (zeros > 0) {
-      // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
-      for (let j = 0; j < n; j++) {
-        const p = b[bOff + j];
-        if (p <= 0) continue;
-        const ij = imp[bOff + j];
-        loss += zeros * ij * p * p;
-        gbb[j] += zeros * scale * ij * p;
-      }
-    }
+    // all-zero samples: h = 0 and x′ = ReLU(b); only the bias gets a gradient
+    if (zeros > 0) loss = zeroSampleBias(loss, b, bOff, imp, gbb, n, zeros, scale, true);
     gW1.set(gw1);
     gW2.set(gw2);
     gb.set(gbb);

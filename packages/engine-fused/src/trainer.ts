@@ -62,7 +62,19 @@ interface WasmLayout {
   capacity: number;
 }
 
-const align16 = (v: number) => (v + 15) & ~15;
+/** @internal `v` rounded up to a multiple of 16: byte offsets of the kernels' memory regions, aligned for SIMD. */
+export const align16 = (v: number) => (v + 15) & ~15;
+
+/**
+ * @internal The compiled kernels for a trainer's `kernel` option, or null for
+ * the JS kernel (`js`, or `auto` where WebAssembly SIMD is unavailable).
+ * @throws ConfigError for `wasm` where WebAssembly SIMD is unavailable
+ */
+export function kernelModule(kernel: 'auto' | 'wasm' | 'js' | undefined): WebAssembly.Module | null {
+  const module = (kernel ?? 'auto') !== 'js' ? fusedWasmModule() : null;
+  if (kernel === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', kernel);
+  return module;
+}
 
 /** @internal The non-zero entries of `x[row … row + n)`: their indices into `idx`, values into `val`; returns how many. */
 export function nonZeros(x: Float32Array, row: number, n: number, idx: Int32Array, val: Float64Array | Float32Array): number {
@@ -79,36 +91,45 @@ export function nonZeros(x: Float32Array, row: number, n: number, idx: Int32Arra
 }
 
 /**
- * @internal Adam/AdamW state of the tied models' parameters, W `[I, n, m]` and
- * b `[I, n]`, updated one instance at a time: shared by the fused trainers.
+ * @internal The JS kernels' all-zero samples: `zeros` of them, whose output is
+ * act(b), add their bias gradient to `gb` and their loss to `loss`, which is
+ * returned (`zeroSamples` in asm/fused.ts is the wasm twin).
  */
-export class TiedAdam {
+export function zeroSampleBias(loss: number, b: Float32Array, bOff: number, imp: Float32Array, gb: Float64Array, n: number, zeros: number, scale: number, relu: boolean): number {
+  for (let j = 0; j < n; j++) {
+    const p = b[bOff + j];
+    if (relu && p <= 0) continue;
+    const ij = imp[bOff + j];
+    loss += zeros * ij * p * p;
+    gb[j] += zeros * scale * ij * p;
+  }
+  return loss;
+}
+
+/**
+ * @internal Adam/AdamW state of a fused trainer's parameters, each laid out
+ * `[instances, size]`, updated one instance at a time: shared by the fused
+ * trainers (W and b of the tied models; W1, W2 and b of the hidden-layer ones).
+ */
+export class InstanceAdam<P extends string> {
   private readonly settings: AdamSettings;
-  private readonly mW: Float32Array;
-  private readonly vW: Float32Array;
-  private readonly mb: Float32Array;
-  private readonly vb: Float32Array;
+  private readonly state: Record<P, { m: Float32Array; v: Float32Array; size: number }>;
   /** Steps begun so far. */
   t = 0;
 
-  private readonly shape: { features: number; hidden: number };
-
-  constructor(shape: { instances: number; features: number; hidden: number }, optimizer: Required<OptimizerConfig>) {
-    const { instances: I, features: n, hidden: m } = shape;
-    this.shape = { features: n, hidden: m };
+  /** @param sizes - each parameter's values per instance */
+  constructor(instances: number, sizes: Record<P, number>, optimizer: Required<OptimizerConfig>) {
     const { beta1, beta2, epsilon, weightDecay, name } = optimizer;
     this.settings = { beta1, beta2, epsilon, weightDecay, decoupled: name === 'adamw' };
-    this.mW = new Float32Array(I * n * m);
-    this.vW = new Float32Array(I * n * m);
-    this.mb = new Float32Array(I * n);
-    this.vb = new Float32Array(I * n);
+    const state = {} as Record<P, { m: Float32Array; v: Float32Array; size: number }>;
+    for (const [k, size] of Object.entries(sizes) as [P, number][]) state[k] = { m: new Float32Array(instances * size), v: new Float32Array(instances * size), size };
+    this.state = state;
   }
 
-  /** Update instance `k` of `W` and `b` with its gradients `gW` `[n·m]` and `gb` `[n]` at step `t`. */
-  update(k: number, lr: number, W: Float32Array, b: Float32Array, gW: ArrayLike<number>, gb: ArrayLike<number>): void {
-    const { features: n, hidden: m } = this.shape;
-    adamStep(W, this.mW, this.vW, gW, this.t, lr, this.settings, k * n * m, n * m);
-    adamStep(b, this.mb, this.vb, gb, this.t, lr, this.settings, k * n, n);
+  /** Update instance `k` of parameter `name` (`p`, all instances) with its gradient `g` at step `t`. */
+  update(name: P, k: number, lr: number, p: Float32Array, g: ArrayLike<number>): void {
+    const { m, v, size } = this.state[name];
+    adamStep(p, m, v, g, this.t, lr, this.settings, k * size, size);
   }
 }
 
@@ -140,7 +161,7 @@ export class FusedTiedTrainer {
   private memory: WebAssembly.Memory | null = null;
   private wasmGradients: GradientsFn | null = null;
   private layout: WasmLayout | null = null;
-  private readonly adam: TiedAdam;
+  private readonly adam: InstanceAdam<'W' | 'b'>;
   // per-instance scratch (JS kernel)
   private readonly gW: Float64Array;
   private readonly gb: Float64Array;
@@ -163,9 +184,7 @@ export class FusedTiedTrainer {
     this.features = n;
     this.hidden = m;
     this.importance = o.importance;
-    const wantWasm = (o.kernel ?? 'auto') !== 'js';
-    const module = wantWasm ? fusedWasmModule() : null;
-    if (o.kernel === 'wasm' && !module) throw new ConfigError('kernel', '"auto" or "js": the WebAssembly SIMD kernel is not available in this runtime', o.kernel);
+    const module = kernelModule(o.kernel);
     this.kernel = module ? 'wasm' : 'js';
     if (module) {
       this.memory = new WebAssembly.Memory({ initial: 1 });
@@ -179,7 +198,7 @@ export class FusedTiedTrainer {
       this.Wjs = o.W;
       this.bjs = o.b;
     }
-    this.adam = new TiedAdam(o, o.optimizer);
+    this.adam = new InstanceAdam(I, { W: n * m, b: n }, o.optimizer);
     this.gW = new Float64Array(n * m);
     this.gb = new Float64Array(n);
     this.G = new Float32Array(n * n);
@@ -423,16 +442,8 @@ export class FusedTiedTrainer {
         for (let c = 0; c < m; c++) gW[o + c] += v * dh[c];
       }
     }
-    if (zeros > 0) {
-      // all-zero samples: x′ = act(b), only the bias gets a gradient
-      for (let j = 0; j < n; j++) {
-        const p = b[bOff + j];
-        if (relu && p <= 0) continue;
-        const ij = imp[bOff + j];
-        loss += zeros * ij * p * p;
-        gb[j] += zeros * scale * ij * p;
-      }
-    }
+    // all-zero samples: x′ = act(b), only the bias gets a gradient
+    if (zeros > 0) loss = zeroSampleBias(loss, b, bOff, imp, gb, n, zeros, scale, relu);
     this.loss[k] = loss / (B * n);
   }
 
@@ -455,6 +466,7 @@ export class FusedTiedTrainer {
   }
 
   private adamUpdate(k: number, lr: number, gW: Float64Array | Float32Array, gb: Float64Array | Float32Array): void {
-    this.adam.update(k, lr, this.W, this.b, gW, gb);
+    this.adam.update('W', k, lr, this.W, gW);
+    this.adam.update('b', k, lr, this.b, gb);
   }
 }
