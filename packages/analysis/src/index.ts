@@ -22,6 +22,7 @@ export {
   expectedReluOutputLoss,
   linearOptimumLoss,
   targetVariance,
+  zeroOutputLoss,
   nelderMead,
   theoreticalPhaseN3M2,
   paperPhaseN3M2,

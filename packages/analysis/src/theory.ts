@@ -328,7 +328,7 @@ function lowestPhase(candidates: readonly { phase: Phase; loss: number }[]): The
  * drop-one (feature 2 dropped), V; pair-others, 2p²/6; pair-extra, p²(1 + r)/6.
  */
 function closedFormsN3M2(r: number, p: number): CandidateSolution[] {
-  const V = p / 3 - (p * p) / 4;
+  const V = targetVariance(p);
   return [
     { name: 'orthogonal', phase: 'not-represented', loss: r * V, W: [[1, 0], [0, 1], [0, 0]], b: [0, 0, p / 2] },
     { name: 'drop-one', phase: 'dedicated', loss: V, W: [[1, 0], [0, 0], [0, 1]], b: [0, p / 2, 0] },
@@ -454,9 +454,34 @@ export interface LinearOptimumOptions {
  * ```
  */
 export function targetVariance(density: number, options: LinearOptimumOptions = {}): number {
-  // E[v²] = 1/3 for v uniform on [0, 1] or [−1, 1]; E[v] = 1/2 on [0, 1], 0 on [−1, 1]
+  // E[v] = 1/2 on [0, 1], 0 on [−1, 1]
   const mean = options.target === 'abs' || !options.signed ? density / 2 : 0;
-  return density / 3 - mean * mean;
+  return targetSecondMoment(density) - mean * mean;
+}
+
+/** E[y²] of one feature's target, p/3: E[v²] = 1/3 for v uniform on [0, 1] or on [−1, 1], and |v|² = v². */
+const targetSecondMoment = (density: number) => density / 3;
+
+/**
+ * The loss of the all-zero output on the paper's sparse features: the mean over
+ * features of Iᵢ·E[yᵢ²] = Iᵢ·pᵢ/3, whatever the sign of the inputs and whether
+ * the target is x or |x|. A model's held-out loss over it is the share of the
+ * target it fails to compute (0: exact).
+ *
+ * @param density - pᵢ = 1 − Sᵢ: one number for all features or one per feature
+ * @param importance - Iᵢ, one per feature
+ * @throws ShapeError when `density` has another length than `importance`
+ * @example
+ * ```ts
+ * zeroOutputLoss(1, [1, 1, 1]); // 1/3: three dense, equally important features
+ * ```
+ */
+export function zeroOutputLoss(density: number | ArrayLike<number>, importance: ArrayLike<number>): number {
+  const n = importance.length;
+  if (typeof density !== 'number') checkLength(density, n, 'density');
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += importance[i] * targetSecondMoment(typeof density === 'number' ? density : density[i]);
+  return n ? sum / n : 0;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   nelderMead,
   paperPhaseN3M2,
   targetVariance,
+  zeroOutputLoss,
   theoreticalPhaseN2M1,
   theoreticalPhaseN3M2,
 } from '../src/index.js';
@@ -187,7 +188,7 @@ describe('bias-free n = 2, m = 1 (Tom McGrath)', () => {
 
 describe('linearOptimumLoss', () => {
   /** Monte Carlo loss of y′ = A x + c with A keeping the features `keep` and c the other features' means. */
-  function sampledLoss(p: number[], I: number[], keep: Set<number>, signed: boolean, abs: boolean, samples: number): number {
+  function sampledLoss(p: number[], I: number[], keep: Set<number>, signed: boolean, abs: boolean, samples: number, zero = false): number {
     const rand = mulberry32(7);
     const n = I.length;
     const mean = p.map((pi) => (abs || !signed ? pi / 2 : 0));
@@ -198,7 +199,7 @@ describe('linearOptimumLoss', () => {
         const u = rand();
         const x = on ? (signed ? 2 * u - 1 : u) : 0;
         const y = abs ? Math.abs(x) : x;
-        const pred = keep.has(i) && !(abs && signed) ? y : mean[i];
+        const pred = zero ? 0 : keep.has(i) && !(abs && signed) ? y : mean[i];
         total += I[i] * (y - pred) ** 2;
       }
     }
@@ -225,6 +226,18 @@ describe('linearOptimumLoss', () => {
     expect(targetVariance(0.3, { signed: true })).toBeCloseTo(0.1, 15);
     expect(targetVariance(0.3, { signed: true, target: 'abs' })).toBeCloseTo(0.1 - 0.15 ** 2, 15);
     expect(linearOptimumLoss([1, 0.5], [2, 1], 1)).toBeCloseTo(targetVariance(0.5) / 2, 15);
+  });
+
+  it('zeroOutputLoss is the mean of Iᵢ·pᵢ/3, as sampled, for x and for |x| of signed inputs', () => {
+    const I = [1, 0.9, 0.5, 0.3, 0.2, 0.1];
+    const p = [0.05, 1, 0.5, 0.2, 1, 0.3];
+    expect(zeroOutputLoss(1, [1, 1, 1])).toBeCloseTo(1 / 3, 15);
+    expect(zeroOutputLoss(p, I)).toBeCloseTo(p.reduce((a, v, i) => a + I[i] * v, 0) / 3 / p.length, 15);
+    // the all-zero output, sampled
+    for (const [signed, abs] of [[false, false], [true, true]] as const) {
+      expect(sampledLoss(p, I, new Set(), signed, abs, 200_000, true) / zeroOutputLoss(p, I)).toBeCloseTo(1, 1);
+    }
+    expect(() => zeroOutputLoss([1, 1], [1, 1, 1])).toThrow(/density/);
   });
 
   it('gives the closed form for uniform features and is zero when every feature fits', () => {

@@ -1,6 +1,6 @@
-import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, targetVariance, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
+import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, targetVariance, zeroOutputLoss, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec, type VegaLiteSpec } from '@tms/viz';
-import { defaultsOf, type ConfigFromSchema } from '@tms/data';
+import { defaultsOf, geometricImportance, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, keepLowestLoss, round9, sparsitySweepSchema, tensorFromNested, trainSparsitySweep, type SweepResult, sweepShape } from './common.js';
 import { defineExperiment, type Experiment } from './types.js';
 
@@ -75,16 +75,6 @@ function computedFeatures(featureError: number[][] | undefined, sparsities: numb
   });
 }
 
-/**
- * Loss of the all-zero output, Σᵢ Iᵢ·E[yᵢ²]/n with Iᵢ = baseⁱ: E[y²] = p/3 for
- * inputs uniform on [−1, 1] (target |x|) or on [0, 1] present with probability p.
- */
-function zeroOutputLoss(n: number, base: number, p: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += base ** i;
-  return (sum * p) / 3 / n;
-}
-
 function summarise(
   W: number[][][],
   W2: number[][][] | null,
@@ -95,6 +85,7 @@ function summarise(
   importanceBase: number,
 ): NeuronModelResult[] {
   const featureError = heldOut?.featureError;
+  const importance = geometricImportance(W[0]?.length ?? 0, importanceBase);
   const weights = asWeights(W);
   const computed = computedFeatures(featureError, sparsities, target);
   const stats = neuronPolysemanticity(weights);
@@ -110,7 +101,7 @@ function summarise(
       monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
       featuresUsed: norms[i].filter((v) => v > 0.5).length,
       featuresComputed: computed[i],
-      heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(W[i].length, importanceBase, 1 - s)) : null,
+      heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(1 - s, importance)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
       monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
       neuronsPerFeature: W[i].map((row, f) => {
@@ -126,6 +117,12 @@ function summarise(
     };
   });
 }
+
+/** The models whose density 1 − S lies in [lo, hi]. */
+const atDensity = (models: NeuronModelResult[], lo: number, hi: number) => models.filter((m) => 1 - m.sparsity >= lo - 1e-9 && 1 - m.sparsity <= hi + 1e-9);
+
+/** The paper's binary code: the 3 most important features on a neuron each, the next 3 on 2 neurons each (sharing the other 2). */
+const showsBinaryCode = (m: NeuronModelResult) => m.neuronsPerFeature.slice(0, 3).every((v) => v === 1) && m.neuronsPerFeature.slice(3, 6).every((v) => v === 2);
 
 function neuronExperiment(spec: {
   name: string;
@@ -163,15 +160,16 @@ function neuronExperiment(spec: {
       const abs = Array.isArray(models[0].pairedFeatures);
       const densest = models[0];
       const sparsest = models[models.length - 1];
+      // the asymmetric motif's densities, 1 − S = 0.1–0.3, and the binary code's, 0.2–0.5
+      const mid = atDensity(models, 0.1, 0.3);
+      const codeRange = atDensity(models, 0.2, 0.5);
       const numbers = {
         ...held,
         ...(abs
           ? {
               densePairedFeatures: densest.pairedFeatures!.length,
-              // the most motifs in one model at 1 − S from 0.1 to 0.3 (NaN without such a density)
-              midDensityMotifs: ((counts: number[]) => (counts.length ? Math.max(...counts) : Number.NaN))(
-                models.filter((m) => 1 - m.sparsity >= 0.1 - 1e-9 && 1 - m.sparsity <= 0.3 + 1e-9).map((m) => m.motifs!.length),
-              ),
+              // the most motifs in one model there (NaN without such a density)
+              midDensityMotifs: mid.length ? Math.max(...mid.map((m) => m.motifs!.length)) : Number.NaN,
             }
           : {}),
         ...(typeof densest.heldOutToZero === 'number' ? { denseHeldOutToZero: densest.heldOutToZero } : {}),
@@ -181,14 +179,10 @@ function neuronExperiment(spec: {
               // 1 when the monosemantic neurons never grow in number as features get sparser
               monosemanticNeuronsMonotone: models.every((m, k) => k === 0 || m.monosemanticNeurons <= models[k - 1].monosemanticNeurons) ? 1 : 0,
               denseMonosemanticNeurons: densest.monosemanticNeurons,
-              // the paper's regime at 1 − S = 0.2–0.5: the 3 most important features on a neuron each, the next 3 sharing 2 neurons
-              // (each on 2 neurons); 1 when a model there shows it, NaN without a model there
-              codeRegime: ((inRange: NeuronModelResult[]) =>
-                inRange.length
-                  ? Number(inRange.some((m) => m.neuronsPerFeature.slice(0, 3).every((v) => v === 1) && m.neuronsPerFeature.slice(3, 6).every((v) => v === 2)))
-                  : Number.NaN)(models.filter((m) => 1 - m.sparsity >= 0.2 - 1e-9 && 1 - m.sparsity <= 0.5 + 1e-9)),
+              // 1 when a model at the binary code's densities shows it, NaN without such a density
+              codeRegime: codeRange.length ? Number(codeRange.some(showsBinaryCode)) : Number.NaN,
               // share of the sparsest model's represented features that sit on exactly 2 neurons
-              sparsestTwoNeuronShare: ((r) => r.filter((v) => v === 2).length / Math.max(1, r.length))(sparsest.neuronsPerFeature.filter((v) => v > 0)),
+              sparsestTwoNeuronShare: sparsest.neuronsPerFeature.filter((v) => v === 2).length / Math.max(1, sparsest.neuronsPerFeature.filter((v) => v > 0).length),
             }
           : {}),
         sparsestPolysemanticShare: sparsest.polysemanticShare,
