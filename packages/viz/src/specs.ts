@@ -170,13 +170,22 @@ export interface IntroPanel {
   superposition: number[];
 }
 
-/** Name of the intro figure's linked-hover selection: the feature under the pointer. */
+/**
+ * Name of the linked-hover selection of the figures with one mark per feature (the intro
+ * figure, feature directions, neuron weights): the feature under the pointer, highlighted in
+ * every panel of the figure at once.
+ */
 export const FEATURE_HOVER = 'feature';
 
-/** `unit` named `name`, drawn faint unless its feature `i` is the hovered one (or none is). */
+/** `unit` named `name`, drawn faint unless its feature is the hovered one (or none is). */
 function linked(unit: VegaLiteSpec, name: string): VegaLiteSpec {
   const encoding = unit.encoding as Record<string, unknown>;
   return { ...unit, name, encoding: { ...encoding, opacity: { condition: { param: FEATURE_HOVER, empty: true, value: 1 }, value: 0.2 } } };
+}
+
+/** The {@link FEATURE_HOVER} point selection on the feature field `field`, shared by the named views. */
+function featureHover(field: string, views: string[]): Record<string, unknown> {
+  return { name: FEATURE_HOVER, select: { type: 'point', fields: [field], on: 'pointerover', clear: 'pointerout' }, views };
 }
 
 /**
@@ -217,7 +226,7 @@ export function introFigureSpec(panels: IntroPanel[], opts: { title?: string; ce
     })),
     resolve: INDEPENDENT,
   };
-  return { ...spec, params: [{ name: FEATURE_HOVER, select: { type: 'point', fields: ['i'], on: 'pointerover', clear: 'pointerout' }, views }] };
+  return { ...spec, params: [featureHover('i', views)] };
 }
 
 /** One line of a {@link lineChartSpec}. */
@@ -317,11 +326,21 @@ export interface DirectionsPanel {
 
 /**
  * Feature directions in a 2D hidden space (the paper's pentagon figure): a line
- * from the origin to each Wᵢ, one small panel per model.
+ * from the origin to each Wᵢ, one small panel per model. Hovering a feature's
+ * line or point highlights that feature in every panel (the {@link FEATURE_HOVER}
+ * selection).
  */
 export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?: string; size?: number; colorTitle?: string } = {}): VegaLiteSpec {
   const size = opts.size ?? 120;
-  return {
+  // the selection lives on each panel's point layer (one per layered panel: Vega allows one
+  // selection of a name per scope); both layers fade with it
+  const views: string[] = [];
+  const view = (unit: VegaLiteSpec, selects: boolean) => {
+    const name = `direction_${views.length}${selects ? '' : '_line'}`;
+    if (selects) views.push(name);
+    return linked(unit, name);
+  };
+  const spec: VegaLiteSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title ? { title: opts.title } : {}),
     config: { view: { stroke: '#ddd' }, font: 'sans-serif' },
@@ -336,7 +355,7 @@ export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?:
         height: size,
         data: { values },
         layer: [
-          {
+          view({
             mark: { type: 'rule', strokeWidth: 2 },
             encoding: {
               x: { field: 'x0', type: 'quantitative', scale, axis: null },
@@ -345,8 +364,8 @@ export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?:
               y2: { field: 'y' },
               color,
             },
-          },
-          {
+          }, false),
+          view({
             mark: { type: 'point', filled: true, size: 30 },
             encoding: {
               x: { field: 'x', type: 'quantitative', scale, axis: null },
@@ -354,12 +373,13 @@ export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?:
               color,
               tooltip: [{ field: 'i', title: 'feature' }, { field: 'x', format: '.3f' }, { field: 'y', format: '.3f' }],
             },
-          },
+          }, true),
         ],
       };
     }),
     resolve: { scale: { color: 'shared' } },
   };
+  return { ...spec, params: [featureHover('i', views)] };
 }
 
 /** One cell of a phase diagram. */
@@ -555,14 +575,16 @@ export interface NeuronPanel {
 /**
  * Per-neuron stacked bars of the feature weights going into each hidden neuron
  * (positive up, negative down), coloured by feature: monosemantic neurons show
- * one colour, polysemantic neurons several.
+ * one colour, polysemantic neurons several. Hovering a feature's bar highlights
+ * it in every neuron of every panel (the {@link FEATURE_HOVER} selection).
  */
 export function neuronWeightsSpec(panels: NeuronPanel[], opts: { title?: string; width?: number; height?: number } = {}): VegaLiteSpec {
-  return {
+  const views = panels.map((_, k) => `neurons_${k}`);
+  const spec: VegaLiteSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title ? { title: opts.title } : {}),
     config: { font: 'sans-serif' },
-    hconcat: panels.map((p) => ({
+    hconcat: panels.map((p, k) => linked({
       title: { text: p.label, fontSize: 10 },
       width: opts.width ?? Math.max(60, (p.W[0]?.length ?? 1) * 10),
       height: opts.height ?? 160,
@@ -574,9 +596,10 @@ export function neuronWeightsSpec(panels: NeuronPanel[], opts: { title?: string;
         color: { field: 'feature', type: 'ordinal', scale: { scheme: 'tableau20' }, title: 'feature' },
         tooltip: [{ field: 'neuron' }, { field: 'feature' }, { field: 'weight', format: '.3f' }],
       },
-    })),
+    }, views[k])),
     resolve: { scale: { y: 'independent' } },
   };
+  return { ...spec, params: [featureHover('feature', views)] };
 }
 
 /** One row of {@link seedSpreadSpec}: a number measured once per replicate seed. */

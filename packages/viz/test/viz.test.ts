@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DARK_CONFIG, FEATURE_HOVER, featureNormBars, interferenceHeatmap, introFigureSpec, lineChartSpec, lossCurveSpec, lossSurfaceSpec, panelsPerRow, phaseDiagramSpec, renderSvg, themed, wrapColumns } from '../src/index.js';
+import { DARK_CONFIG, FEATURE_HOVER, featureDirectionsSpec, featureNormBars, interferenceHeatmap, introFigureSpec, lineChartSpec, lossCurveSpec, lossSurfaceSpec, neuronWeightsSpec, panelsPerRow, phaseDiagramSpec, renderSvg, themed, wrapColumns } from '../src/index.js';
+import type { VegaLiteSpec } from '../src/index.js';
 
 const panel = (row: string, label: string) => ({
   row,
@@ -65,6 +66,69 @@ describe('spec builders', () => {
     expect((await renderSvg(spec)).startsWith('<svg')).toBe(true);
     expect(wrapColumns(spec, 2).params).toEqual(spec.params);
     expect((await renderSvg(wrapColumns(spec, 2))).startsWith('<svg')).toBe(true);
+  });
+});
+
+/**
+ * Every mark of `spec` drawn for a feature, headless, with `feature` hovered: its view, the
+ * feature and its opacity (the {@link FEATURE_HOVER} store set as a pointer over it would).
+ */
+async function hovered(spec: VegaLiteSpec, field: string, feature: number, unit: string) {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: 'none' });
+  await view.runAsync();
+  view.data(`${FEATURE_HOVER}_store`, [{ unit, fields: [{ type: 'E', field }], values: [feature] }]);
+  await view.runAsync();
+  const marks: { view: string; feature: number; opacity: number }[] = [];
+  const walk = (node: { items?: unknown[]; datum?: Record<string, number>; mark?: { name: string; role?: string }; opacity?: number }) => {
+    node.items?.forEach((n) => walk(n as never));
+    if (node.datum?.[field] !== undefined && node.mark?.role === 'mark') marks.push({ view: node.mark.name.replace(/_marks$/, ''), feature: node.datum[field], opacity: node.opacity ?? 1 });
+  };
+  walk(view.scenegraph().root as never);
+  view.finalize();
+  return marks;
+}
+
+describe('linked hover: the hovered feature stays opaque in every panel, the others fade', () => {
+  it('intro figure (WᵀW, bias and norms of every panel)', async () => {
+    const marks = await hovered(introFigureSpec([panel('A', 's0'), panel('B', 's0')]), 'i', 1, 'norms_2');
+    expect(new Set(marks.map((m) => m.view)).size).toBe(6);
+    for (const m of marks) expect(m.opacity).toBe(m.feature === 1 ? 1 : 0.2);
+  });
+
+  it('neuron weights (each feature across the neurons of every model)', async () => {
+    const W = [
+      [1, 0, 0.2],
+      [0.5, 1, 0],
+      [0, 0.3, -0.4],
+    ];
+    const spec = neuronWeightsSpec([
+      { label: 'dense', W },
+      { label: 'sparse', W: W.map((r) => r.map((w) => -w)) },
+    ]);
+    expect((spec.params as { name: string; views: string[] }[])[0]).toMatchObject({ name: FEATURE_HOVER, views: ['neurons_0', 'neurons_1'] });
+    const marks = await hovered(spec, 'feature', 2, 'neurons_1');
+    expect(marks.filter((m) => m.feature === 2).map((m) => m.view).sort()).toEqual(['neurons_0', 'neurons_0', 'neurons_0', 'neurons_1', 'neurons_1', 'neurons_1']);
+    for (const m of marks) expect(m.opacity).toBe(m.feature === 2 ? 1 : 0.2);
+    expect((await renderSvg(spec)).startsWith('<svg')).toBe(true);
+  });
+
+  it('feature directions (line and point of each feature in every panel)', async () => {
+    const W = [
+      [1, 0],
+      [0.3, 0.95],
+      [-0.8, 0.6],
+    ];
+    const spec = featureDirectionsSpec([
+      { label: 'T = 5', W },
+      { label: 'T = 50', W: W.map(([x, y]) => [y, -x]) },
+    ]);
+    const marks = await hovered(spec, 'i', 0, 'direction_1');
+    // a rule and a point per feature per panel
+    expect(marks).toHaveLength(12);
+    expect(new Set(marks.map((m) => m.view)).size).toBe(4);
+    expect((spec.params as { views: string[] }[])[0]!.views).toEqual(['direction_0', 'direction_1']);
+    for (const m of marks) expect(m.opacity).toBe(m.feature === 0 ? 1 : 0.2);
   });
 });
 
