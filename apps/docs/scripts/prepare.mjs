@@ -65,24 +65,22 @@ function escapeTags(markdown) {
 
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
 //    documented config fields with defaults, variants).
-const { CLAIMS, CLAIMS_VERSION, experiments } = await import('@tms/experiments');
-/** The figure of each experiment in the repository (docs/figures/<name>.png) and the run it comes from. */
-const FIGURES = {
-  intro: 'defaults',
-  'intro-2d': 'defaults',
-  phase: 'defaults',
-  geometry: 'defaults',
-  nonuniform: 'quick',
-  dynamics: 'quick',
-  adversarial: 'quick',
-  computation: 'quick',
-  privileged: 'quick',
-  sae: 'defaults',
-  l1: 'defaults',
-  'double-descent': 'defaults',
-};
+const { CLAIMS, CLAIMS_VERSION, evaluateClaims, experiments, resolveConfig } = await import('@tms/experiments');
+/**
+ * What the default run of `name` measured (default-runs/<name>/summary.json, written with its
+ * figures by the repository's `pnpm site-results`), and whether it ran today's defaults.
+ */
+function defaultRun(exp) {
+  const file = join(root, 'default-runs', exp.name, 'summary.json');
+  if (!existsSync(file)) return undefined;
+  const summary = JSON.parse(readFileSync(file, 'utf8'));
+  const stale = JSON.stringify(summary.config) !== JSON.stringify(resolveConfig(exp));
+  return { ...summary, stale, claims: evaluateClaims(exp.name, summary.headline, summary.config) };
+}
 const PAPER = 'https://transformer-circuits.pub/2022/toy_model/index.html';
-mkdirSync(join(docs, 'public', 'figures'), { recursive: true });
+rmSync(join(docs, 'public', 'default-runs'), { recursive: true, force: true });
+/** A wall time in words: 19.5 → "19.5 s", 136 → "2 min 16 s". */
+const formatSeconds = (s) => (s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);
 /** A table cell: no line breaks, pipes escaped. */
 const cell = (t) => String(t).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Experiments whose pages also offer the paper variant on WebGPU (the fused GPU engine). */
@@ -94,10 +92,10 @@ for (const exp of Object.values(experiments)) {
   const rows = Object.entries(exp.schema).map(
     ([f, spec]) => `| \`--${kebab(f)}\` | ${spec.doc} | ${describeField(spec)} | \`${JSON.stringify(exp.defaults[f])}\` |`,
   );
-  // the repository's figure of this experiment, if any, and the run that draws it
-  const png = join(root, '..', '..', 'docs', 'figures', `${exp.name}.png`);
-  const figure = FIGURES[exp.name] && existsSync(png) ? png : undefined;
-  const figureRun = `pnpm tms run ${exp.name}${FIGURES[exp.name] === 'quick' ? ' --variant quick' : ''}`;
+  const run = defaultRun(exp);
+  if (run?.stale) console.warn(`docs: the default run of ${exp.name} in default-runs/ used other settings than today's defaults: run \`pnpm site-results ${exp.name}\``);
+  const status = (c) => (c.skipped ? 'does not apply' : c.pass ? '**holds**' : '**fails**');
+  const measured = (c) => (c.skipped ? '–' : Number.isNaN(c.value) ? 'missing' : Number.isInteger(c.value) ? String(c.value) : c.value.toPrecision(3));
   const variants = Object.entries(exp.variants).map(([k, v]) => `- \`--variant ${k}\`: \`${JSON.stringify(v)}\``);
   const page = [
     `# ${exp.name}`,
@@ -117,24 +115,47 @@ for (const exp of Object.values(experiments)) {
     '',
     `\`tms check\` evaluates these on a run's \`results.json\` (claims v${CLAIMS_VERSION}); the tests check them on the quick variant, and the live run below checks them in your browser. Sections are those of [Toy Models of Superposition](${PAPER}) unless named otherwise.`,
     '',
-    '::: v-pre',
-    '| claim | holds when the measured value is | section |',
-    '|---|---|---|',
-    ...CLAIMS.filter((c) => c.experiment === exp.name).map((c) => `| ${cell(c.statement)} | ${cell(c.expected({}, exp.defaults))} | ${cell(c.section)} |`),
-    ':::',
+    ...(run
+      ? [
+          `On the default run (\`${run.command}\`, seed ${run.seed}, ${run.date}): **${run.claims.filter((c) => c.pass).length} of ${run.claims.filter((c) => !c.skipped).length}** claims hold${run.stale ? ' (*this run used other settings than today\'s defaults*)' : ''}.`,
+          '',
+          '::: v-pre',
+          '| claim | default run | holds when the measured value is | status | section |',
+          '|---|---|---|---|---|',
+          ...run.claims.map((c) => `| ${cell(c.statement)} | ${measured(c)} | ${cell(c.expected)} | ${status(c)} | ${cell(c.section)} |`),
+          ':::',
+        ]
+      : [
+          '::: v-pre',
+          '| claim | holds when the measured value is | section |',
+          '|---|---|---|',
+          ...CLAIMS.filter((c) => c.experiment === exp.name).map((c) => `| ${cell(c.statement)} | ${cell(c.expected({}, exp.defaults))} | ${cell(c.section)} |`),
+          ':::',
+        ]),
     '',
     '```sh',
     `pnpm tms run ${exp.name} --variant quick --out results/${exp.name}-quick && pnpm tms check results/${exp.name}-quick`,
     `pnpm tms run ${exp.name} --seeds 5 --out results/${exp.name}-seeds && pnpm tms check results/${exp.name}-seeds   # every claim on 5 seeds`,
     '```',
     '',
-    ...(figure
+    ...(run
       ? [
           '## Result',
           '',
-          `![${exp.name}: the figure of \`${figureRun}\`](/figures/${exp.name}.png)`,
+          `The figures and numbers of \`${run.command}\` (the defaults, seed ${run.seed}), run on ${run.date} on ${run.machine} (${run.backend}${run.seconds ? `, ${formatSeconds(run.seconds)}` : ''}). The command writes each figure as SVG with its Vega-Lite spec; \`pnpm site-results ${exp.name}\` in the repository reruns it and regenerates this section.`,
           '',
-          `The figure of \`${figureRun}\`, as in the repository's README; the command writes it as \`${exp.name}.svg\` with its Vega-Lite spec.`,
+          // one PNG per theme (results.css shows the one of the page's theme)
+          ...run.figures.flatMap((stem) => [
+            ...['light', 'dark'].map((theme) => `![${exp.name}: ${stem}, from the default run](/default-runs/${exp.name}/${stem}.${theme}.png){.tms-result .tms-${theme}}`),
+            '',
+          ]),
+          '<details><summary>Every headline number of this run</summary>',
+          '',
+          '| number | value |',
+          '|---|---|',
+          ...Object.entries(run.headline).map(([k, v]) => `| \`${k}\` | ${Number.isInteger(v) ? v : Number(v).toPrecision(4)} |`),
+          '',
+          '</details>',
           '',
         ]
       : []),
@@ -168,7 +189,11 @@ for (const exp of Object.values(experiments)) {
   // a hand-written explanation, where there is one (scripts/notes/<name>.md), after the title block
   const notes = join(root, 'scripts', 'notes', `${exp.name}.md`);
   if (existsSync(notes)) page.splice(page.indexOf('## Live run'), 0, readFileSync(notes, 'utf8').trim(), '');
-  if (figure) copyFileSync(figure, join(docs, 'public', 'figures', `${exp.name}.png`));
+  if (run) {
+    const dir = join(docs, 'public', 'default-runs', exp.name);
+    mkdirSync(dir, { recursive: true });
+    for (const stem of run.figures) for (const theme of ['light', 'dark']) copyFileSync(join(root, 'default-runs', exp.name, `${stem}.${theme}.png`), join(dir, `${stem}.${theme}.png`));
+  }
   writeFileSync(join(docs, 'experiments', `${exp.name}.md`), page.join('\n'));
 }
 console.log('docs: wasm binaries copied, API reference and experiment pages generated');

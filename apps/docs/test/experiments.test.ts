@@ -37,9 +37,16 @@ describe('every experiment trains live in the browser and meets its headline cla
       const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
       const claims = CLAIMS.filter((c) => c.experiment === name);
       expect(rows.filter((r) => claims.some((c) => r.includes(c.statement.slice(0, 40)))).length).toBe(claims.length);
-      const figure = await page.$$eval(`img[src="/figures/${name}.png"]`, (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
-      expect(figure).toHaveLength(1);
-      expect(figure[0]).toBeGreaterThan(100);
+      // (the default run's figures: in light mode the light PNGs show, loaded, and the dark ones are hidden)
+      const figures = await page.$$eval(`img.tms-result`, (imgs) =>
+        imgs.map((i) => ({ src: i.getAttribute('src') ?? '', width: (i as HTMLImageElement).naturalWidth, shown: (i as HTMLImageElement).getBoundingClientRect().width > 0 })),
+      );
+      expect(figures.length).toBeGreaterThanOrEqual(2);
+      for (const f of figures) {
+        expect(f.src).toMatch(new RegExp(`/default-runs/${name}/[\\w-]+\\.(light|dark)\\.png$`));
+        expect(f.width).toBeGreaterThan(100);
+        expect(f.shown).toBe(f.src.endsWith('.light.png'));
+      }
       // the tied models of the sparsity sweeps train on one Web Worker per core
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       expect(d.engines?.split(',').length).toBeGreaterThanOrEqual(1);

@@ -79,6 +79,10 @@ describe('figures fit any width and follow dark mode', () => {
       expect(Math.min(...rgb.slice(0, 3)), fill).toBeGreaterThanOrEqual(180);
     }
     for (const fill of look.background) expect(fill === null || fill === 'transparent' || fill === 'none').toBe(true);
+    // the default run's static figures switch to their dark PNGs
+    const shown = await page.$$eval('img.tms-result', (imgs) => imgs.filter((i) => i.getBoundingClientRect().width > 0).map((i) => i.getAttribute('src') ?? ''));
+    expect(shown.length).toBeGreaterThanOrEqual(1);
+    for (const src of shown) expect(src).toMatch(/\.dark\.png$/);
     await page.close();
   });
 });

@@ -3,6 +3,7 @@ import type { Theme } from 'vitepress';
 import ExperimentRun from './ExperimentRun.vue';
 import TmsDemo from './TmsDemo.vue';
 import EngineCheck from './EngineCheck.vue';
+import './results.css';
 
 export default {
   extends: DefaultTheme,
