@@ -1,7 +1,7 @@
 // Every TypeScript example in README.md, packages/*/README.md and the docs site's guides, run as a
 // user would: in a new npm project that installs the packed @tms tarballs, then type-checked with
 // `tsc --strict` and run with Node. Fences: ```ts runs in Node; ```ts continues is appended to the
-// block before it (and runs together with it); ```ts browser (it needs a DOM or a bundler) and
+// block before it (a chain runs once, whole; each shorter prefix is type-checked); ```ts browser (it needs a DOM or a bundler) and
 // ```ts gpu (minutes on a software adapter) are type-checked only.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,10 @@ function examples(): Example[] {
       k++;
       if (info.includes('continues')) {
         if (!previous) throw new Error(`${file} #${k}: a \`continues\` block needs a block before it`);
-        previous = { name: `${file} #${k} (with #${k - 1})`, code: `${previous.code}\n${m[2]}`, run: previous.run };
+        const prefix = previous;
+        previous = { name: `${file} #${k} (with #${k - 1})`, code: `${prefix.code}\n${m[2]}`, run: prefix.run };
+        // the chain so far runs as part of this longer one: it is type-checked alone, run only whole
+        prefix.run = false;
       } else {
         previous = { name: `${file} #${k}`, code: m[2], run: !info.includes('browser') && !info.includes('gpu') };
       }
