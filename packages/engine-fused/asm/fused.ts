@@ -16,20 +16,6 @@
   }
 }
 
-// y[0..len) = a * x[0..len)
-@inline function scaled(a: f32, x: usize, y: usize, len: i32): void {
-  const av = f32x4.splat(a);
-  let c = 0;
-  for (; c + 4 <= len; c += 4) {
-    const o = <usize>(c << 2);
-    v128.store(y + o, f32x4.mul(av, v128.load(x + o)));
-  }
-  for (; c < len; c++) {
-    const o = <usize>(c << 2);
-    store<f32>(y + o, a * load<f32>(x + o));
-  }
-}
-
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
@@ -63,11 +49,45 @@
   return nnz;
 }
 
-// h[0..m) = Σ_t val_t · W[idx_t] over nnz ≥ 1 entries (rows of W are rowBytes apart)
+// h[0..m) = Σ_t val_t · W[idx_t] over nnz ≥ 1 entries (rows of W are rowBytes apart), 16 of h at
+// a time held in registers over all entries: one load per weight, none of h in between (the
+// sums in the order of a scaled row plus an axpy per entry, so the same floats)
 @inline function rowSum(W: usize, rowBytes: usize, idx: usize, val: usize, nnz: i32, h: usize, m: i32): void {
-  scaled(load<f32>(val), W + <usize>load<i32>(idx) * rowBytes, h, m);
-  for (let t = 1; t < nnz; t++) {
-    axpy(load<f32>(val + (<usize>t << 2)), W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes, h, m);
+  let c = 0;
+  for (; c + 16 <= m; c += 16) {
+    const o = <usize>(c << 2);
+    let v = f32x4.splat(load<f32>(val));
+    let w = W + <usize>load<i32>(idx) * rowBytes + o;
+    let a0 = f32x4.mul(v, v128.load(w));
+    let a1 = f32x4.mul(v, v128.load(w + 16));
+    let a2 = f32x4.mul(v, v128.load(w + 32));
+    let a3 = f32x4.mul(v, v128.load(w + 48));
+    for (let t = 1; t < nnz; t++) {
+      v = f32x4.splat(load<f32>(val + (<usize>t << 2)));
+      w = W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes + o;
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w + 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w + 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w + 48)));
+    }
+    v128.store(h + o, a0);
+    v128.store(h + o + 16, a1);
+    v128.store(h + o + 32, a2);
+    v128.store(h + o + 48, a3);
+  }
+  for (; c + 4 <= m; c += 4) {
+    const o = <usize>(c << 2);
+    let a = f32x4.mul(f32x4.splat(load<f32>(val)), v128.load(W + <usize>load<i32>(idx) * rowBytes + o));
+    for (let t = 1; t < nnz; t++) {
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(val + (<usize>t << 2))), v128.load(W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes + o)));
+    }
+    v128.store(h + o, a);
+  }
+  for (; c < m; c++) {
+    const o = <usize>(c << 2);
+    let a: f32 = load<f32>(val) * load<f32>(W + <usize>load<i32>(idx) * rowBytes + o);
+    for (let t = 1; t < nnz; t++) a += load<f32>(val + (<usize>t << 2)) * load<f32>(W + <usize>load<i32>(idx + (<usize>t << 2)) * rowBytes + o);
+    store<f32>(h + o, a);
   }
 }
 
@@ -101,6 +121,86 @@
     store<f32>(gb + (<usize>j << 2), load<f32>(gb + (<usize>j << 2)) + <f32>zeros * scale * ij * p);
   }
   return loss;
+}
+
+// pre[0..n) = b + Σ_c h_c · Wᵀ_c (rows of Wᵀ colBytes apart; with `live`, over the c with h_c > 0
+// only), 16 outputs at a time held in registers over all c: one load per weight, none of pre in
+// between (the sums in the order of an axpy per c, so the same floats)
+@inline function denseForward(pre: usize, b: usize, h: usize, Wt: usize, n: i32, m: i32, colBytes: usize, live: bool): void {
+  let j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const o = <usize>(j << 2);
+    let a0 = v128.load(b + o);
+    let a1 = v128.load(b + o + 16);
+    let a2 = v128.load(b + o + 32);
+    let a3 = v128.load(b + o + 48);
+    let w = Wt + o;
+    for (let c = 0; c < m; c++, w += colBytes) {
+      const hs = load<f32>(h + (<usize>c << 2));
+      if (live && !(hs > 0)) continue;
+      const hc = f32x4.splat(hs);
+      a0 = f32x4.add(a0, f32x4.mul(hc, v128.load(w)));
+      a1 = f32x4.add(a1, f32x4.mul(hc, v128.load(w + 16)));
+      a2 = f32x4.add(a2, f32x4.mul(hc, v128.load(w + 32)));
+      a3 = f32x4.add(a3, f32x4.mul(hc, v128.load(w + 48)));
+    }
+    v128.store(pre + o, a0);
+    v128.store(pre + o + 16, a1);
+    v128.store(pre + o + 32, a2);
+    v128.store(pre + o + 48, a3);
+  }
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>(j << 2);
+    let a = v128.load(b + o);
+    let w = Wt + o;
+    for (let c = 0; c < m; c++, w += colBytes) {
+      const hs = load<f32>(h + (<usize>c << 2));
+      if (live && !(hs > 0)) continue;
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(hs), v128.load(w)));
+    }
+    v128.store(pre + o, a);
+  }
+  for (; j < n; j++) {
+    const o = <usize>(j << 2);
+    let a = load<f32>(b + o);
+    for (let c = 0; c < m; c++) {
+      const hs = load<f32>(h + (<usize>c << 2));
+      if (live && !(hs > 0)) continue;
+      a += hs * load<f32>(Wt + <usize>c * colBytes + o);
+    }
+    store<f32>(pre + o, a);
+  }
+}
+
+// For each c: gWᵀ_c += h_c · g and dh_c = g · Wᵀ_c, in one pass over g (each g loaded once for
+// both; the same floats as an axpy and a dot). With `live`, units with h_c ≤ 0 get dh_c = 0.
+@inline function outerAndBack(g: usize, h: usize, Wt: usize, gWt: usize, dh: usize, n: i32, m: i32, colBytes: usize, live: bool): void {
+  for (let c = 0; c < m; c++) {
+    const Wc = Wt + <usize>c * colBytes;
+    const Gc = gWt + <usize>c * colBytes;
+    const hs = load<f32>(h + (<usize>c << 2));
+    if (live && !(hs > 0)) {
+      store<f32>(dh + (<usize>c << 2), 0);
+      continue;
+    }
+    const hc = f32x4.splat(hs);
+    let acc = f32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>(j << 2);
+      const gv = v128.load(g + o);
+      v128.store(Gc + o, f32x4.add(v128.load(Gc + o), f32x4.mul(hc, gv)));
+      acc = f32x4.add(acc, f32x4.mul(gv, v128.load(Wc + o)));
+    }
+    let d: f32 = hsum(acc);
+    for (; j < n; j++) {
+      const o = <usize>(j << 2);
+      const gs = load<f32>(g + o);
+      store<f32>(Gc + o, load<f32>(Gc + o) + hs * gs);
+      d += gs * load<f32>(Wc + o);
+    }
+    store<f32>(dh + (<usize>c << 2), d);
+  }
 }
 
 /**
@@ -156,8 +256,7 @@ export function gradients(
       }
     } else {
       // pre = b + Σ_c h_c Wᵀ_c: contiguous over outputs, no horizontal sums
-      memory.copy(pre, b, colBytes);
-      for (let c = 0; c < m; c++) axpy(load<f32>(h + (<usize>c << 2)), Wt + <usize>c * colBytes, pre, n);
+      denseForward(pre, b, h, Wt, n, m, colBytes, false);
     }
     // g_j = scale · I_j · (act(pre_j) − x_j) where the output is on (0 where the ReLU is off), 4 outputs at a time
     let lacc = zero;
@@ -183,11 +282,7 @@ export function gradients(
     }
     // gb += g; gWᵀ_c += h_c g; dh_c = g · Wᵀ_c; then gW_i += x_i dh over the active inputs
     axpy(1, g, gb, n);
-    for (let c = 0; c < m; c++) {
-      const Wc = Wt + <usize>c * colBytes;
-      axpy(load<f32>(h + (<usize>c << 2)), g, gWt + <usize>c * colBytes, n);
-      store<f32>(dh + (<usize>c << 2), dot(g, Wc, n));
-    }
+    outerAndBack(g, h, Wt, gWt, dh, n, m, colBytes, false);
     scatterRows(dh, idx, val, nnz, gW, rowBytes, m);
   }
   addTransposed(gW, gWt, n, m);
@@ -372,11 +467,7 @@ export function hiddenGradients(
       store<f32>(h + o, v > 0 ? v : 0);
     }
     // pre = b + Σ_{c live} h_c W₂_c: contiguous over outputs
-    memory.copy(pre, b, colBytes);
-    for (c = 0; c < m; c++) {
-      const hc = load<f32>(h + (<usize>c << 2));
-      if (hc > 0) axpy(hc, W2 + <usize>c * colBytes, pre, n);
-    }
+    denseForward(pre, b, h, W2, n, m, colBytes, true);
     // g_j = scale · I_j · (x′_j − y_j) where the output ReLU is on, 4 outputs at a time
     let lacc = zero;
     for (let j = 0; j < n4; j += 4) {
@@ -400,15 +491,7 @@ export function hiddenGradients(
     }
     // gb += g; gW₂_c += h_c g and dh_c = g · W₂_c for live units; gW₁_i += x_i dh over the active inputs
     axpy(1, g, gb, n);
-    for (c = 0; c < m; c++) {
-      const hc = load<f32>(h + (<usize>c << 2));
-      if (hc > 0) {
-        axpy(hc, g, gW2 + <usize>c * colBytes, n);
-        store<f32>(dh + (<usize>c << 2), dot(g, W2 + <usize>c * colBytes, n));
-      } else {
-        store<f32>(dh + (<usize>c << 2), 0);
-      }
-    }
+    outerAndBack(g, h, W2, gW2, dh, n, m, colBytes, true);
     scatterRows(dh, idx, val, nnz, gW1, rowBytes, m);
   }
   if (tied) addTransposed(gW1, gW2, n, m);
