@@ -74,7 +74,8 @@ describe('live demos train in the browser', () => {
       expect(errors).toEqual([]);
       expect(d.status).toBe('done');
       expect(d.backend).toBe(backend);
-      expect(d.engine).toBe(backend === 'wasm' ? 'fused' : 'webgpu');
+      // on WASM the demo trains on Web Workers (the fused engine off the page's main thread)
+      expect(d.engine).toBe(backend === 'wasm' ? 'fused-web-workers' : 'webgpu');
       expect(Number(d.step)).toBe(steps);
       expect(Number(d.lastLoss)).toBeLessThan(Number(d.firstLoss));
       expect(Number(d.updates)).toBeGreaterThanOrEqual(5);

@@ -135,15 +135,15 @@ const HEAVY_SEGMENT = 6e9;
  * the fused engine does, for data that is not a `SparseFeatures` (threads
  * rebuild it from its config), and for one thread or one instance unless a
  * segment is long (then one thread keeps the calling thread free, and an abort
- * stops training at once).
+ * stops training at once) or `offMainThread` asks for threads whatever the plan.
  */
-export function threadedUnsupported(plan: TrainPlan, threads: number): string | null {
+export function threadedUnsupported(plan: TrainPlan, threads: number, offMainThread = false): string | null {
   const why = fusedUnsupported(plan);
   if (why) return why;
   if (!(plan.data instanceof SparseFeatures) && !fullBatchOfSparse(plan)) {
     return 'worker threads rebuild the data from a SparseFeatures config (or full batches of a FiniteDataset drawn from one), and this data source is neither';
   }
-  if ((threads < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
+  if (!offMainThread && (threads < 2 || plan.model.config.instances < 2) && segmentWork(plan) < HEAVY_SEGMENT) {
     return 'one worker thread for a short segment (the fused engine on the calling thread does the same)';
   }
   return null;

@@ -25,6 +25,17 @@ describe('trainParallel', () => {
     ]);
   });
 
+  it('offMainThread: a short one-instance run trains on a thread, with the calling-thread result; without it the engine declines', async () => {
+    const data = { instances: 1, features: 8, featureProbability: 0.3, seed: 5 };
+    const run = (engines: Parameters<typeof train>[0]['engines']) =>
+      train({ model: createModel({ kind: 'relu-output', instances: 1, features: 8, hidden: 3, seed: 1 }), data: new SparseFeatures(data), steps: 30, batchSize: 32, logEvery: 10, engines });
+    const declined = await run([parallelFusedEngine({ workers: 1 }), fusedEngine]);
+    expect(declined.engine).toBe('fused');
+    const threaded = await run([parallelFusedEngine({ workers: 1, offMainThread: true }), fusedEngine]);
+    expect(threaded.engine).toBe('fused-threads');
+    expect(threaded.finalLoss).toEqual(declined.finalLoss);
+  });
+
   it('the cost model follows where the time goes: dense instances cost far more than sparse ones', () => {
     // measured on one core of 2 × AMD EPYC (ms per 1,024-sample step, sampling included), abs model
     // n = 100, m = 40: 2.77 at d = 1, 1.48 at 0.1, 0.81 at 0.01, 0.29 at 0.001

@@ -9,6 +9,12 @@ import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } 
 export interface ParallelFusedEngineOptions extends FusedEngineOptions {
   /** Worker threads (default: the machine's available parallelism; at most one per instance). */
   workers?: number;
+  /**
+   * Train on the workers even where one thread and short segments would run as fast on the
+   * calling thread (which the engine then leaves to the next one): keeps that thread free,
+   * e.g. a page's UI while a demo trains (default false).
+   */
+  offMainThread?: boolean;
 }
 
 /**
@@ -32,7 +38,7 @@ export function parallelFusedEngine(options: ParallelFusedEngineOptions = {}): E
   const kernel = options.kernel ?? 'auto';
   return {
     name: 'fused-threads',
-    unsupported: (plan) => threadedUnsupported(plan, workers),
+    unsupported: (plan) => threadedUnsupported(plan, workers, options.offMainThread === true),
     start: (plan) => startThreaded(plan, workers, kernel, spawnNodeThread),
   };
 }

@@ -25,6 +25,12 @@ export interface WebWorkerFusedEngineOptions extends FusedEngineOptions {
   createWorker: () => Worker;
   /** Workers (default: `navigator.hardwareConcurrency`, else 4; at most one per instance). */
   workers?: number;
+  /**
+   * Train on the workers even where one thread and short segments would run as fast on the
+   * calling thread (which the engine then leaves to the next one): keeps that thread free,
+   * e.g. a page's UI while a demo trains (default false).
+   */
+  offMainThread?: boolean;
 }
 
 /**
@@ -60,7 +66,7 @@ export function webWorkerFusedEngine(options: WebWorkerFusedEngineOptions): Engi
   };
   return {
     name: 'fused-web-workers',
-    unsupported: (plan) => threadedUnsupported(plan, workers),
+    unsupported: (plan) => threadedUnsupported(plan, workers, options.offMainThread === true),
     start: (plan) => startThreaded(plan, workers, kernel, spawn),
   };
 }

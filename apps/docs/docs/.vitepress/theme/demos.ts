@@ -5,6 +5,8 @@
  */
 import { createModel, tf, train, type ToyModel } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
+import { webWorkerFusedEngine } from '@tms/engine-fused/web';
+import FusedWorker from '@tms/engine-fused/web-worker?worker';
 import { createWebGPUEngine, type WebGPUEngine } from '@tms/engine-webgpu';
 import { SparseFeatures, geometricImportance, type PerFeature } from '@tms/data';
 import {
@@ -178,8 +180,9 @@ export async function runDemo(
       steps: p.steps,
       batchSize: p.batchSize,
       optimizer: { name: 'adam', lr: p.lr },
-      // the fused engines are the fast paths (WebGPU on the GPU, WebAssembly on CPU backends); on WebGL, autodiff
-      engines: gpu ? [gpu] : ['wasm', 'cpu'].includes(tf.getBackend()) ? [fusedEngine] : [],
+      // the fused engines are the fast paths (WebGPU on the GPU, WebAssembly on CPU backends, on Web
+      // Workers so that the page stays responsive, else on this thread); on WebGL, autodiff
+      engines: gpu ? [gpu] : ['wasm', 'cpu'].includes(tf.getBackend()) ? [webWorkerFusedEngine({ createWorker: () => new FusedWorker(), offMainThread: true }), fusedEngine] : [],
       logEvery,
       signal,
       onProgress: async (pr) => {
