@@ -239,7 +239,7 @@ function saeWasmModule(): WebAssembly.Module | null {
 
 type SaeGradientsFn = (
   Et: number, be: number, Dt: number, bd: number, gEt: number, gbe: number, gDt: number, gbd: number,
-  d4: number, m: number, B: number, l1: number, h: number, f: number, df: number, u: number, fired: number,
+  d4: number, m: number, B: number, l1: number, h: number, f: number, acc: number, u: number, fired: number,
   residual: number, residual2: number, l1Out: number,
 ) => number;
 
@@ -260,7 +260,7 @@ function saeKernel(choice: 'auto' | 'wasm' | 'js', d: number, m: number, B: numb
       off += ((floats + 3) & ~3) * 4;
       return o;
     };
-    const L = { theta: take(P), grad: take(P), h: take(B * m), f: take(d4), df: take(d4), u: take(m), fired: take(d4), residual: take(B * m), residual2: take(B), l1: take(2) };
+    const L = { theta: take(P), grad: take(P), h: take(B * m), f: take(d4), acc: take(12 * m), u: take(m), fired: take(d4), residual: take(B * m), residual2: take(B), l1: take(2) };
     const memory = new WebAssembly.Memory({ initial: Math.ceil(off / 65536) + 1 });
     const fn = new WebAssembly.Instance(module, { env: { memory, abort: () => {} } }).exports.saeGradients as SaeGradientsFn;
     const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
@@ -276,7 +276,7 @@ function saeKernel(choice: 'auto' | 'wasm' | 'js', d: number, m: number, B: numb
       residual: f32(L.residual, B * m),
       residual2: f32(L.residual2, B),
       gradients(l1) {
-        const recon = fn(t, t + oBe * 4, t + oD * 4, t + oBd * 4, g, g + oBe * 4, g + oD * 4, g + oBd * 4, d4, m, B, l1, L.h, L.f, L.df, L.u, L.fired, L.residual, L.residual2, L.l1);
+        const recon = fn(t, t + oBe * 4, t + oD * 4, t + oBd * 4, g, g + oBe * 4, g + oD * 4, g + oBd * 4, d4, m, B, l1, L.h, L.f, L.acc, L.u, L.fired, L.residual, L.residual2, L.l1);
         return { recon, l1sum: l1Out[0] };
       },
     };
