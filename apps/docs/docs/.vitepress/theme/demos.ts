@@ -149,9 +149,13 @@ export interface DemoCallbacks {
   onFigure: (spec: VegaLiteSpec) => Promise<void> | void;
 }
 
+/** The longest a demo's figure goes without a redraw while it trains: a steady 5 frames per second. */
+export const FRAME_MS = 200;
+
 /**
  * Train one demo. Resolves with the loss history (mean over instances) when done
- * or aborted. The figure is redrawn at most `figureUpdates` times.
+ * or aborted. The figure is redrawn at least `figureUpdates` times (evenly over the
+ * steps) and at least every {@link FRAME_MS} ms of training, at the next logged step.
  */
 export async function runDemo(
   name: DemoName,
@@ -167,6 +171,7 @@ export async function runDemo(
   const drawEvery = Math.max(1, Math.round(p.steps / figureUpdates));
   const logEvery = Math.max(1, Math.min(25, drawEvery));
   let nextDraw = drawEvery;
+  let lastDraw = performance.now();
   const draw = async () => {
     const params = await s.model.getParams();
     await cb.onFigure(s.figure(params.W, params.b.data));
@@ -189,9 +194,10 @@ export async function runDemo(
         const mean = pr.loss.reduce((a, b) => a + b, 0) / pr.loss.length;
         losses.push(mean);
         cb.onProgress({ step: pr.step, totalSteps: pr.totalSteps, stepsPerSecond: pr.stepsPerSecond, meanLoss: mean });
-        if (pr.step >= nextDraw && pr.step < pr.totalSteps) {
-          nextDraw += drawEvery;
+        if (pr.step < pr.totalSteps && (pr.step >= nextDraw || performance.now() - lastDraw >= FRAME_MS)) {
+          while (nextDraw <= pr.step) nextDraw += drawEvery;
           await draw();
+          lastDraw = performance.now();
         }
       },
     });
