@@ -123,14 +123,19 @@ describe('live demos train in the browser', () => {
     // the loss curve: a line with a point per logged step
     expect(await page.$$eval('.tms-loss svg path', (els) => els.length)).toBeGreaterThan(0);
     expect(await page.textContent('.tms-loss')).toContain('Training loss');
-    // linked hover: pointing at feature 0's norm bar in one panel highlights feature 0 in all 7
+    // the paper's contrast: a linear row above the ReLU-output row, 7 sparsities each
+    expect(await page.textContent('.tms-figure')).toContain('Linear model');
+    expect(await page.textContent('.tms-figure')).toContain('ReLU output model');
+    // the CLI command of these settings, following the controls
+    expect(await page.textContent('.tms-cli code')).toBe('pnpm tms run intro --importance-base 0.7 --steps 2000 --batch-size 512 --lr 0.01');
+    // linked hover: pointing at feature 0's norm bar in one panel highlights feature 0 in all 14
     const normBars = '.tms-figure svg path[aria-label*="‖Wᵢ‖"]';
-    expect(await page.locator(normBars).count()).toBe(7 * 20);
+    expect(await page.locator(normBars).count()).toBe(14 * 20);
     // (vega's labels read "norm: …; i: 0; superposition: …; feature: 0; ‖Wᵢ‖: …")
     await page.locator(`${normBars}[aria-label*="; i: 0;"]`).first().hover();
     await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((el) => el.getAttribute('opacity') === '0.2'), normBars);
     const opacity = await page.$$eval(normBars, (els) => els.map((el) => ({ zero: (el.getAttribute('aria-label') ?? '').includes('; i: 0;'), opacity: Number(el.getAttribute('opacity') ?? 1) })));
-    expect(opacity.filter((o) => o.zero).map((o) => o.opacity)).toEqual(Array(7).fill(1));
+    expect(opacity.filter((o) => o.zero).map((o) => o.opacity)).toEqual(Array(14).fill(1));
     expect(opacity.filter((o) => !o.zero).every((o) => o.opacity === 0.2)).toBe(true);
     await page.mouse.move(0, 0);
     // scrubbing back through the saved snapshots redraws the figure as it was
@@ -147,6 +152,7 @@ describe('live demos train in the browser', () => {
     // a changed control marks the figure stale
     await page.fill('.tms-demo input[type="number"]', '400');
     await page.waitForSelector('.tms-demo[data-stale="true"]');
+    expect(await page.textContent('.tms-cli code')).toContain('--steps 400 ');
     expect(await page.$eval('.tms-figure', (el) => el.classList.contains('tms-figure-stale'))).toBe(true);
     await page.screenshot({ path: join(artifacts, 'intro-first-pass-stale.png'), fullPage: true });
     // retraining clears it

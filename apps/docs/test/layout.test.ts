@@ -46,12 +46,12 @@ describe('figures fit any width and follow dark mode', () => {
         }
       }
       // the intro figure (985 px as one row of 7 panels per model) wraps its panels into rows that
-      // fit the column at both widths, at full size, each of its 7 panels drawn once
+      // fit the column at both widths, at full size, each of its 2 × 7 panels drawn once
       expect(demo.figures[0].natural).toBeLessThan(900);
       expect(demo.figures[0].natural).toBeLessThanOrEqual(demo.figures[0].column);
       expect(demo.figures[0].drawn).toBeCloseTo(demo.figures[0].natural, 0);
       const titles = await page.$$eval('.tms-figure svg text', (ts) => ts.map((t) => t.textContent ?? '').filter((t) => /^1−S = /.test(t)));
-      expect(titles).toHaveLength(7);
+      expect(titles).toHaveLength(14);
       if (width === 390) for (const f of exp.figures) expect(f.drawn).toBeLessThan(f.natural);
       await page.close();
     });
