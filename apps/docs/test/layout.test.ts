@@ -79,10 +79,28 @@ describe('figures fit any width and follow dark mode', () => {
       expect(Math.min(...rgb.slice(0, 3)), fill).toBeGreaterThanOrEqual(180);
     }
     for (const fill of look.background) expect(fill === null || fill === 'transparent' || fill === 'none').toBe(true);
+    // the Train buttons (experiment run, demo) read at WCAG AA (4.5:1) in dark mode too; the demo's
+    // was white on the dark theme's light brand colour, 2:1
+    const contrast = (selector: string) =>
+      page.$eval(selector, (el) => {
+        const rgb = (c: string) => c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map(Number);
+        const lum = ([r, g, b]: number[]) => {
+          const ch = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+        };
+        const s = getComputedStyle(el);
+        const [a, b] = [lum(rgb(s.color)), lum(rgb(s.backgroundColor))].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+      });
+    expect(await contrast('.tms-train')).toBeGreaterThanOrEqual(4.5);
     // the default run's static figures switch to their dark PNGs
     const shown = await page.$$eval('img.tms-result', (imgs) => imgs.filter((i) => i.getBoundingClientRect().width > 0).map((i) => i.getAttribute('src') ?? ''));
     expect(shown.length).toBeGreaterThanOrEqual(1);
     for (const src of shown) expect(src).toMatch(/\.dark\.png$/);
+    await page.goto(`${site.url}/demos/intro-2d?backend=wasm`);
+    await page.waitForSelector('.tms-demo[data-status="done"]', { timeout: 120_000 });
+    expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+    expect(await contrast('.tms-controls .tms-train')).toBeGreaterThanOrEqual(4.5);
     await page.close();
   });
 });

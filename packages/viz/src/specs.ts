@@ -272,7 +272,7 @@ export function lineChartSpec(series: LineSeries[], opts: LineChartOptions = {})
         x: { field: 'x', type: 'quantitative', title: opts.xTitle ?? 'x', scale: opts.logX ? { type: 'log' } : {} },
         y: { field: 'y', type: 'quantitative', title: opts.yTitle ?? 'y', scale: opts.logY ? { type: 'log' } : {} },
         color: { field: 'series', type: 'nominal', title: null, legend: series.length > 1 && series.length <= 20 ? {} : null },
-        tooltip: [{ field: 'series' }, { field: 'x', format: '.4~g' }, { field: 'y', format: '.4~g' }],
+        tooltip: [{ field: 'series', title: 'line' }, { field: 'x', title: opts.xTitle ?? 'x', format: '.4~g' }, { field: 'y', title: opts.yTitle ?? 'y', format: '.4~g' }],
       },
     },
   ];
@@ -443,11 +443,12 @@ export function phaseDiagramSpec(
           ...(shaded
             ? { opacity: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], range: [0.15, 1] }, title: 'share of runs' } }
             : {}),
+          // the tooltip names each value as the axes and the legend do
           tooltip: [
-            { field: 'x', format: '.3~g' },
-            { field: 'y', format: '.3~g' },
-            { field: 'phase' },
-            ...(shaded ? [{ field: 'share', format: '.0%' }] : []),
+            { field: 'x', title: opts.xTitle ?? '1/(1−S)', format: '.3~g' },
+            { field: 'y', title: opts.yTitle ?? 'relative importance', format: '.3~g' },
+            { field: 'phase', title: 'extra feature' },
+            ...(shaded ? [{ field: 'share', title: 'share of runs', format: '.0%' }] : []),
           ],
         },
       };
