@@ -161,6 +161,18 @@ describe('live demos train in the browser', () => {
     d = await page.$eval('.tms-demo', (el) => ({ ...(el as HTMLElement).dataset }));
     expect(d.stale).toBe('false');
     expect(Number(d.step)).toBe(400);
+    // a steps value out of range is refused with a sentence, not a raw ConfigError
+    await page.fill('.tms-demo input[type="number"]', '5');
+    await page.click('.tms-train');
+    await page.waitForSelector('.tms-demo[data-status="error"]');
+    expect(await page.textContent('.tms-error')).toBe('Steps must be a whole number from 10 to 200,000.');
+    // Stop ends the run early and says so
+    await page.fill('.tms-demo input[type="number"]', '200000');
+    await page.click('.tms-train');
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('.tms-demo')?.dataset.step) > 0, undefined, { timeout: 60_000 });
+    await page.click('.tms-stop');
+    await page.waitForSelector('.tms-demo[data-status="done"][data-stopped="true"]', { timeout: 60_000 });
+    expect(await page.textContent('.tms-stopped')).toMatch(/^Stopped at step \d+ of 200000/);
     expect(errors).toEqual([]);
     await page.close();
   });
