@@ -84,7 +84,7 @@ async function hovered(spec: VegaLiteSpec, field: string, feature: number, unit:
     node.items?.forEach((n) => walk(n as never));
     if (node.datum?.[field] !== undefined && node.mark?.role === 'mark') marks.push({ view: node.mark.name.replace(/_marks$/, ''), feature: node.datum[field], opacity: node.opacity ?? 1 });
   };
-  walk(view.scenegraph().root as never);
+  walk((view.scenegraph() as unknown as { root: never }).root);
   view.finalize();
   return marks;
 }
