@@ -2,6 +2,7 @@
 // 1. copies the tfjs wasm binaries to docs/public/wasm/ (the browser wasm backend loads them from there);
 // 2. generates the API reference pages docs/api/<package>.md with TypeDoc from each package's
 //    sources and TSDoc comments (typedoc.json);
+// 3. generates one page per experiment, docs/experiments/<name>.md (see below).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -64,7 +65,8 @@ function escapeTags(markdown) {
 }
 
 // 3. one guide page per experiment, from the catalogue's own metadata (title, paper section,
-//    documented config fields with defaults, variants).
+//    documented config fields with defaults, variants) and its default run (default-runs/<name>:
+//    figures, headline numbers, and the paper's claims evaluated on them).
 const { CLAIMS, CLAIMS_VERSION, evaluateClaims, experiments, resolveConfig } = await import('@tms/experiments');
 /**
  * What the default run of `name` measured (default-runs/<name>/summary.json, written with its
