@@ -260,7 +260,7 @@ function saeKernel(choice: 'auto' | 'wasm' | 'js', d: number, m: number, B: numb
       off += ((floats + 3) & ~3) * 4;
       return o;
     };
-    const L = { theta: take(P), grad: take(P), h: take(B * m), f: take(d4), acc: take(12 * m), u: take(m), fired: take(d4), residual: take(B * m), residual2: take(B), l1: take(2) };
+    const L = { theta: take(P), grad: take(P), h: take(B * m), f: take(2 * d4), acc: take(24 * m), u: take(2 * m), fired: take(d4), residual: take(B * m), residual2: take(B), l1: take(2) };
     const memory = new WebAssembly.Memory({ initial: Math.ceil(off / 65536) + 1 });
     const fn = new WebAssembly.Instance(module, { env: { memory, abort: () => {} } }).exports.saeGradients as SaeGradientsFn;
     const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
