@@ -313,11 +313,10 @@ export function fullBatch(
   let hmax: f32 = 0;
   for (let s = 0; s < T; s++) {
     const hs = H + <usize>s * rowBytes;
-    memory.fill(hs, 0, rowBytes);
-    const e1 = load<i32>(start + (<usize>(s + 1) << 2));
-    for (let e = load<i32>(start + (<usize>s << 2)); e < e1; e++) {
-      axpy(load<f32>(val + (<usize>e << 2)), W + <usize>load<i32>(idx + (<usize>e << 2)) * rowBytes, hs, m);
-    }
+    const e0 = load<i32>(start + (<usize>s << 2));
+    const nnz = load<i32>(start + (<usize>(s + 1) << 2)) - e0;
+    if (nnz > 0) rowSum(W, rowBytes, idx + (<usize>e0 << 2), val + (<usize>e0 << 2), nnz, hs, m);
+    else memory.fill(hs, 0, rowBytes);
     const q = dot(hs, hs, m);
     if (q > hmax) hmax = q;
   }
@@ -365,11 +364,7 @@ export function fullBatch(
       else loss += <f64>(load<f32>(imp + (<usize>i << 2)) * v * v);
     }
     const hs = H + <usize>s * rowBytes;
-    memory.copy(pre, bc, <usize>(L4 << 2));
-    for (let c = 0; c < m; c++) {
-      const hc = load<f32>(hs + (<usize>c << 2));
-      if (hc != 0) axpy(hc, Wc + <usize>c * colBytes, pre, L4);
-    }
+    denseForward(pre, bc, hs, Wc, L4, m, colBytes, false);
     let lacc = zero;
     for (let l = 0; l < L4; l += 4) {
       const o = <usize>(l << 2);
