@@ -12,6 +12,16 @@ export interface FusedEngineOptions {
   kernel?: 'auto' | 'wasm' | 'js';
 }
 
+/** Options of the fused engine on threads (`parallelFusedEngine`, `webWorkerFusedEngine`). */
+export interface ThreadedFusedEngineOptions extends FusedEngineOptions {
+  /**
+   * Train on the workers even where one thread and short segments would run as fast on the
+   * calling thread (which the engine then leaves to the next one): keeps that thread free,
+   * e.g. a page's UI while a demo trains (default false).
+   */
+  offMainThread?: boolean;
+}
+
 /**
  * @internal What the fused trainers need to know of a model, from the layout it
  * declares: tied x′ = act(WᵀW x + b), or a ReLU hidden layer.

@@ -15,7 +15,7 @@
  *
  * @packageDocumentation
  */
-export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions } from './engine.js';
+export { createFusedEngine, fusedEngine, fusedUnsupported, type FusedEngineOptions, type ThreadedFusedEngineOptions } from './engine.js';
 export { FullBatchTiedTrainer, type FullBatchTrainerOptions } from './fullbatch.js';
 export { FusedHiddenTrainer, type FusedHiddenTrainerOptions } from './hidden.js';
 export { FusedTiedTrainer, fusedWasmAvailable, type FusedTrainerOptions } from './trainer.js';

@@ -2,19 +2,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, FiniteDataset, SparseFeatures, checkInt, type SparseFeaturesConfig } from '@tms/data';
 import { train, type Engine, type TrainOptions, type TrainResult } from '@tms/core';
-import { fusedEngine, fusedModelOf, type FusedEngineOptions } from '../engine.js';
+import { fusedEngine, fusedModelOf, type ThreadedFusedEngineOptions } from '../engine.js';
 import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } from '../threads.js';
 
 /** Options of {@link parallelFusedEngine}. */
-export interface ParallelFusedEngineOptions extends FusedEngineOptions {
+export interface ParallelFusedEngineOptions extends ThreadedFusedEngineOptions {
   /** Worker threads (default: the machine's available parallelism; at most one per instance). */
   workers?: number;
-  /**
-   * Train on the workers even where one thread and short segments would run as fast on the
-   * calling thread (which the engine then leaves to the next one): keeps that thread free,
-   * e.g. a page's UI while a demo trains (default false).
-   */
-  offMainThread?: boolean;
 }
 
 /**

@@ -16,21 +16,15 @@
  */
 import { ConfigError, checkInt } from '@tms/data';
 import type { Engine } from '@tms/core';
-import type { FusedEngineOptions } from '../engine.js';
+import type { ThreadedFusedEngineOptions } from '../engine.js';
 import { startThreaded, threadedUnsupported, type ThreadInit, type ThreadPort } from '../threads.js';
 
 /** Options of {@link webWorkerFusedEngine}. */
-export interface WebWorkerFusedEngineOptions extends FusedEngineOptions {
+export interface WebWorkerFusedEngineOptions extends ThreadedFusedEngineOptions {
   /** Start one worker running `@tms/engine-fused/web-worker`. */
   createWorker: () => Worker;
   /** Workers (default: `navigator.hardwareConcurrency`, else 4; at most one per instance). */
   workers?: number;
-  /**
-   * Train on the workers even where one thread and short segments would run as fast on the
-   * calling thread (which the engine then leaves to the next one): keeps that thread free,
-   * e.g. a page's UI while a demo trains (default false).
-   */
-  offMainThread?: boolean;
 }
 
 /**
