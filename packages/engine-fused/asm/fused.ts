@@ -36,15 +36,16 @@
 }
 
 // The non-zero entries of row[0..n): their indices into idx, values into val; returns how many.
+// Branch-free (every entry is written at the next free slot, which advances only past a
+// non-zero): at feature probabilities near 1/2 a branch per entry mispredicts half the time.
 @inline function nonZeros(row: usize, n: i32, idx: usize, val: usize): i32 {
   let nnz = 0;
   for (let i = 0; i < n; i++) {
     const v = load<f32>(row + (<usize>i << 2));
-    if (v != 0) {
-      store<i32>(idx + (<usize>nnz << 2), i);
-      store<f32>(val + (<usize>nnz << 2), v);
-      nnz++;
-    }
+    const at = <usize>nnz << 2;
+    store<i32>(idx + at, i);
+    store<f32>(val + at, v);
+    nnz += <i32>(v != 0);
   }
   return nnz;
 }
@@ -174,19 +175,65 @@
 
 // For each c: gWᵀ_c += h_c · g and dh_c = g · Wᵀ_c, in one pass over g (each g loaded once for
 // both; the same floats as an axpy and a dot). With `live`, units with h_c ≤ 0 get dh_c = 0.
+// Four units at a time where all four are live: four independent sums, each g loaded once.
 @inline function outerAndBack(g: usize, h: usize, Wt: usize, gWt: usize, dh: usize, n: i32, m: i32, colBytes: usize, live: bool): void {
-  for (let c = 0; c < m; c++) {
+  const n4 = n & ~3;
+  let c = 0;
+  while (c < m) {
+    if (c + 4 <= m && (!live || (load<f32>(h + (<usize>c << 2)) > 0 && load<f32>(h + (<usize>(c + 1) << 2)) > 0 && load<f32>(h + (<usize>(c + 2) << 2)) > 0 && load<f32>(h + (<usize>(c + 3) << 2)) > 0))) {
+      const W0 = Wt + <usize>c * colBytes;
+      const G0 = gWt + <usize>c * colBytes;
+      const W1 = W0 + colBytes, W2 = W1 + colBytes, W3 = W2 + colBytes;
+      const G1 = G0 + colBytes, G2 = G1 + colBytes, G3 = G2 + colBytes;
+      const h0 = f32x4.splat(load<f32>(h + (<usize>c << 2)));
+      const h1 = f32x4.splat(load<f32>(h + (<usize>(c + 1) << 2)));
+      const h2 = f32x4.splat(load<f32>(h + (<usize>(c + 2) << 2)));
+      const h3 = f32x4.splat(load<f32>(h + (<usize>(c + 3) << 2)));
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let j = 0; j < n4; j += 4) {
+        const o = <usize>(j << 2);
+        const gv = v128.load(g + o);
+        v128.store(G0 + o, f32x4.add(v128.load(G0 + o), f32x4.mul(h0, gv)));
+        v128.store(G1 + o, f32x4.add(v128.load(G1 + o), f32x4.mul(h1, gv)));
+        v128.store(G2 + o, f32x4.add(v128.load(G2 + o), f32x4.mul(h2, gv)));
+        v128.store(G3 + o, f32x4.add(v128.load(G3 + o), f32x4.mul(h3, gv)));
+        a0 = f32x4.add(a0, f32x4.mul(gv, v128.load(W0 + o)));
+        a1 = f32x4.add(a1, f32x4.mul(gv, v128.load(W1 + o)));
+        a2 = f32x4.add(a2, f32x4.mul(gv, v128.load(W2 + o)));
+        a3 = f32x4.add(a3, f32x4.mul(gv, v128.load(W3 + o)));
+      }
+      let d0: f32 = hsum(a0), d1: f32 = hsum(a1), d2: f32 = hsum(a2), d3: f32 = hsum(a3);
+      for (let j = n4; j < n; j++) {
+        const o = <usize>(j << 2);
+        const gs = load<f32>(g + o);
+        store<f32>(G0 + o, load<f32>(G0 + o) + load<f32>(h + (<usize>c << 2)) * gs);
+        store<f32>(G1 + o, load<f32>(G1 + o) + load<f32>(h + (<usize>(c + 1) << 2)) * gs);
+        store<f32>(G2 + o, load<f32>(G2 + o) + load<f32>(h + (<usize>(c + 2) << 2)) * gs);
+        store<f32>(G3 + o, load<f32>(G3 + o) + load<f32>(h + (<usize>(c + 3) << 2)) * gs);
+        d0 += gs * load<f32>(W0 + o);
+        d1 += gs * load<f32>(W1 + o);
+        d2 += gs * load<f32>(W2 + o);
+        d3 += gs * load<f32>(W3 + o);
+      }
+      store<f32>(dh + (<usize>c << 2), d0);
+      store<f32>(dh + (<usize>(c + 1) << 2), d1);
+      store<f32>(dh + (<usize>(c + 2) << 2), d2);
+      store<f32>(dh + (<usize>(c + 3) << 2), d3);
+      c += 4;
+      continue;
+    }
     const Wc = Wt + <usize>c * colBytes;
     const Gc = gWt + <usize>c * colBytes;
     const hs = load<f32>(h + (<usize>c << 2));
     if (live && !(hs > 0)) {
       store<f32>(dh + (<usize>c << 2), 0);
+      c++;
       continue;
     }
     const hc = f32x4.splat(hs);
     let acc = f32x4.splat(0);
     let j = 0;
-    for (; j + 4 <= n; j += 4) {
+    for (; j < n4; j += 4) {
       const o = <usize>(j << 2);
       const gv = v128.load(g + o);
       v128.store(Gc + o, f32x4.add(v128.load(Gc + o), f32x4.mul(hc, gv)));
@@ -200,6 +247,7 @@
       d += gs * load<f32>(Wc + o);
     }
     store<f32>(dh + (<usize>c << 2), d);
+    c++;
   }
 }
 
