@@ -251,15 +251,95 @@
   }
 }
 
+// outerAndBack for four samples q = 0…3 at once (g_q at g + q·gStride, h_q and dh_q at
+// h + q·hStride and dh + q·hStride): gWᵀ_c += h_0c g_0 + … + h_3c g_3 in that order, so each
+// gWᵀ entry is loaded and stored once for the four (the same floats as four outerAndBack calls);
+// dh_qc = g_q · Wᵀ_c as four independent sums.
+@inline function outerAndBack4(g: usize, gStride: usize, h: usize, hStride: usize, Wt: usize, gWt: usize, dh: usize, n: i32, m: i32, colBytes: usize): void {
+  const n4 = n & ~3;
+  const g1p = g + gStride, g2p = g1p + gStride, g3p = g2p + gStride;
+  const h1p = h + hStride, h2p = h1p + hStride, h3p = h2p + hStride;
+  const d1p = dh + hStride, d2p = d1p + hStride, d3p = d2p + hStride;
+  for (let c = 0; c < m; c++) {
+    const Wc = Wt + <usize>c * colBytes;
+    const Gc = gWt + <usize>c * colBytes;
+    const co = <usize>c << 2;
+    const s0 = load<f32>(h + co), s1 = load<f32>(h1p + co), s2 = load<f32>(h2p + co), s3 = load<f32>(h3p + co);
+    const h0 = f32x4.splat(s0), h1 = f32x4.splat(s1), h2 = f32x4.splat(s2), h3 = f32x4.splat(s3);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>(j << 2);
+      const w = v128.load(Wc + o);
+      const v0 = v128.load(g + o), v1 = v128.load(g1p + o), v2 = v128.load(g2p + o), v3 = v128.load(g3p + o);
+      let G = f32x4.add(v128.load(Gc + o), f32x4.mul(h0, v0));
+      G = f32x4.add(G, f32x4.mul(h1, v1));
+      G = f32x4.add(G, f32x4.mul(h2, v2));
+      v128.store(Gc + o, f32x4.add(G, f32x4.mul(h3, v3)));
+      a0 = f32x4.add(a0, f32x4.mul(v0, w));
+      a1 = f32x4.add(a1, f32x4.mul(v1, w));
+      a2 = f32x4.add(a2, f32x4.mul(v2, w));
+      a3 = f32x4.add(a3, f32x4.mul(v3, w));
+    }
+    let d0: f32 = hsum(a0), d1: f32 = hsum(a1), d2: f32 = hsum(a2), d3: f32 = hsum(a3);
+    for (let j = n4; j < n; j++) {
+      const o = <usize>(j << 2);
+      const w = load<f32>(Wc + o);
+      const t0 = load<f32>(g + o), t1 = load<f32>(g1p + o), t2 = load<f32>(g2p + o), t3 = load<f32>(g3p + o);
+      store<f32>(Gc + o, load<f32>(Gc + o) + s0 * t0 + s1 * t1 + s2 * t2 + s3 * t3);
+      d0 += t0 * w;
+      d1 += t1 * w;
+      d2 += t2 * w;
+      d3 += t3 * w;
+    }
+    store<f32>(dh + co, d0);
+    store<f32>(d1p + co, d1);
+    store<f32>(d2p + co, d2);
+    store<f32>(d3p + co, d3);
+  }
+}
+
+// gW_i += x0_i dh_0 + x1_i dh_1 + x2_i dh_2 + x3_i dh_3 for every row i (x_q the samples' rows,
+// dh_q at dh + q·hStride), each row of gW loaded and stored once for the four: the same floats
+// as scatterRows over each sample's non-zeros in turn, since a zero x_qi adds ±0 (gW starts at
+// +0, and a sum that starts at +0 is never −0) — for dense groups, where scattering row by row
+// would load and store each row up to four times.
+// Groups whose non-zeros number at least this many per feature scatter densely.
+const DENSE_GROUP: i32 = 2;
+
+@inline function scatterDense4(x0: usize, x1: usize, x2: usize, x3: usize, dh: usize, hStride: usize, gW: usize, rowBytes: usize, n: i32, m: i32): void {
+  const m4 = m & ~3;
+  const d1p = dh + hStride, d2p = d1p + hStride, d3p = d2p + hStride;
+  for (let i = 0; i < n; i++) {
+    const io = <usize>i << 2;
+    const s0 = load<f32>(x0 + io), s1 = load<f32>(x1 + io), s2 = load<f32>(x2 + io), s3 = load<f32>(x3 + io);
+    const row = gW + <usize>i * rowBytes;
+    const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1), a2 = f32x4.splat(s2), a3 = f32x4.splat(s3);
+    let c = 0;
+    for (; c < m4; c += 4) {
+      const o = <usize>(c << 2);
+      let v = f32x4.add(v128.load(row + o), f32x4.mul(a0, v128.load(dh + o)));
+      v = f32x4.add(v, f32x4.mul(a1, v128.load(d1p + o)));
+      v = f32x4.add(v, f32x4.mul(a2, v128.load(d2p + o)));
+      v128.store(row + o, f32x4.add(v, f32x4.mul(a3, v128.load(d3p + o))));
+    }
+    for (; c < m; c++) {
+      const o = <usize>(c << 2);
+      store<f32>(row + o, load<f32>(row + o) + s0 * load<f32>(dh + o) + s1 * load<f32>(d1p + o) + s2 * load<f32>(d2p + o) + s3 * load<f32>(d3p + o));
+    }
+  }
+}
+
 /**
  * Gradients of one instance's importance-weighted MSE for x' = act(WᵀW x + b).
  * Pointers are byte offsets of float32 arrays (idx: int32). Returns Σ I (x' − x)²
  * over the batch (not yet divided by B·n); gW [n·m] and gb [n] are overwritten.
+ * Scratch for four samples: idx, val and g 4 × n rounded up to 4, h and dh 4 × m
+ * rounded up to 4 (slots 16-byte aligned).
  */
 export function gradients(
   W: usize, b: usize, imp: usize, x: usize, B: i32, n: i32, m: i32, relu: i32,
-  gW: usize, gb: usize, G: usize, h: usize, dh: usize, pre: usize, idx: usize, val: usize, Wt: usize,
-  g: usize, gWt: usize,
+  gW: usize, gb: usize, G: usize, hBase: usize, dhBase: usize, pre: usize, idxBase: usize, valBase: usize, Wt: usize,
+  gBase: usize, gWt: usize,
 ): f64 {
   const scale: f32 = <f32>(2.0 / (<f64>B * <f64>n));
   memory.fill(gW, 0, <usize>(n * m * 4));
@@ -277,61 +357,90 @@ export function gradients(
   const zero = f32x4.splat(0);
   const sv = f32x4.splat(scale);
   const n4 = n & ~3;
-  for (let s = 0; s < B; s++) {
-    const row = x + (<usize>(s * n) << 2);
-    const nnz = nonZeros(row, n, idx, val);
-    if (nnz == 0) {
-      zeros++;
-      continue;
-    }
-    // h = Σ_active x_i W_i
-    rowSum(W, rowBytes, idx, val, nnz, h, m);
-    // pre = W h + b (through the Gram matrix when cheaper)
-    if (nnz < m) {
-      if (!gram) {
-        for (let i = 0; i < n; i++) {
-          for (let j = i; j < n; j++) {
-            const g = dot(W + <usize>i * rowBytes, W + <usize>j * rowBytes, m);
-            store<f32>(G + (<usize>(i * n + j) << 2), g);
-            store<f32>(G + (<usize>(j * n + i) << 2), g);
+  // Samples go in groups of four with any non-zero (slot q's idx, val and g at q·slotN, its h
+  // and dh at q·slotM): the forward pass and g per sample, then the output layer's weight
+  // gradient for the four in one pass (outerAndBack4) and the input rows in sample order.
+  const slotN = <usize>(((n + 3) & ~3) << 2);
+  const slotM = <usize>(((m + 3) & ~3) << 2);
+  let nz0 = 0, nz1 = 0, nz2 = 0, nz3 = 0;
+  let row0: usize = 0, row1: usize = 0, row2: usize = 0, row3: usize = 0;
+  let s = 0;
+  while (s < B) {
+    let q = 0;
+    for (; q < 4 && s < B; s++) {
+      const row = x + (<usize>(s * n) << 2);
+      const idx = idxBase + <usize>q * slotN;
+      const val = valBase + <usize>q * slotN;
+      const g = gBase + <usize>q * slotN;
+      const h = hBase + <usize>q * slotM;
+      const nnz = nonZeros(row, n, idx, val);
+      if (nnz == 0) {
+        zeros++;
+        continue;
+      }
+      // h = Σ_active x_i W_i
+      rowSum(W, rowBytes, idx, val, nnz, h, m);
+      // pre = W h + b (through the Gram matrix when cheaper)
+      if (nnz < m) {
+        if (!gram) {
+          for (let i = 0; i < n; i++) {
+            for (let j = i; j < n; j++) {
+              const gr = dot(W + <usize>i * rowBytes, W + <usize>j * rowBytes, m);
+              store<f32>(G + (<usize>(i * n + j) << 2), gr);
+              store<f32>(G + (<usize>(j * n + i) << 2), gr);
+            }
           }
+          gram = true;
         }
-        gram = true;
+        memory.copy(pre, b, <usize>(n << 2));
+        for (let t = 0; t < nnz; t++) {
+          axpy(load<f32>(val + (<usize>t << 2)), G + (<usize>(load<i32>(idx + (<usize>t << 2)) * n) << 2), pre, n);
+        }
+      } else {
+        // pre = b + Σ_c h_c Wᵀ_c: contiguous over outputs, no horizontal sums
+        denseForward(pre, b, h, Wt, n, m, colBytes, false);
       }
-      memory.copy(pre, b, <usize>(n << 2));
-      for (let t = 0; t < nnz; t++) {
-        axpy(load<f32>(val + (<usize>t << 2)), G + (<usize>(load<i32>(idx + (<usize>t << 2)) * n) << 2), pre, n);
+      // g_j = scale · I_j · (act(pre_j) − x_j) where the output is on (0 where the ReLU is off), 4 outputs at a time
+      let lacc = zero;
+      for (let j = 0; j < n4; j += 4) {
+        const o = <usize>(j << 2);
+        const p = v128.load(pre + o);
+        const d = f32x4.sub(relu ? f32x4.max(p, zero) : p, v128.load(row + o));
+        const id = f32x4.mul(v128.load(imp + o), d);
+        lacc = f32x4.add(lacc, f32x4.mul(id, d));
+        let gv = f32x4.mul(sv, id);
+        if (relu) gv = v128.and(gv, f32x4.gt(p, zero));
+        v128.store(g + o, gv);
       }
+      loss += <f64>hsum(lacc);
+      for (let j = n4; j < n; j++) {
+        const o = <usize>(j << 2);
+        const p = load<f32>(pre + o);
+        const on = !relu || p > 0;
+        const d = (on ? p : <f32>0) - load<f32>(row + o);
+        const id = load<f32>(imp + o) * d;
+        loss += <f64>(id * d);
+        store<f32>(g + o, on ? scale * id : <f32>0);
+      }
+      // gb += g
+      axpy(1, g, gb, n);
+      if (q == 0) { nz0 = nnz; row0 = row; }
+      else if (q == 1) { nz1 = nnz; row1 = row; }
+      else if (q == 2) { nz2 = nnz; row2 = row; }
+      else { nz3 = nnz; row3 = row; }
+      q++;
+    }
+    // gWᵀ_c += h_c g; dh_c = g · Wᵀ_c; then gW_i += x_i dh over the active inputs, sample by sample
+    if (q == 4) outerAndBack4(gBase, slotN, hBase, slotM, Wt, gWt, dhBase, n, m, colBytes);
+    else for (let r = 0; r < q; r++) outerAndBack(gBase + <usize>r * slotN, hBase + <usize>r * slotM, Wt, gWt, dhBase + <usize>r * slotM, n, m, colBytes, false);
+    if (q == 4 && nz0 + nz1 + nz2 + nz3 >= DENSE_GROUP * n) {
+      scatterDense4(row0, row1, row2, row3, dhBase, slotM, gW, rowBytes, n, m);
     } else {
-      // pre = b + Σ_c h_c Wᵀ_c: contiguous over outputs, no horizontal sums
-      denseForward(pre, b, h, Wt, n, m, colBytes, false);
+      for (let r = 0; r < q; r++) {
+        const nnz = r == 0 ? nz0 : r == 1 ? nz1 : r == 2 ? nz2 : nz3;
+        scatterRows(dhBase + <usize>r * slotM, idxBase + <usize>r * slotN, valBase + <usize>r * slotN, nnz, gW, rowBytes, m);
+      }
     }
-    // g_j = scale · I_j · (act(pre_j) − x_j) where the output is on (0 where the ReLU is off), 4 outputs at a time
-    let lacc = zero;
-    for (let j = 0; j < n4; j += 4) {
-      const o = <usize>(j << 2);
-      const p = v128.load(pre + o);
-      const d = f32x4.sub(relu ? f32x4.max(p, zero) : p, v128.load(row + o));
-      const id = f32x4.mul(v128.load(imp + o), d);
-      lacc = f32x4.add(lacc, f32x4.mul(id, d));
-      let gv = f32x4.mul(sv, id);
-      if (relu) gv = v128.and(gv, f32x4.gt(p, zero));
-      v128.store(g + o, gv);
-    }
-    loss += <f64>hsum(lacc);
-    for (let j = n4; j < n; j++) {
-      const o = <usize>(j << 2);
-      const p = load<f32>(pre + o);
-      const on = !relu || p > 0;
-      const d = (on ? p : <f32>0) - load<f32>(row + o);
-      const id = load<f32>(imp + o) * d;
-      loss += <f64>(id * d);
-      store<f32>(g + o, on ? scale * id : <f32>0);
-    }
-    // gb += g; gWᵀ_c += h_c g; dh_c = g · Wᵀ_c; then gW_i += x_i dh over the active inputs
-    axpy(1, g, gb, n);
-    outerAndBack(g, h, Wt, gWt, dh, n, m, colBytes, false);
-    scatterRows(dh, idx, val, nnz, gW, rowBytes, m);
   }
   addTransposed(gW, gWt, n, m);
   return zeroSamples(loss, b, imp, gb, n, zeros, scale, relu);

@@ -246,6 +246,8 @@ export class FusedTiedTrainer {
       off = align16(off + bytes);
       return at;
     };
+    const slotN = align16(n * 4);
+    const slotM = align16(m * 4);
     const layout: WasmLayout = {
       W: take(I * n * m * 4),
       b: take(I * n * 4),
@@ -253,14 +255,15 @@ export class FusedTiedTrainer {
       gW: take(n * m * 4),
       gb: take(n * 4),
       G: take(n * n * 4),
-      h: take(m * 4 + 16),
-      dh: take(m * 4 + 16),
+      // four samples' slots (the kernel takes samples four at a time), each rounded up to 4 floats
+      h: take(4 * slotM + 16),
+      dh: take(4 * slotM + 16),
       pre: take(n * 4 + 16),
-      idx: take(n * 4),
-      val: take(n * 4),
+      idx: take(4 * slotN),
+      val: take(4 * slotN),
       Wt: take(n * m * 4 + 16),
       gWt: take(n * m * 4 + 16),
-      g: take(n * 4 + 16),
+      g: take(4 * slotN + 16),
       x: 0,
       capacity: batchSize,
     };
