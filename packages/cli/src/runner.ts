@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { autodiffEngine, encodeSafetensors, tf, type Engine } from '@tms/core';
+import { autodiffEngine, encodeSafetensors, tf, tiedPlanUnsupported, type Engine, type TrainPlan } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
@@ -54,9 +54,9 @@ export const TIME_ESTIMATE_ABOVE = 120;
  * computed, logs once the estimated time left for it and the units after it:
  * seconds per unit of cost measured so far × the cost still to train.
  */
-function timeEstimator(progress: ProgressSink, above: number, onGpu: boolean) {
-  // what shortens it: a GPU unless the run has one already, and shards
-  const faster = `${onGpu ? '' : 'a GPU (--backend webgpu) or '}shards across machines (tms slurm, tms k8s) shorten it`;
+function timeEstimator(progress: ProgressSink, above: number, gpuHelps: () => boolean) {
+  // what shortens it: a GPU where it would train the run's models and the run has none, and shards
+  const faster = () => `${gpuHelps() ? 'a GPU (--backend webgpu) or ' : ''}shards across machines (tms slurm, tms k8s) shorten it`;
   let current: { cost: number; after: number; count: number; from?: { done: number; seconds: number } } | undefined;
   let told = false;
   const sink: ProgressSink = {
@@ -74,7 +74,7 @@ function timeEstimator(progress: ProgressSink, above: number, onGpu: boolean) {
       if (left >= above && Number.isFinite(left)) {
         progress.log(
           `estimated training time: ${formatSeconds(left)} more for ${current.count} unit${current.count === 1 ? '' : 's'} (from the first unit's step rate; ` +
-            `${faster}; Ctrl-C keeps finished units for --resume)`,
+            `${faster()}; Ctrl-C keeps finished units for --resume)`,
         );
       }
     },
@@ -89,6 +89,23 @@ function timeEstimator(progress: ProgressSink, above: number, onGpu: boolean) {
       current = undefined;
     },
   };
+}
+
+/**
+ * `engines` with the first one wrapped to report every plan it is asked about
+ * (train() asks the first engine of its list about each plan) and otherwise
+ * unchanged: same name, same answers, same sessions.
+ */
+function observePlans(engines: readonly Engine[], onPlan: (plan: TrainPlan) => void): Engine[] {
+  if (!engines.length) return [];
+  const [first, ...rest] = engines;
+  const observed: Engine = Object.assign(Object.create(first) as Engine, {
+    unsupported(plan: TrainPlan) {
+      onPlan(plan);
+      return first.unsupported(plan);
+    },
+  });
+  return [observed, ...rest];
 }
 
 /**
@@ -293,11 +310,15 @@ async function runLocked<C extends object>(
     return unit.value;
   };
   const round = unitRounds(exp.name);
-  const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE, (engines ?? []).some((e) => e.name === 'webgpu'));
+  // a GPU shortens the run where it has none and every model trained so far is one the WebGPU engine takes (the tied ones)
+  const seen = { tied: 0, other: 0 };
+  const onGpu = engines.some((e) => e.name === 'webgpu');
+  const gpuHelps = () => !onGpu && seen.tied > 0 && seen.other === 0;
+  const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE, gpuHelps);
   const ctx: RunContext = {
     progress: estimate.sink,
     signal: options.signal,
-    engines,
+    engines: observePlans(engines, (plan) => (tiedPlanUnsupported(plan) ? seen.other++ : seen.tied++)),
     generator: options.generator,
     checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {

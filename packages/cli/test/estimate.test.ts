@@ -41,6 +41,16 @@ describe('the training time estimate', () => {
     expect(told[0]).not.toContain('--backend webgpu');
   });
 
+  it('suggests a GPU only for models the WebGPU engine trains (the tied ones), not for computation\'s |x| model', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+    const { progress, lines } = logs();
+    await runExperiment(experiments.computation, { steps: 2000, logEvery: 100 }, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0 });
+    const told = lines.filter((l) => l.startsWith('estimated training time'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('(from the first unit\'s step rate; shards across machines (tms slurm, tms k8s) shorten it;');
+    expect(told[0]).not.toContain('--backend webgpu');
+  });
+
   it('stays silent for runs shorter than the threshold (two minutes by default)', async () => {
     expect(TIME_ESTIMATE_ABOVE).toBe(120);
     const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
