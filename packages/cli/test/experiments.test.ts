@@ -333,6 +333,16 @@ describe('computation: absolute value in superposition', () => {
     // computed, by held-out error: the 3 pairs when dense, more than m/2 = 3 when sparse
     expect(dense.featuresComputed).toBe(3);
     expect(Math.max(...sparse.map((m) => m.featuresComputed!))).toBeGreaterThan(3);
+    // features' worth computed (each feature's held-out share of variance explained, summed): the 3
+    // pairs when dense, more than m/2 = 3 when sparse and rising with sparsity; features computed on
+    // one side only (ReLU(x) or ReLU(−x) alone) explain about half, where the count flips on noise
+    const worth = models.map((m) => m.featuresExplained!);
+    expect(worth[0]).toBeGreaterThan(2.9);
+    expect(worth[0]).toBeLessThan(3.1);
+    expect(Math.max(...worth.slice(1))).toBeGreaterThan(4);
+    for (let k = 1; k < worth.length; k++) expect(worth[k]).toBeGreaterThan(worth[k - 1] - 0.25);
+    expect(models.at(-1)!.featureExplained!.filter((v) => v > 0.4 && v < 0.6).length).toBeGreaterThan(0);
+    expect(models.every((m) => Math.abs(m.featureExplained!.reduce((a, v) => a + v, 0) - m.featuresExplained!) < 1e-6)).toBe(true);
     // weight norms overstate it: the rescaling freedom between W₁ and W₂ and features read but not computed
     expect(models.every((m) => m.featuresComputed! <= m.featuresUsed)).toBe(true);
     expect(models.at(-1)!.featuresComputed!).toBeLessThan(models.at(-1)!.featuresUsed);

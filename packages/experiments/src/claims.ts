@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 9;
+export const CLAIMS_VERSION = 10;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -119,7 +119,8 @@ export const CLAIMS: readonly Claim[] = [
   claim('computation', 'dense-abs-circuit', 'Computation in Superposition', 'dense: those features each have the absolute-value circuit, two monosemantic neurons ReLU(x) and ReLU(−x) that both write to the feature', (h) => h.densePairedFeatures, pairsOfHidden, (h) => 'densePairedFeatures' in h),
   claim('computation', 'exact-circuit', 'Computation in Superposition', 'with enough neurons (n ≤ m/2, e.g. n = 3, m = 6) the circuit is exact: held-out loss under 1 % of the all-zero output\'s', (h) => h.denseHeldOutToZero, atMost(0.01), (h, c) => 'denseHeldOutToZero' in h && Number(c.features) <= hiddenOf(c) / 2),
   claim('computation', 'dense-monosemantic', 'Computation in Superposition', 'dense: 95 % or more of the live neurons are monosemantic (one feature holds over 90 % of the weight)', (h) => h.denseMonosemanticShare, atLeast(0.95), (h) => 'denseMonosemanticShare' in h),
-  claim('computation', 'sparse-more', 'Computation in Superposition', 'sparse: more than m/2 features computed (by held-out error, not weight norms), impossible without superposition', (h) => h.sparseFeaturesComputedMax, aboveHalfHidden, (_h, c) => Number(c.features) > hiddenOf(c) / 2),
+  claim('computation', 'sparse-more', 'Computation in Superposition', "sparse: more than m/2 features' worth of |x| computed (the held-out share of each feature's variance explained, summed; not weight norms), impossible without superposition: a neuron reading one feature computes one side of its |x|", (h) => h.sparseFeaturesExplainedMax, aboveHalfHidden, (h, c) => 'sparseFeaturesExplainedMax' in h && Number(c.features) > hiddenOf(c) / 2),
+  claim('computation', 'sparse-rises', 'Computation in Superposition', "the features' worth computed rises from dense to sparse (never falls by more than 0.25 from one sparsity to the next sparser)", (h) => h.featuresExplainedRises, eq(1), (h) => 'featuresExplainedRises' in h),
   claim('computation', 'sparse-polysemantic', 'Computation in Superposition', 'sparse: neurons turn polysemantic (monosemanticity drops by more than 0.15)', (h) => h.denseMonosemanticity - h.sparseMonosemanticityMin, above(0.15), (_h, c) => Number(c.features) > hiddenOf(c) / 2),
   claim('computation', 'sparsest-all-polysemantic', 'Computation in Superposition', 'at 1 − S = 0.001 all neurons are highly polysemantic: 80 % or more of the live neurons read more than two features (participation ratio > 2)', (h) => h.sparsestPolysemanticShare, atLeast(0.8), (h) => 'sparsestPolysemanticShare' in h && h.sparsestSparsity >= 0.999 - 1e-9),
   claim('computation', 'asymmetric-motif', 'Computation in Superposition (asymmetric superposition)', 'at 1 − S from 0.1 to 0.3 a neuron holds two features with input weights 3–20× apart and reciprocal output weights (within 2×)', (h) => h.midDensityMotifs, atLeast(1), (h, c) => Number.isFinite(h.midDensityMotifs) && Number(c.features) >= 2 * hiddenOf(c)),

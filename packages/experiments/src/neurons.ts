@@ -45,6 +45,19 @@ export interface NeuronModelResult {
    * layers cannot change it as it changes weight norms. Null without a held-out evaluation.
    */
   featuresComputed: number | null;
+  /**
+   * Per feature, the share of its target's variance the model explains on held-out samples,
+   * 1 − error / variance clamped to [0, 1]: 1 = computed exactly, 0 = no better than a
+   * constant; for |x|, one neuron ReLU(x) or ReLU(−x) alone scores ≈ ½. Null without a held-out evaluation.
+   */
+  featureExplained: number[] | null;
+  /**
+   * Features' worth computed: the sum of `featureExplained`. Unlike the count, it does not
+   * flip on noise for features computed on one side (their error sits at half the variance),
+   * and for |x| it is at most m/2 without superposition: a neuron reading one feature
+   * computes one side of its |x|. Null without a held-out evaluation.
+   */
+  featuresExplained: number | null;
   /** Live neurons whose dominant feature holds < 90% of their weight. */
   polysemanticNeurons: number;
   /** Held-out loss over that of the all-zero output (Σᵢ Iᵢ·E[yᵢ²]/n): 0 = exact, 1 = nothing computed. Null without a held-out evaluation. */
@@ -65,13 +78,13 @@ export interface NeuronModelResult {
   motifs: AsymmetricMotif[] | null;
 }
 
-/** Features whose held-out error is below half their target's variance (`targetVariance` at p = 1 − S), per model. */
-function computedFeatures(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): (number | null)[] {
+/** Per model, each feature's held-out error over its target's variance (`targetVariance` at p = 1 − S); null without a held-out evaluation. */
+function errorRatios(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): (number[] | null)[] {
   return sparsities.map((s, i) => {
     const err = featureError?.[i];
     if (!err) return null;
-    const threshold = 0.5 * targetVariance(1 - s, target);
-    return err.filter((e) => e < threshold).length;
+    const variance = targetVariance(1 - s, target);
+    return err.map((e) => e / variance);
   });
 }
 
@@ -87,7 +100,7 @@ function summarise(
   const featureError = heldOut?.featureError;
   const importance = geometricImportance(W[0]?.length ?? 0, importanceBase);
   const weights = asWeights(W);
-  const computed = computedFeatures(featureError, sparsities, target);
+  const ratios = errorRatios(featureError, sparsities, target);
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
@@ -100,7 +113,9 @@ function summarise(
       neurons: stats[i].map((x) => ({ ...x, maxShare: round9(x.maxShare), effectiveFeatures: round9(x.effectiveFeatures), weight: round9(x.weight) })),
       monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
       featuresUsed: norms[i].filter((v) => v > 0.5).length,
-      featuresComputed: computed[i],
+      featuresComputed: ratios[i] ? ratios[i]!.filter((r) => r < 0.5).length : null,
+      featureExplained: ratios[i] ? ratios[i]!.map((r) => round9(Math.min(1, Math.max(0, 1 - r)))) : null,
+      featuresExplained: ratios[i] ? round9(ratios[i]!.reduce((a, r) => a + Math.min(1, Math.max(0, 1 - r)), 0)) : null,
       heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(1 - s, importance)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
       monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
@@ -157,6 +172,15 @@ function neuronExperiment(spec: {
             featuresComputedDrops: computed.slice(1).filter((v, k) => v! < computed[k]!).length,
           }
         : {};
+      const explained = models.map((m) => m.featuresExplained);
+      const worth: Record<string, number> = explained.every((v) => typeof v === 'number')
+        ? {
+            denseFeaturesExplained: explained[0]!,
+            sparseFeaturesExplainedMax: Math.max(...explained.slice(1).map((v) => v!)),
+            // 1 when the features' worth computed never falls (by more than 0.25) as features get sparser
+            featuresExplainedRises: explained.every((v, k) => k === 0 || v! >= explained[k - 1]! - 0.25) ? 1 : 0,
+          }
+        : {};
       const abs = Array.isArray(models[0].pairedFeatures);
       const densest = models[0];
       const sparsest = models[models.length - 1];
@@ -165,6 +189,7 @@ function neuronExperiment(spec: {
       const codeRange = atDensity(models, 0.2, 0.5);
       const numbers = {
         ...held,
+        ...worth,
         ...(abs
           ? {
               densePairedFeatures: densest.pairedFeatures!.length,
@@ -209,7 +234,7 @@ function neuronExperiment(spec: {
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: all }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
-        summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features, ${m.featuresComputed ?? '?'} computed)`).join(', ')}`,
+        summary: `${spec.name}: monosemanticity ${models.map((m) => `S=${m.sparsity}: ${m.monosemanticity.toFixed(2)} (${m.featuresUsed} features, ${m.featuresComputed ?? '?'} computed, ${m.featuresExplained?.toFixed(1) ?? '?'} features' worth)`).join(', ')}`,
       };
     },
     figures(c, { models }) {
