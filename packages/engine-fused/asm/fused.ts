@@ -180,47 +180,48 @@
   const n4 = n & ~3;
   let c = 0;
   while (c < m) {
-    if (c + 4 <= m && (!live || (load<f32>(h + (<usize>c << 2)) > 0 && load<f32>(h + (<usize>(c + 1) << 2)) > 0 && load<f32>(h + (<usize>(c + 2) << 2)) > 0 && load<f32>(h + (<usize>(c + 3) << 2)) > 0))) {
-      const W0 = Wt + <usize>c * colBytes;
-      const G0 = gWt + <usize>c * colBytes;
-      const W1 = W0 + colBytes, W2 = W1 + colBytes, W3 = W2 + colBytes;
-      const G1 = G0 + colBytes, G2 = G1 + colBytes, G3 = G2 + colBytes;
-      const h0 = f32x4.splat(load<f32>(h + (<usize>c << 2)));
-      const h1 = f32x4.splat(load<f32>(h + (<usize>(c + 1) << 2)));
-      const h2 = f32x4.splat(load<f32>(h + (<usize>(c + 2) << 2)));
-      const h3 = f32x4.splat(load<f32>(h + (<usize>(c + 3) << 2)));
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let j = 0; j < n4; j += 4) {
-        const o = <usize>(j << 2);
-        const gv = v128.load(g + o);
-        v128.store(G0 + o, f32x4.add(v128.load(G0 + o), f32x4.mul(h0, gv)));
-        v128.store(G1 + o, f32x4.add(v128.load(G1 + o), f32x4.mul(h1, gv)));
-        v128.store(G2 + o, f32x4.add(v128.load(G2 + o), f32x4.mul(h2, gv)));
-        v128.store(G3 + o, f32x4.add(v128.load(G3 + o), f32x4.mul(h3, gv)));
-        a0 = f32x4.add(a0, f32x4.mul(gv, v128.load(W0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(gv, v128.load(W1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(gv, v128.load(W2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(gv, v128.load(W3 + o)));
+    if (c + 4 <= m) {
+      const co = <usize>c << 2;
+      const s0 = load<f32>(h + co), s1 = load<f32>(h + co + 4), s2 = load<f32>(h + co + 8), s3 = load<f32>(h + co + 12);
+      if (!live || (s0 > 0 && s1 > 0 && s2 > 0 && s3 > 0)) {
+        const W0 = Wt + <usize>c * colBytes;
+        const G0 = gWt + <usize>c * colBytes;
+        const W1 = W0 + colBytes, W2 = W1 + colBytes, W3 = W2 + colBytes;
+        const G1 = G0 + colBytes, G2 = G1 + colBytes, G3 = G2 + colBytes;
+        const h0 = f32x4.splat(s0), h1 = f32x4.splat(s1), h2 = f32x4.splat(s2), h3 = f32x4.splat(s3);
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let j = 0; j < n4; j += 4) {
+          const o = <usize>(j << 2);
+          const gv = v128.load(g + o);
+          v128.store(G0 + o, f32x4.add(v128.load(G0 + o), f32x4.mul(h0, gv)));
+          v128.store(G1 + o, f32x4.add(v128.load(G1 + o), f32x4.mul(h1, gv)));
+          v128.store(G2 + o, f32x4.add(v128.load(G2 + o), f32x4.mul(h2, gv)));
+          v128.store(G3 + o, f32x4.add(v128.load(G3 + o), f32x4.mul(h3, gv)));
+          a0 = f32x4.add(a0, f32x4.mul(gv, v128.load(W0 + o)));
+          a1 = f32x4.add(a1, f32x4.mul(gv, v128.load(W1 + o)));
+          a2 = f32x4.add(a2, f32x4.mul(gv, v128.load(W2 + o)));
+          a3 = f32x4.add(a3, f32x4.mul(gv, v128.load(W3 + o)));
+        }
+        let d0: f32 = hsum(a0), d1: f32 = hsum(a1), d2: f32 = hsum(a2), d3: f32 = hsum(a3);
+        for (let j = n4; j < n; j++) {
+          const o = <usize>(j << 2);
+          const gs = load<f32>(g + o);
+          store<f32>(G0 + o, load<f32>(G0 + o) + s0 * gs);
+          store<f32>(G1 + o, load<f32>(G1 + o) + s1 * gs);
+          store<f32>(G2 + o, load<f32>(G2 + o) + s2 * gs);
+          store<f32>(G3 + o, load<f32>(G3 + o) + s3 * gs);
+          d0 += gs * load<f32>(W0 + o);
+          d1 += gs * load<f32>(W1 + o);
+          d2 += gs * load<f32>(W2 + o);
+          d3 += gs * load<f32>(W3 + o);
+        }
+        store<f32>(dh + co, d0);
+        store<f32>(dh + co + 4, d1);
+        store<f32>(dh + co + 8, d2);
+        store<f32>(dh + co + 12, d3);
+        c += 4;
+        continue;
       }
-      let d0: f32 = hsum(a0), d1: f32 = hsum(a1), d2: f32 = hsum(a2), d3: f32 = hsum(a3);
-      for (let j = n4; j < n; j++) {
-        const o = <usize>(j << 2);
-        const gs = load<f32>(g + o);
-        store<f32>(G0 + o, load<f32>(G0 + o) + load<f32>(h + (<usize>c << 2)) * gs);
-        store<f32>(G1 + o, load<f32>(G1 + o) + load<f32>(h + (<usize>(c + 1) << 2)) * gs);
-        store<f32>(G2 + o, load<f32>(G2 + o) + load<f32>(h + (<usize>(c + 2) << 2)) * gs);
-        store<f32>(G3 + o, load<f32>(G3 + o) + load<f32>(h + (<usize>(c + 3) << 2)) * gs);
-        d0 += gs * load<f32>(W0 + o);
-        d1 += gs * load<f32>(W1 + o);
-        d2 += gs * load<f32>(W2 + o);
-        d3 += gs * load<f32>(W3 + o);
-      }
-      store<f32>(dh + (<usize>c << 2), d0);
-      store<f32>(dh + (<usize>(c + 1) << 2), d1);
-      store<f32>(dh + (<usize>(c + 2) << 2), d2);
-      store<f32>(dh + (<usize>(c + 3) << 2), d3);
-      c += 4;
-      continue;
     }
     const Wc = Wt + <usize>c * colBytes;
     const Gc = gWt + <usize>c * colBytes;
@@ -298,14 +299,14 @@
   }
 }
 
+// Groups whose non-zeros number at least this many per feature scatter densely.
+const DENSE_GROUP: i32 = 2;
+
 // gW_i += x0_i dh_0 + x1_i dh_1 + x2_i dh_2 + x3_i dh_3 for every row i (x_q the samples' rows,
 // dh_q at dh + q·hStride), each row of gW loaded and stored once for the four: the same floats
 // as scatterRows over each sample's non-zeros in turn, since a zero x_qi adds ±0 (gW starts at
 // +0, and a sum that starts at +0 is never −0) — for dense groups, where scattering row by row
 // would load and store each row up to four times.
-// Groups whose non-zeros number at least this many per feature scatter densely.
-const DENSE_GROUP: i32 = 2;
-
 @inline function scatterDense4(x0: usize, x1: usize, x2: usize, x3: usize, dh: usize, hStride: usize, gW: usize, rowBytes: usize, n: i32, m: i32): void {
   const m4 = m & ~3;
   const d1p = dh + hStride, d2p = d1p + hStride, d3p = d2p + hStride;
