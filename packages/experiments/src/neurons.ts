@@ -78,13 +78,17 @@ export interface NeuronModelResult {
   motifs: AsymmetricMotif[] | null;
 }
 
-/** Per model, each feature's held-out error over its target's variance (`targetVariance` at p = 1 − S); null without a held-out evaluation. */
-function errorRatios(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): (number[] | null)[] {
+/**
+ * Per model, from each feature's held-out error: the features computed (error below half their
+ * target's variance, `targetVariance` at p = 1 − S) and each feature's share of that variance
+ * explained, 1 − error / variance clamped to [0, 1]; null without a held-out evaluation.
+ */
+function heldOutFeatures(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): ({ computed: number; shares: number[] } | null)[] {
   return sparsities.map((s, i) => {
     const err = featureError?.[i];
     if (!err) return null;
     const variance = targetVariance(1 - s, target);
-    return err.map((e) => e / variance);
+    return { computed: err.filter((e) => e < 0.5 * variance).length, shares: err.map((e) => Math.min(1, Math.max(0, 1 - e / variance))) };
   });
 }
 
@@ -100,7 +104,7 @@ function summarise(
   const featureError = heldOut?.featureError;
   const importance = geometricImportance(W[0]?.length ?? 0, importanceBase);
   const weights = asWeights(W);
-  const ratios = errorRatios(featureError, sparsities, target);
+  const held = heldOutFeatures(featureError, sparsities, target);
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
@@ -113,9 +117,9 @@ function summarise(
       neurons: stats[i].map((x) => ({ ...x, maxShare: round9(x.maxShare), effectiveFeatures: round9(x.effectiveFeatures), weight: round9(x.weight) })),
       monosemanticity: round9(live.reduce((a, x) => a + x.maxShare, 0) / Math.max(1, live.length)),
       featuresUsed: norms[i].filter((v) => v > 0.5).length,
-      featuresComputed: ratios[i] ? ratios[i]!.filter((r) => r < 0.5).length : null,
-      featureExplained: ratios[i] ? ratios[i]!.map((r) => round9(Math.min(1, Math.max(0, 1 - r)))) : null,
-      featuresExplained: ratios[i] ? round9(ratios[i]!.reduce((a, r) => a + Math.min(1, Math.max(0, 1 - r)), 0)) : null,
+      featuresComputed: held[i]?.computed ?? null,
+      featureExplained: held[i]?.shares.map(round9) ?? null,
+      featuresExplained: held[i] ? round9(held[i]!.shares.reduce((a, v) => a + v, 0)) : null,
       heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(1 - s, importance)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
       monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
