@@ -32,6 +32,14 @@ export interface SparseFeaturesConfig {
    */
   firstInstance?: number;
   /**
+   * Per instance, the key of its random stream, in place of `(seed,
+   * firstInstance + i)`: instance `i` draws from `(streams.seeds[i],
+   * streams.indices[i])`. Batches that join instances of several runs (e.g.
+   * replicate seeds trained together) give each instance exactly the data it
+   * draws in its own run. Not with `firstInstance`.
+   */
+  streams?: InstanceStreams;
+  /**
    * Groups of features that are not independent (same for every instance):
    * `correlated` features are all present or all absent together (with the
    * probability of the set's first feature); at most one feature of an
@@ -48,6 +56,14 @@ export interface SparseFeaturesConfig {
    * very same batches on the GPU; see `philoxFeatures`). `philox` takes no `sets`.
    */
   generator?: 'xoshiro' | 'philox';
+}
+
+/** One random-stream key per instance: see {@link SparseFeaturesConfig.streams}. */
+export interface InstanceStreams {
+  /** The seed of each instance's stream (integers in [0, 2³² − 1]). */
+  seeds: ArrayLike<number>;
+  /** The global index of each instance's stream (integers ≥ 0). */
+  indices: ArrayLike<number>;
 }
 
 /** A group of features with a joint distribution; see {@link SparseFeaturesConfig.sets}. */
@@ -100,7 +116,7 @@ export class SparseFeatures implements BatchSource {
   readonly signed: boolean;
   /** Whether samples are rescaled to unit norm (see {@link SparseFeaturesConfig.unitNorm}). */
   readonly unitNorm: boolean;
-  /** The generator's seed. */
+  /** The generator's seed (with `streams`, the first instance's). */
   readonly seed: number;
   /** The validated feature sets (empty when all features are independent). */
   readonly sets: readonly FeatureSet[];
@@ -109,8 +125,14 @@ export class SparseFeatures implements BatchSource {
   private readonly rngs: Rng[];
   /** Per instance: the probability shared by all its features, or NaN when they differ. */
   private readonly commonP: Float64Array;
-  /** Global index of the first instance. */
+  /** Global index of the first instance's stream. */
   readonly firstInstance: number;
+  /** Per instance, the seed of its random stream (see {@link SparseFeaturesConfig.streams}). */
+  readonly streamSeeds: Uint32Array;
+  /** Per instance, the global index of its random stream. */
+  readonly streamIndices: Uint32Array;
+  /** Whether every instance draws from `(seed, firstInstance + i)`, as without `streams`. */
+  readonly uniformStreams: boolean;
   /** The random generator (see {@link SparseFeaturesConfig.generator}). */
   readonly generator: 'xoshiro' | 'philox';
   /**
@@ -147,12 +169,20 @@ export class SparseFeatures implements BatchSource {
         }
       }
     });
-    this.firstInstance = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
+    const streams = config.streams === undefined ? undefined : checkStreams(config.streams, this.instances);
+    if (streams && config.firstInstance !== undefined) throw new ConfigError('firstInstance', 'unset when streams are given (they name each instance\'s stream)', config.firstInstance);
+    if (streams && config.seed !== undefined) throw new ConfigError('seed', 'unset when streams are given (they name each instance\'s stream)', config.seed);
+    const first = config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, 'firstInstance', 0);
+    this.streamSeeds = streams ? streams.seeds : new Uint32Array(this.instances).fill(this.seed);
+    this.streamIndices = streams ? streams.indices : Uint32Array.from({ length: this.instances }, (_, i) => first + i);
+    if (streams) this.seed = streams.seeds[0];
+    this.firstInstance = this.streamIndices[0];
+    this.uniformStreams = this.streamSeeds.every((s, i) => s === this.seed && this.streamIndices[i] === this.firstInstance + i);
     this.generator = config.generator === undefined ? 'xoshiro' : checkOneOf(config.generator, 'generator', ['xoshiro', 'philox'] as const);
     if (this.generator === 'philox' && this.sets.length > 0) {
       throw new ConfigError('generator', "'xoshiro' when feature sets are given (the philox generator draws independent features only)", 'philox');
     }
-    this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.seed, 1 + this.firstInstance + i));
+    this.rngs = Array.from({ length: this.instances }, (_, i) => new Rng(this.streamSeeds[i], 1 + this.streamIndices[i]));
     this.commonP = new Float64Array(this.instances).map((_, i) => {
       const row = this.probability.subarray(i * this.features, (i + 1) * this.features);
       return row.every((v) => v === row[0]) ? row[0] : NaN;
@@ -183,7 +213,7 @@ export class SparseFeatures implements BatchSource {
     const draw = this.drawn++;
     if (this.generator === 'philox') {
       for (let i = 0; i < I; i++) {
-        philoxFeatures(this.seed, this.firstInstance + i, draw, batchSize, this.probability.subarray(i * n, (i + 1) * n), this.signed, data, i * batchSize * n);
+        philoxFeatures(this.streamSeeds[i], this.streamIndices[i], draw, batchSize, this.probability.subarray(i * n, (i + 1) * n), this.signed, data, i * batchSize * n);
       }
       return { data, shape: [I, batchSize, n] };
     }
@@ -275,6 +305,18 @@ export class SparseFeatures implements BatchSource {
       }
     }
   }
+}
+
+/** Validate {@link SparseFeaturesConfig.streams} into two arrays of `instances` keys. */
+function checkStreams(streams: InstanceStreams, instances: number): { seeds: Uint32Array; indices: Uint32Array } {
+  const allowed = `{ seeds, indices }: two arrays of ${instances} integers (one stream key per instance)`;
+  if (streams == null || typeof streams !== 'object') throw new ConfigError('streams', allowed, streams);
+  const { seeds, indices } = streams;
+  if (seeds == null || indices == null || seeds.length !== instances || indices.length !== instances) throw new ConfigError('streams', allowed, streams);
+  return {
+    seeds: Uint32Array.from({ length: instances }, (_, i) => checkInt(seeds[i], `streams.seeds[${i}]`, 0, 0xffffffff)),
+    indices: Uint32Array.from({ length: instances }, (_, i) => checkInt(indices[i], `streams.indices[${i}]`, 0, 0xfffffffe)),
+  };
 }
 
 /** Rescale every row of `n` values to unit Euclidean norm (all-zero rows stay zero). */

@@ -28,6 +28,7 @@ export {
   type BatchSource,
   type FeatureBatch,
   type FeatureSet,
+  type InstanceStreams,
   type SparseFeaturesConfig,
 } from './features.js';
 export { defaultsOf, describeField, validateConfig, type ConfigFromSchema, type ConfigSchema, type FieldSpec, type FieldValue } from './schema.js';

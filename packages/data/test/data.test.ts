@@ -265,6 +265,40 @@ describe('per-instance streams', () => {
   });
 });
 
+describe('streams: one stream key per instance', () => {
+  const S = [[0.1, 0.5, 0.9], [0.2, 0.2, 0.2], [0.9, 0.9, 0.9], [0, 0.5, 0.99]];
+  it.each(['xoshiro', 'philox'] as const)('%s: instances of two sources joined in one draw what each draws alone', (generator) => {
+    const a = new SparseFeatures({ instances: 2, features: 3, sparsity: S.slice(0, 2), seed: 3, firstInstance: 5, generator });
+    const b = new SparseFeatures({ instances: 2, features: 3, sparsity: S.slice(2), seed: 8, firstInstance: 5, generator });
+    const joined = new SparseFeatures({ instances: 4, features: 3, sparsity: S, streams: { seeds: [3, 3, 8, 8], indices: [5, 6, 5, 6] }, generator });
+    expect(joined.uniformStreams).toBe(false);
+    for (let step = 0; step < 3; step++) {
+      expect(Array.from(joined.sample(16).data)).toEqual([...a.sample(16).data, ...b.sample(16).data]);
+    }
+  });
+
+  it('feature sets and unit-norm samples too; the default keys are uniform', () => {
+    const sets = [{ features: [0, 1], mode: 'correlated' as const }];
+    const a = new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 1, sets, unitNorm: true });
+    const b = new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 2, sets, unitNorm: true });
+    const joined = new SparseFeatures({ instances: 2, features: 3, sparsity: 0.5, streams: { seeds: [1, 2], indices: [0, 0] }, sets, unitNorm: true });
+    expect(Array.from(joined.sample(32).data)).toEqual([...a.sample(32).data, ...b.sample(32).data]);
+    const same = new SparseFeatures({ instances: 2, features: 3, streams: { seeds: [4, 4], indices: [7, 8] } });
+    expect([same.uniformStreams, same.seed, same.firstInstance]).toEqual([true, 4, 7]);
+    expect(Array.from(same.streamIndices)).toEqual([7, 8]);
+    expect(new SparseFeatures({ instances: 2, features: 3, seed: 4, firstInstance: 7 }).uniformStreams).toBe(true);
+  });
+
+  it('refuses keys that do not match the instances, or together with seed / firstInstance, naming the field', () => {
+    const base = { instances: 2, features: 3 };
+    expect(() => new SparseFeatures({ ...base, streams: { seeds: [1], indices: [0, 1] } })).toThrow(/"streams".*two arrays of 2 integers/);
+    expect(() => new SparseFeatures({ ...base, streams: { seeds: [1, -1], indices: [0, 1] } })).toThrow(/"streams.seeds\[1\]"/);
+    expect(() => new SparseFeatures({ ...base, streams: { seeds: [1, 1], indices: [0, 0.5] } })).toThrow(/"streams.indices\[1\]"/);
+    expect(() => new SparseFeatures({ ...base, firstInstance: 2, streams: { seeds: [1, 1], indices: [0, 1] } })).toThrow(/"firstInstance".*unset when streams/);
+    expect(() => new SparseFeatures({ ...base, seed: 2, streams: { seeds: [1, 1], indices: [0, 1] } })).toThrow(/"seed".*unset when streams/);
+  });
+});
+
 describe('validation vocabulary', () => {
   it('ConfigError and ShapeError name the field and print non-finite numbers as numbers', () => {
     expect(new ConfigError('lr', 'a number in [0, 10]', NaN).message).toBe('invalid config field "lr": got NaN; allowed: a number in [0, 10]');

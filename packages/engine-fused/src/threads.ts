@@ -15,8 +15,8 @@ export interface ThreadInit {
   /** Instances `start` to `end − 1` of the model. */
   start: number;
   end: number;
-  /** Global index of the first data stream this range uses (`data.firstInstance + start`; for a FiniteDataset, of its first dataset). */
-  firstInstance: number;
+  /** The key of each data stream this range uses (its instances', or for a FiniteDataset its datasets'), as `SparseFeaturesConfig.streams`. */
+  streams: { seeds: number[]; indices: number[] };
   features: number;
   hidden: number;
   /** This range's parameters by the model's names, each `[(end − start), …]`. */
@@ -26,11 +26,11 @@ export interface ThreadInit {
   schedule: Required<ScheduleConfig>;
   steps: number;
   batchSize: number;
-  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'seed' | 'generator'>;
+  data: Pick<SparseFeaturesConfig, 'featureProbability' | 'signed' | 'unitNorm' | 'sets' | 'generator'>;
   /**
    * Set when the plan trains full batches of a FiniteDataset drawn from that
    * SparseFeatures: its size and replicas. `data.featureProbability` then has a
-   * row per dataset of datasets `firstInstance …`, and the thread's instances
+   * row per dataset of the range's datasets, and the thread's instances
    * begin `offset` instances into the first of them.
    */
   finite?: { size: number; replicas: number; offset: number };
@@ -54,11 +54,11 @@ export function threadWorker(init: ThreadInit): (request: ThreadRequest) => { re
   if (init.finite) {
     const { size, replicas, offset } = init.finite;
     const datasets = init.data.featureProbability as number[][];
-    const source = new SparseFeatures({ ...init.data, instances: datasets.length, features: n, firstInstance: init.firstInstance });
+    const source = new SparseFeatures({ ...init.data, instances: datasets.length, features: n, streams: init.streams });
     const all = new FiniteDataset(source, size, { replicas }).data;
     data = { type: 'full', data: all.subarray(offset * size * n, (offset + end - start) * size * n), size };
   } else {
-    const source = new SparseFeatures({ ...init.data, instances: end - start, features: n, firstInstance: init.firstInstance });
+    const source = new SparseFeatures({ ...init.data, instances: end - start, features: n, streams: init.streams });
     data = { type: 'sample', batchSize: init.batchSize, sample: (B, buffer) => source.sample(B, buffer).data };
   }
   const trainer = boundTrainer(init.model, init.params, shape, data);
@@ -191,7 +191,7 @@ export async function startThreaded(
       kernel,
       start: s,
       end: e,
-      firstInstance: data.firstInstance + d0,
+      streams: { seeds: Array.from(data.streamSeeds.subarray(d0, d1)), indices: Array.from(data.streamIndices.subarray(d0, d1)) },
       features: n,
       hidden: m,
       params: Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.slice(s * per[name], e * per[name])])),
@@ -200,7 +200,7 @@ export async function startThreaded(
       schedule: plan.schedule,
       steps: plan.steps,
       batchSize: plan.batchSize,
-      data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), seed: data.seed, generator: data.generator },
+      data: { featureProbability: rows(probability), signed: data.signed, unitNorm: data.unitNorm, sets: data.sets.map((set) => ({ ...set })), generator: data.generator },
       ...(finite ? { finite: { size: finite.size, replicas, offset: s - d0 * replicas } } : {}),
     });
   });

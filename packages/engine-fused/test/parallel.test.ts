@@ -100,6 +100,36 @@ describe('trainParallel', () => {
     chunk.dispose();
   });
 
+  it("gives each worker its instances' own stream keys (streams): two runs joined in one batch train as each alone", async () => {
+    const n = 10;
+    const common = { steps: 30, batchSize: 32, logEvery: 10, optimizer: { name: 'adam' as const, lr: 1e-2 } };
+    const sparsity = [0.5, 0.9, 0.95];
+    const alone = async (seed: number, finite: boolean) => {
+      const model = createModel({ kind: 'relu-output', instances: 3, features: n, hidden: 3, seed: 1 });
+      const source = new SparseFeatures({ instances: 3, features: n, sparsity: sparsity.map((s) => new Array(n).fill(s)), seed });
+      await train({ ...common, ...(finite ? { batchSize: 16 } : {}), model, engines: [fusedEngine], data: finite ? new FiniteDataset(source, 16) : source });
+      const W = Array.from((await model.getParams()).W.data);
+      model.dispose();
+      return W;
+    };
+    for (const finite of [false, true]) {
+      const model = createModel({ kind: 'relu-output', instances: 6, features: n, hidden: 3, seed: 1 });
+      // both halves start from the same weights (seed 1), and draw from data seeds 9 and 4
+      model.setParams({ W: { data: Float32Array.from([...(await firstWeights()), ...(await firstWeights())]), shape: [6, n, 3] } });
+      const source = new SparseFeatures({ instances: 6, features: n, sparsity: [...sparsity, ...sparsity].map((s) => new Array(n).fill(s)), streams: { seeds: [9, 9, 9, 4, 4, 4], indices: [0, 1, 2, 0, 1, 2] } });
+      const r = await train({ ...common, ...(finite ? { batchSize: 16 } : {}), model, engines: [parallelFusedEngine({ workers: 2 })], data: finite ? new FiniteDataset(source, 16) : source });
+      expect(r.engine).toBe('fused-threads');
+      expect(Array.from((await model.getParams()).W.data), finite ? 'full batches' : 'fresh batches').toEqual([...(await alone(9, finite)), ...(await alone(4, finite))]);
+      model.dispose();
+    }
+    async function firstWeights() {
+      const m = createModel({ kind: 'relu-output', instances: 3, features: n, hidden: 3, seed: 1 });
+      const W = (await m.getParams()).W.data;
+      m.dispose();
+      return W;
+    }
+  });
+
   it('takes any data source the threads can rebuild: a SparseFeatures, or full batches of a FiniteDataset drawn from one', async () => {
     const { FiniteDataset, SparseFeatures } = await import('@tms/data');
     const { fusedEngine } = await import('../src/index.js');

@@ -12,8 +12,9 @@ export interface WebGPUEngineOptions extends GPUDeviceRequest {
   adapter?: AdapterDescription;
   /**
    * Where batches come from: `device` generates them on the GPU (needs a
-   * `SparseFeatures` with `generator: 'philox'` and no feature sets: the same
-   * batches the CPU would draw from it); `host` samples them on the CPU and
+   * `SparseFeatures` with `generator: 'philox'`, no feature sets and the
+   * default stream keys, no per-instance `streams`: the same batches the CPU
+   * would draw from it); `host` samples them on the CPU and
    * copies each to the GPU (any `BatchSource`; one submission per step);
    * `auto` (default) is `device` where it can be, else `host`. Full batches of
    * a `FiniteDataset` are copied once.
@@ -60,6 +61,11 @@ function dataRoute(plan: TrainPlan, mode: 'auto' | 'device' | 'host'): DataRoute
   if (d instanceof FiniteDataset && plan.batchSize === d.size) return { kind: 'full', data: d.data };
   const philox = d instanceof SparseFeatures && d.generator === 'philox';
   if (mode === 'device' && !philox) return "data: 'device' generates batches on the GPU only from a SparseFeatures with generator 'philox'";
+  // the kernels key every instance's stream by one seed and the first index (instances of several runs joined in one batch draw on the host)
+  if (philox && !(d as SparseFeatures).uniformStreams) {
+    if (mode === 'device') return "data: 'device' generates batches on the GPU only when every instance draws from (seed, firstInstance + i); this source names its own stream per instance (streams)";
+    return { kind: 'host' };
+  }
   if (philox && mode !== 'host') return { kind: 'device', source: d as SparseFeatures };
   return { kind: 'host' };
 }
