@@ -161,7 +161,7 @@ export interface TrainedToyModels {
 }
 
 /**
- * Loss of `model` on fresh samples of `data` (consecutive groups of
+ * Loss of `model` on fresh samples of `data` (the held-out streams; consecutive groups of
  * `replicas` instances share a data instance), `wanted` per instance or
  * {@link heldOutSampleCount}'s, drawn in chunks of 1,024; and the analytic
  * linear optimum per instance.
@@ -169,7 +169,7 @@ export interface TrainedToyModels {
 async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: SparseFeaturesConfig, replicas: number, wanted?: number): Promise<HeldOut> {
   const I = o.instances;
   const n = o.features;
-  const source = new SparseFeatures({ ...data, seed: heldOutSeed(o.seed) });
+  const source = new SparseFeatures(data);
   const counts = Array.from({ length: I }, (_, i) => {
     if (wanted !== undefined) return wanted;
     const row = source.probability.subarray(Math.floor(i / replicas) * n, (Math.floor(i / replicas) + 1) * n);
@@ -297,12 +297,63 @@ export class AdversarialReluOutputModel extends ReluOutputModel {
 /**
  * Create, train and read back a batch of toy models, reporting progress to the
  * run context. The model seed is `seed`, the data seed `seed + 1`; instance `i`
- * uses the streams of global instance `firstInstance + i` of both.
+ * uses the streams of global instance `firstInstance + i` of both. Where the
+ * context has a `trainToy` hook (replicate seeds trained together), the call
+ * goes through it; the models are the same.
  */
 export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label: string): Promise<TrainedToyModels> {
+  if (ctx.trainToy) return ctx.trainToy(o, label, ctx);
+  const [r] = await trainToyModelsTogether([o], ctx, label);
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
+
+/**
+ * What calls of {@link trainToyModels} must share to be trained as one batch
+ * by {@link trainToyModelsTogether}: every option but the seed. Null for
+ * options that never join (adversarial training draws its attacks from one
+ * stream per batch).
+ */
+export function togetherKey(o: TrainToyOptions): string | null {
+  if (o.adversarialEpsilon) return null;
+  const { seed: _seed, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+/** `v` for `times` copies of a batch: per-instance rows repeated, a number or per-feature row kept. */
+function repeatRows(v: PerFeature, times: number): PerFeature {
+  if (times === 1 || typeof v === 'number' || !v.length || typeof v[0] === 'number') return v;
+  return Array.from({ length: times }, () => Array.from(v as ArrayLike<ArrayLike<number>>, (row) => Array.from(row))).flat();
+}
+
+/** Indices `from … from + count − 1`. */
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+/**
+ * Train several calls of {@link trainToyModels} that differ only in their
+ * seed (see {@link togetherKey}) as one batch: the instances of part k
+ * follow those of part k − 1, each starting from its own seed's weights and
+ * drawing its own data streams (`SparseFeaturesConfig.streams`), held-out
+ * samples included. Each part gets what {@link trainToyModels} gives it
+ * alone, timings aside (`result.seconds` is the joint batch's), on any
+ * engine whose instances are independent (all of this library's). A part
+ * whose instances diverge is rejected with its {@link DivergenceError}; the
+ * others are unaffected.
+ *
+ * @returns one settled result per part, in order
+ */
+export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], ctx: RunContext, label: string): Promise<PromiseSettledResult<TrainedToyModels>[]> {
+  if (!parts.length) return [];
+  const o = parts[0];
+  const K = parts.length;
+  if (K > 1) {
+    const key = togetherKey(o);
+    if (key === null || parts.some((p) => togetherKey(p) !== key)) throw new Error(`${label}: ${K} batches trained together must differ in their seed only (and not train adversarially)`);
+  }
+  const I = o.instances;
   const firstInstance = o.firstInstance ?? 0;
   if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
-  const modelConfig = { kind: o.kind, instances: o.instances, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) };
+  const modelConfig = { kind: o.kind, instances: K * I, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) };
   let adversarial: AdversarialReluOutputModel | undefined;
   if (o.adversarialEpsilon) {
     if (o.kind !== 'relu-output') throw new ConfigError('adversarialEpsilon', "unset unless kind is 'relu-output'", o.adversarialEpsilon);
@@ -310,38 +361,56 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
   }
   const model = adversarial ?? createModel(modelConfig);
   try {
-    const replicas = o.finiteDataset?.replicas ?? 1;
-    if (o.instances % replicas !== 0 || firstInstance % replicas !== 0) {
-      throw new Error(`${label}: ${o.instances} instances from instance ${firstInstance} do not split into datasets of ${replicas} replicas`);
+    if (K > 1) {
+      // each part starts from the weights of its own seed
+      const initial = await Promise.all(
+        parts.map(async (p) => {
+          const alone = createModel({ ...modelConfig, instances: I, seed: p.seed });
+          try {
+            return await alone.getParams();
+          } finally {
+            alone.dispose();
+          }
+        }),
+      );
+      model.setParams(Object.fromEntries(Object.keys(initial[0]).map((name) => [name, concatInstances(initial.map((p) => p[name]))])));
     }
-    const dataConfig = {
-      instances: o.instances / replicas,
+    const replicas = o.finiteDataset?.replicas ?? 1;
+    if (I % replicas !== 0 || firstInstance % replicas !== 0) {
+      throw new Error(`${label}: ${I} instances from instance ${firstInstance} do not split into datasets of ${replicas} replicas`);
+    }
+    const D = I / replicas;
+    // part k's datasets draw from streams (seed_k + 1, firstInstance / replicas + d), its held-out samples from (heldOutSeed(seed_k), …)
+    const streams = (seedOf: (p: TrainToyOptions) => number) =>
+      K === 1 ? { seed: seedOf(o), firstInstance: firstInstance / replicas } : { streams: { seeds: parts.flatMap((p) => new Array<number>(D).fill(seedOf(p))), indices: parts.flatMap(() => range(firstInstance / replicas, D)) } };
+    const dataConfig: SparseFeaturesConfig = {
+      instances: K * D,
       features: o.features,
-      sparsity: o.sparsity,
+      sparsity: repeatRows(o.sparsity, K),
       signed: o.signed,
       sets: o.sets,
       unitNorm: o.unitNorm,
-      seed: o.seed + 1,
-      firstInstance: firstInstance / replicas,
+      ...streams((p) => p.seed + 1),
       generator: o.sets?.length ? undefined : ctx.generator,
     };
+    const joint: TrainToyOptions = { ...o, instances: K * I, sparsity: dataConfig.sparsity!, importance: repeatRows(o.importance, K), ...(o.activationL1 ? { activationL1: parts.flatMap((p) => p.activationL1!) } : {}) };
     const source = new SparseFeatures(dataConfig);
     const data = o.finiteDataset ? new FiniteDataset(source, o.batchSize, { replicas }) : source;
     const snapshots: TrainedToyModels['snapshots'] = [];
     const wanted = new Set(o.snapshotSteps ?? []);
-    ctx.progress.reset(label);
+    ctx.progress.reset(K === 1 ? label : `${label} (${K} seeds in one batch)`);
     const result = await train({
       model,
       data,
       engines: ctx.engines,
-      importance: o.importance,
+      importance: joint.importance,
       steps: o.steps,
       batchSize: o.batchSize,
       optimizer: o.optimizer,
       schedule: { name: o.schedule ?? 'constant', warmupSteps: o.warmupSteps ?? 0 },
       logEvery: o.logEvery,
       signal: ctx.signal,
-      activationL1: o.activationL1,
+      activationL1: joint.activationL1,
       onProgress: async (p: TrainProgress) => {
         if (wanted.has(p.step)) snapshots.push({ step: p.step, params: await model.getParams() });
         const mean = p.loss.reduce((a, b) => a + b, 0) / p.loss.length;
@@ -349,14 +418,57 @@ export async function trainToyModels(o: TrainToyOptions, ctx: RunContext, label:
       },
     });
     if (result.aborted) throw new Error(`${label}: training aborted at step ${result.steps}`);
-    if (result.diverged.length) throw new DivergenceError(label, result.diverged, o.optimizer);
+    const diverged = parts.map((_, k) => result.diverged.filter((d) => d.instance >= k * I && d.instance < (k + 1) * I).map((d) => ({ ...d, instance: d.instance - k * I })));
     // held-out loss of the model itself, without attacks
     if (adversarial) adversarial.attacking = false;
-    const heldOut = o.heldOutSamples === 0 ? undefined : await evaluateHeldOut(model, o, dataConfig, replicas, o.heldOutSamples);
-    return { params: await model.getParams(), result, snapshots, ...(heldOut ? { heldOut } : {}) };
+    const heldOutData = { ...dataConfig, seed: undefined, firstInstance: undefined, streams: undefined, ...streams((p) => heldOutSeed(p.seed)) };
+    const heldOut = o.heldOutSamples === 0 || diverged.every((d) => d.length) ? undefined : await evaluateHeldOut(model, joint, heldOutData, replicas, o.heldOutSamples);
+    const params = await model.getParams();
+    return parts.map((_, k): PromiseSettledResult<TrainedToyModels> => {
+      if (diverged[k].length) return { status: 'rejected', reason: new DivergenceError(label, diverged[k], o.optimizer) };
+      const part = <V>(values: V[]) => values.slice(k * I, (k + 1) * I);
+      const partResult: TrainResult = {
+        ...result,
+        history: result.history.map((h) => ({ step: h.step, loss: part(h.loss) })),
+        finalLoss: part(result.finalLoss),
+        diverged: [],
+      };
+      return {
+        status: 'fulfilled',
+        value: {
+          params: K === 1 ? params : partParams(params, k, I),
+          result: K === 1 ? result : partResult,
+          snapshots: K === 1 ? snapshots : snapshots.map((snap) => ({ step: snap.step, params: partParams(snap.params, k, I) })),
+          ...(heldOut
+            ? { heldOut: K === 1 ? heldOut : { loss: part(heldOut.loss), samples: part(heldOut.samples), linearOptimum: part(heldOut.linearOptimum), ...(heldOut.featureError ? { featureError: part(heldOut.featureError) } : {}) } }
+            : {}),
+        },
+      };
+    });
   } finally {
     model.dispose();
   }
+}
+
+/** Parameters of batches joined along the instance axis, in order. */
+function concatInstances(parts: readonly ParamArray[]): ParamArray {
+  const data = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { data, shape: [parts.reduce((a, p) => a + p.shape[0], 0), ...parts[0].shape.slice(1)] };
+}
+
+/** Instances `k·count … (k + 1)·count − 1` of every parameter. */
+function partParams(params: Record<string, ParamArray>, k: number, count: number): Record<string, ParamArray> {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, p]) => {
+      const size = p.data.length / p.shape[0];
+      return [name, { data: p.data.slice(k * count * size, (k + 1) * count * size), shape: [count, ...p.shape.slice(1)] }];
+    }),
+  );
 }
 
 /** Mean of the last `k` recorded losses of each instance: a less noisy final loss. */

@@ -157,7 +157,9 @@ export {
   joinSweeps,
   sweepUnit,
   trainSweep,
+  togetherKey,
   trainToyModels,
+  trainToyModelsTogether,
   type HeldOut,
   type HeldOutResults,
   type SweepResult,
@@ -166,5 +168,6 @@ export {
 } from './common.js';
 export { assignShards, toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
 export { CLAIMS, CLAIMS_VERSION, evaluateClaims, type Claim, type ClaimResult } from './claims.js';
+export { ReplicateBatcher, type ReplicateBatcherOptions } from './replicates.js';
 export { spread, summarizeSeeds, type SeedClaim, type SeedSpread, type SeedSummary } from './seeds.js';
 export { defineExperiment, type Analysis, type Experiment, type ExperimentOutput, type ExperimentStages, type ProgressSink, type RunContext } from './types.js';

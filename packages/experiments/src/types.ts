@@ -1,6 +1,7 @@
 import type { Engine, TrainingShape } from '@tms/core';
 import type { VegaLiteSpec } from '@tms/viz';
 import type { ConfigSchema } from '@tms/data';
+import type { TrainedToyModels, TrainToyOptions } from './common.js';
 import type { TrainingUnit, UnitsOptions } from './units.js';
 
 /** Progress sink given to experiments (the CLI draws a bar; code can pass its own). */
@@ -42,6 +43,14 @@ export interface RunContext {
    * to split a run into shards (`tms run --shard k/N`) and to merge them.
    */
   units?<T>(units: readonly TrainingUnit<T>[], options?: UnitsOptions): Promise<T[]>;
+  /**
+   * Train one batch of toy models (optional; `trainToyModels` calls it where
+   * it is set, else trains the batch itself). A host running replicate seeds
+   * at once sets it to a `ReplicateBatcher`'s hook, which trains the same
+   * call of every replicate as one batch; the models are the same. `ctx` is
+   * the calling run's context (its engines, progress and signal).
+   */
+  trainToy?(options: TrainToyOptions, label: string, ctx: RunContext): Promise<TrainedToyModels>;
 }
 
 /** What an experiment produces: JSON-serialisable results and figures. */
