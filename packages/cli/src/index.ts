@@ -32,6 +32,7 @@ export {
   type MergeOptions,
   type RunOptions,
   type RunSummary,
+  type SeedsOptions,
   type SeedsSummary,
   type ShardOptions,
   type ShardSummary,

@@ -48,7 +48,9 @@ Run options:
                       (default: all cores; results are identical for any n)
   --seeds <k>         train k replicates (seeds seed, seed+1, …) into <out>/seed-<s>/
                       and write <out>/seeds.json (each headline number per seed
-                      with min / median / max, each claim's pass count) and seeds.svg
+                      with min / median / max, each claim's pass count) and seeds.svg;
+                      the seeds train at once, each training call of all of
+                      them as one batch (the same models as one by one)
   --quiet             no progress output
   --<field> <value>   set a config field, e.g. --steps 2000 --sparsities 0,0.9,0.99
 
@@ -388,7 +390,7 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
         shard
           ? `tms: interrupted by ${stoppedBy}; finished units are saved in ${unitStore(resolve(out))} — rerun the same shard to continue`
           : seeds !== undefined
-            ? `tms: interrupted by ${stoppedBy}; finished seeds are in ${out}/seed-<s>/, the interrupted seed's parts in its .partial folder — rerun with --resume to continue`
+            ? `tms: interrupted by ${stoppedBy}; finished seeds are in ${out}/seed-<s>/, the parts of seeds still training in their .partial folders — rerun with --resume to continue`
             : `tms: interrupted by ${stoppedBy}; finished parts are saved in ${stagingFolder(resolve(out))} — rerun with --resume to continue; ${out} is unchanged`,
       );
       return stoppedBy === 'SIGTERM' ? 143 : 130;

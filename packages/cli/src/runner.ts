@@ -6,7 +6,7 @@ import { autodiffEngine, encodeSafetensors, tf, tiedPlanUnsupported, type Engine
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
 import { ConfigError } from '@tms/data';
-import { assignShards, checkMemory, getExperiment, resolveConfig, summarizeSeeds, type Experiment, type SeedSummary, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
+import { ReplicateBatcher, assignShards, checkMemory, getExperiment, resolveConfig, summarizeSeeds, type Experiment, type SeedSummary, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
 import { renderSvg, seedSpreadSpec, type VegaLiteSpec } from '@tms/viz';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import { configHash } from './config.js';
@@ -44,6 +44,11 @@ export interface RunOptions {
    * {@link TIME_ESTIMATE_ABOVE}; 0 always logs it, Infinity never.
    */
   timeEstimateAbove?: number;
+  /**
+   * Train the run's toy-model batches through this hook (see `RunContext.trainToy`):
+   * {@link runSeeds} sets it to join the same training call of its replicate runs.
+   */
+  trainToy?: RunContext['trainToy'];
 }
 
 /** Runs estimated to train at least this long (seconds) say so as they start: {@link RunOptions.timeEstimateAbove}. */
@@ -320,6 +325,7 @@ async function runLocked<C extends object>(
     signal: options.signal,
     engines: observePlans(engines, (plan) => (tiedPlanUnsupported(plan) ? seen.other++ : seen.tied++)),
     generator: options.generator,
+    ...(options.trainToy ? { trainToy: options.trainToy } : {}),
     checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),
     async units<T>(units: readonly TrainingUnit<T>[], unitOptions?: UnitsOptions): Promise<T[]> {
       round(unitOptions);
@@ -639,18 +645,32 @@ export interface SeedsSummary {
   summary: SeedSummary;
 }
 
+/** Options of {@link runSeeds}: those of a run, and how the replicates train. */
+export interface SeedsOptions extends RunOptions {
+  /**
+   * Train the replicates at once, the same training call of every seed as
+   * one batch (their instances side by side; see `ReplicateBatcher`), within
+   * `maxMemory`. Default true; false trains one seed after another. The
+   * models are the same either way.
+   */
+  together?: boolean;
+}
+
 /**
  * Train `count` replicates of one config, with seeds `seed`, `seed + 1`, …
  * (the config's seed first): each is a whole run into `<out>/seed-<s>/` (as
  * {@link runExperiment}, with its lock, checkpoints and atomic commit), then
  * `<out>/seeds.json` gets every headline number per seed with min / median /
  * max and every claim's pass count (`summarizeSeeds`), and `seeds.svg` /
- * `seeds.vl.json` draw the spread. With `resume`, a seed whose folder already
- * holds a finished run of the same config is reused.
+ * `seeds.vl.json` draw the spread. The runs go at once, each training call of
+ * every seed joined into one batch (`together`, the default); each seed's
+ * models are those it trains alone. With `resume`, a seed whose folder
+ * already holds a finished run of the same config is reused. When a seed
+ * fails, the others still finish and are saved; then the first failure is thrown.
  *
  * @throws ConfigError for a bad config or count, or an `out` that holds a single run
  */
-export async function runSeeds<C extends object>(exp: Experiment<C>, input: Partial<C>, count: number, options: RunOptions): Promise<SeedsSummary> {
+export async function runSeeds<C extends object>(exp: Experiment<C>, input: Partial<C>, count: number, options: SeedsOptions): Promise<SeedsSummary> {
   if (!Number.isInteger(count) || count < 1) throw new ConfigError('seeds', 'a whole number of replicate seeds ≥ 1', count);
   const base = resolveWithinMemory(exp, input, options) as C & { seed?: unknown };
   if (typeof base.seed !== 'number') throw new ConfigError('seeds', `an experiment with a seed field (${exp.name} has none)`, count);
@@ -665,23 +685,46 @@ export async function runSeeds<C extends object>(exp: Experiment<C>, input: Part
   const runs: { seed: number; results: Record<string, unknown>; config: C }[] = [];
   const dirs: string[] = [];
   const reused: number[] = [];
+  const todo: { k: number; seed: number; dir: string }[] = [];
   for (let k = 0; k < count; k++) {
     const seed = first + k;
     const dir = join(out, `seed-${seed}`);
     const config = resolveConfig(exp, { ...input, seed } as Partial<C>, options.variant);
     // an unreadable results.json is trained again, not reused
     const saved = options.resume ? await readJsonIfExists<Record<string, unknown>>(join(dir, 'results.json')).catch(() => undefined) : undefined;
-    let results: Record<string, unknown>;
     if (saved && JSON.stringify(saved.config) === JSON.stringify(config)) {
-      results = saved;
+      runs[k] = { seed, results: saved, config };
       reused.push(seed);
       progress.log(`seed ${seed} (${k + 1}/${count}): finished run reused from ${dir}`);
     } else {
-      progress.log(`seed ${seed} (${k + 1}/${count})`);
-      results = (await runExperiment(exp, { ...input, seed } as Partial<C>, { ...options, out: dir })).results;
+      todo.push({ k, seed, dir });
     }
-    runs.push({ seed, results, config });
     dirs.push(dir);
+  }
+  const { together = true, ...runOptions } = options;
+  const train = async ({ k, seed, dir }: (typeof todo)[number], trainToy?: RunContext['trainToy']) => {
+    const results = (await runExperiment(exp, { ...input, seed } as Partial<C>, { ...runOptions, out: dir, ...(trainToy ? { trainToy } : {}) })).results;
+    runs[k] = { seed, results, config: resolveConfig(exp, { ...input, seed } as Partial<C>, options.variant) };
+  };
+  if (together && todo.length > 1) {
+    progress.log(`seeds ${todo.map((t) => t.seed).join(', ')}: trained at once, each training call of every seed in one batch`);
+    const batcher = new ReplicateBatcher(todo.length, { maxBytes: options.maxMemory ?? defaultMemoryBudget() });
+    const settled = await Promise.allSettled(
+      todo.map(async (t, j) => {
+        try {
+          await train(t, batcher.hook(j));
+        } finally {
+          batcher.done(j);
+        }
+      }),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } else {
+    for (const t of todo) {
+      progress.log(`seed ${t.seed} (${t.k + 1}/${count})`);
+      await train(t);
+    }
   }
   const summary = summarizeSeeds(exp, runs);
   const { seed: _seed, ...shared } = base;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SeedSummary } from '@tms/experiments';
-import { main } from '../src/index.js';
+import { experiments } from '@tms/experiments';
+import { main, runSeeds } from '../src/index.js';
 
 function capture() {
   const out: string[] = [];
@@ -60,6 +61,24 @@ describe('tms run --seeds K (replicate seeds)', () => {
     const three: SeedSummary = JSON.parse(await readFile(join(dir, 'seeds.json'), 'utf8'));
     expect(three.seeds).toEqual([4, 5, 6]);
     expect(three.claims[2]).toMatchObject({ id: 'intro-2d.sparse-pentagon', passed: 2, of: 3 });
+  });
+
+  it('trains the seeds at once, each training call as one batch: the same files as one seed after another, timings aside', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tms-seeds-'));
+    const logs: string[] = [];
+    const progress = { reset() {}, update() {}, log: (m: string) => void logs.push(m) };
+    const input = { seed: 2, steps: 400, sparsities: [0, 0.9] };
+    const joint = await runSeeds(experiments.intro, input, 3, { out: join(root, 'joint'), variant: 'quick', progress, workers: 2 });
+    expect(logs).toContain('seeds 2, 3, 4: trained at once, each training call of every seed in one batch');
+    const apart = await runSeeds(experiments.intro, input, 3, { out: join(root, 'apart'), variant: 'quick', together: false });
+    const untimed = (text: string) => JSON.parse(text, (k, v) => (k === 'seconds' || k === 'createdAt' ? undefined : v));
+    for (const s of [2, 3, 4]) {
+      const [a, b] = await Promise.all([joint, apart].map((r) => readFile(join(r.outDir, `seed-${s}`, 'results.json'), 'utf8')));
+      expect(untimed(a), `seed ${s}`).toEqual(untimed(b));
+      const [wa, wb] = await Promise.all([joint, apart].map((r) => readFile(join(r.outDir, `seed-${s}`, 'weights.safetensors'))));
+      expect(wa.equals(wb), `seed ${s} weights`).toBe(true);
+    }
+    expect(joint.summary.headline).toEqual(apart.summary.headline);
   });
 
   it('refuses --seeds with --shard, a count out of range, and a folder that holds a single run', async () => {
