@@ -12,9 +12,8 @@ export interface WebGPUEngineOptions extends GPUDeviceRequest {
   adapter?: AdapterDescription;
   /**
    * Where batches come from: `device` generates them on the GPU (needs a
-   * `SparseFeatures` with `generator: 'philox'`, no feature sets and the
-   * default stream keys, no per-instance `streams`: the same batches the CPU
-   * would draw from it); `host` samples them on the CPU and
+   * `SparseFeatures` with `generator: 'philox'` and no feature sets: the same
+   * batches the CPU would draw from it, per-instance `streams` included); `host` samples them on the CPU and
    * copies each to the GPU (any `BatchSource`; one submission per step);
    * `auto` (default) is `device` where it can be, else `host`. Full batches of
    * a `FiniteDataset` are copied once.
@@ -61,11 +60,6 @@ function dataRoute(plan: TrainPlan, mode: 'auto' | 'device' | 'host'): DataRoute
   if (d instanceof FiniteDataset && plan.batchSize === d.size) return { kind: 'full', data: d.data };
   const philox = d instanceof SparseFeatures && d.generator === 'philox';
   if (mode === 'device' && !philox) return "data: 'device' generates batches on the GPU only from a SparseFeatures with generator 'philox'";
-  // the kernels key every instance's stream by one seed and the first index (instances of several runs joined in one batch draw on the host)
-  if (philox && !(d as SparseFeatures).uniformStreams) {
-    if (mode === 'device') return "data: 'device' generates batches on the GPU only when every instance draws from (seed, firstInstance + i); this source names its own stream per instance (streams)";
-    return { kind: 'host' };
-  }
   if (philox && mode !== 'host') return { kind: 'device', source: d as SparseFeatures };
   return { kind: 'host' };
 }
@@ -208,7 +202,7 @@ async function startSession(
   const HG = buffer(2 * I * B * M);
   const D = buffer(I * B * N);
   const R = buffer(L.size);
-  const C = buffer(2 * I * N);
+  const C = buffer(2 * I * N + 2 * I);
   const ring = device.createBuffer({ size: RING * RECORD, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const lossRead = device.createBuffer({ size: I * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   // the weights after each segment come back with its loss: a progress report's sync then costs nothing
@@ -219,9 +213,17 @@ async function startSession(
   const b0 = (await tied.b.data()) as Float32Array;
   device.queue.writeBuffer(P, 0, own(W0));
   device.queue.writeBuffer(P, W0.byteLength, own(b0));
-  const consts = new Float32Array(2 * I * N);
+  // importance, probability (as f32 bits), then each instance's stream key (seed, global index)
+  const consts = new Float32Array(2 * I * N + 2 * I);
   consts.set(plan.importance);
-  if (source) consts.set(source.probability, I * N);
+  if (source) {
+    consts.set(source.probability, I * N);
+    const keys = new Uint32Array(consts.buffer, 8 * I * N, 2 * I);
+    for (let i = 0; i < I; i++) {
+      keys[2 * i] = source.streamSeeds[i];
+      keys[2 * i + 1] = source.streamIndices[i];
+    }
+  }
   device.queue.writeBuffer(C, 0, consts);
   if (route.kind === 'full') device.queue.writeBuffer(X, 0, own(route.data), 0, I * B * N);
   const bindGroup = device.createBindGroup({
@@ -258,9 +260,6 @@ async function startSession(
       rf[r + 3] = a.l2;
       ru[r + 4] = draw++ >>> 0;
       ru[r + 5] = withLoss && t === t1 - 1 ? 1 : 0;
-      // the data stream's key (not compiled in, so one module serves every instance range)
-      ru[r + 6] = (source?.seed ?? 0) >>> 0;
-      ru[r + 7] = (source?.firstInstance ?? 0) >>> 0;
     }
     device.queue.writeBuffer(ring, 0, records, 0, (t1 - t0) * RECORD);
     const encoder = device.createCommandEncoder();

@@ -33,9 +33,9 @@ fn unit(r: u32) -> f32 { return f32(r >> 8u) * 5.9604644775390625e-8; }
  */
 function drawQuad(signed: boolean): string {
   return `
-fn prob(i: u32, f: u32) -> f32 { return select(0.0, C[PROB + i * N + min(f, N - 1u)], f < N); }
+fn prob(i: u32, f: u32) -> f32 { return select(0.0, bitcast<f32>(C[PROB + i * N + min(f, N - 1u)]), f < N); }
 fn drawQuad(i: u32, s: u32, q: u32) -> vec4<f32> {
-  let key = vec2<u32>(step.seed, step.stream0 + i);
+  let key = vec2<u32>(C[KEYS + 2u * i], C[KEYS + 2u * i + 1u]);
   let r = philox(key, vec4<u32>(s, step.draw, q, 0u));
   let f = 4u * q;
   let present = vec4<f32>(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) < vec4<f32>(prob(i, f), prob(i, f + 1u), prob(i, f + 2u), prob(i, f + 3u));
@@ -190,7 +190,7 @@ ${H.unrolled ? H.each((u) => `let w${u.n} = P[w + ${u.k}];`, '    ') : ''}
     var pre = P[bo + f];
 ${H.each((u) => `pre += ${w(u)} * ${u.el('h')};`, '    ')}
     let diff = act(pre) - X[xo + f];
-    let imp = C[i * N + f];
+    let imp = bitcast<f32>(C[i * N + f]);
     loss += imp * diff * diff;
     let d = outGrad(pre, diff, imp);
     D[xo + f] = d;
@@ -238,13 +238,13 @@ export function trainingModule(s: KernelShape): string {
 ${PHILOX_WGSL}
 const I = ${I}u; const N = ${N}u; const M = ${M}u; const B = ${B}u; const S = ${S}u; const CHUNK = ${chunk}u;
 const PW = ${PW}u; const PALL = ${L.params}u; const IBM = ${I * B * M}u;
-const LOSS = ${L.loss}u; const LOSS_OUT = ${L.lossOut}u; const PROB = ${I * N}u;
+const LOSS = ${L.loss}u; const LOSS_OUT = ${L.lossOut}u; const PROB = ${I * N}u; const KEYS = ${2 * I * N}u;
 const SCALE = ${f32(1 / (B * N))};
 const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(s.epsilon)};
 
 const LOSS_TERMS = ${L.lossTerms}u;
 
-struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32, seed: u32, stream0: u32 }
+struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32 }
 
 /** The output nonlinearity. */
 fn act(pre: f32) -> f32 { return ${s.relu ? 'max(pre, 0.0)' : 'pre'}; }
@@ -258,7 +258,7 @@ ${drawQuad(s.signed)}
 @group(0) @binding(3) var<storage, read_write> HG: array<f32>;  // h [I, B, M], then g = Wᵀd [I, B, M]
 @group(0) @binding(4) var<storage, read_write> D: array<f32>;   // ∂L/∂pre-activation [I, B, N]
 @group(0) @binding(5) var<storage, read_write> R: array<f32>;   // partial gradients, sample losses, instance losses
-@group(0) @binding(6) var<storage, read> C: array<f32>;         // importance [I, N], then feature probability [I, N]
+@group(0) @binding(6) var<storage, read> C: array<u32>;         // f32 bits of importance [I, N] and feature probability [I, N], then each instance's stream key (seed, index)
 @group(0) @binding(7) var<uniform> step: Step;
 
 @compute @workgroup_size(${WORKGROUP})
@@ -363,7 +363,7 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
   var pre = P[PW + i * N + f];
   for (var k = 0u; k < M; k++) { pre += P[wo + k] * HG[row * M + k]; }
   let diff = act(pre) - X[t];
-  let imp = C[i * N + f];
+  let imp = bitcast<f32>(C[i * N + f]);
   D[t] = outGrad(pre, diff, imp);
   if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
 }

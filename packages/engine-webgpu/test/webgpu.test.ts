@@ -31,11 +31,13 @@ describe.skipIf(skip !== null)(`WebGPU engine on ${typeof found === 'string' ? '
   engineConformance({ label: 'webgpu (batches from the CPU)', engines: hostEngines, name: 'webgpu' });
   engineConformance({ label: "webgpu (batches from the CPU, path 'split')", engines: hostSplitEngines, name: 'webgpu' });
 
-  it('draws the same batches on the GPU as SparseFeatures with the philox generator on the CPU', async () => {
+  it('draws the same batches on the GPU as SparseFeatures with the philox generator on the CPU, per-instance stream keys included', async () => {
     const I = 3;
     const n = 9;
-    for (const unitNorm of [false, true]) {
-      const config = { instances: I, features: n, sparsity: [0, 0.5, 0.95].map((s) => new Array<number>(n).fill(s)), seed: 9, signed: unitNorm, unitNorm, generator: 'philox' as const };
+    for (const [unitNorm, keyed] of [[false, false], [true, false], [false, true]]) {
+      // keyed: each instance names its own stream (instances of several runs joined in one batch)
+      const keys = keyed ? { streams: { seeds: [9, 4, 9], indices: [0, 5, 2] } } : { seed: 9 };
+      const config = { instances: I, features: n, sparsity: [0, 0.5, 0.95].map((s) => new Array<number>(n).fill(s)), ...keys, signed: unitNorm, unitNorm, generator: 'philox' as const };
       const run = async (engine: WebGPUEngine) => {
         const model = createModel({ kind: 'relu-output', instances: I, features: n, hidden: 3, seed: 2 });
         const data = new SparseFeatures(config);
