@@ -6,7 +6,7 @@ import { ConfigError, checkOneOf } from '@tms/data';
 import { NODE_BACKENDS, useNodeBackend } from '@tms/backend-node';
 import { createWebGPUEngine } from '@tms/engine-webgpu';
 import { describeField } from '@tms/data';
-import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, type ClaimResult, type Experiment } from '@tms/experiments';
+import { CLAIMS_VERSION, DivergenceError, evaluateClaims, experiments, getExperiment, resolveConfig, spread, type ClaimResult, type Experiment } from '@tms/experiments';
 import { intOption, parseOverrides } from './config.js';
 import { ProgressBar } from './progress.js';
 import { NonFiniteResultError, cliVersion, mergeShards, nodeEngines, runExperiment, runSeeds, runShard, stagingFolder } from './runner.js';
@@ -22,8 +22,10 @@ Usage:
   tms --version                     the version of @tms/cli
   tms help <experiment>             show an experiment's config fields and variants
   tms run <experiment> [options] [--<field> <value> ...]
-  tms check <dir>                   check the paper's claims on the results in <dir>
-                                    (a run's --out, or a folder of them); exit 1 if one fails
+  tms check <dir> [--by-claim]      check the paper's claims on the results in <dir>
+                                    (a run's --out, a folder of them, or of --seeds
+                                    folders); exit 1 if one fails; --by-claim: one line
+                                    per claim over every result (how many hold, median, range)
   tms run <experiment> --shard K/N  train shard K (0 to N-1) of a run split N ways
   tms merge <out> [--wait <s>]      write the results of a sharded run (exit 4 while
                                     units are missing; --wait polls for them)
@@ -143,7 +145,10 @@ export async function main(argv: string[], io: CliIO = defaultIO, signal?: Abort
 
 class UsageError extends Error {}
 
-/** The results.json files of a run folder, or of the run folders inside it. */
+/**
+ * The results.json files of a run folder, or of the run folders inside it,
+ * or one level further (a folder of `--seeds` folders: <dir>/<name>/seed-<s>/).
+ */
 async function resultFiles(dir: string): Promise<string[]> {
   const own = join(dir, 'results.json');
   if (existsSync(own)) return [own];
@@ -153,19 +158,30 @@ async function resultFiles(dir: string): Promise<string[]> {
   } catch (e) {
     throw new ConfigError('dir', 'a results folder (a run\'s --out, or a folder of them)', `${dir} (${(e as Error).message})`);
   }
-  return entries.map((e) => join(dir, e, 'results.json')).filter((f) => existsSync(f));
+  const files: string[] = [];
+  for (const e of entries) {
+    const sub = join(dir, e);
+    if (existsSync(join(sub, 'results.json'))) files.push(join(sub, 'results.json'));
+    else if (existsSync(join(sub, 'seeds.json'))) {
+      for (const f of (await readdir(sub)).sort()) if (existsSync(join(sub, f, 'results.json'))) files.push(join(sub, f, 'results.json'));
+    }
+  }
+  return files;
 }
 
 const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : Number.isNaN(v) ? 'missing' : v.toPrecision(3));
 
-/** `tms check <dir>`: the paper's claims (CLAIMS) on every results.json found; exit 1 when one fails. */
+/** `tms check <dir> [--by-claim]`: the paper's claims (CLAIMS) on every results.json found; exit 1 when one fails. */
 async function check(args: string[], io: CliIO): Promise<number> {
-  if (args.length !== 1 || args[0].startsWith('--')) throw new UsageError('check needs one results folder: tms check <dir> (a run\'s --out, or a folder of them)');
-  const files = await resultFiles(args[0]);
-  if (!files.length) throw new ConfigError('dir', 'a folder holding results.json, or folders that do', args[0]);
+  const byClaim = args.includes('--by-claim');
+  const rest = args.filter((a) => a !== '--by-claim');
+  if (rest.length !== 1 || rest[0].startsWith('--')) throw new UsageError("check needs one results folder: tms check <dir> [--by-claim] (a run's --out, or a folder of them)");
+  const files = await resultFiles(rest[0]);
+  if (!files.length) throw new ConfigError('dir', 'a folder holding results.json, or folders that do', rest[0]);
   io.out(`tms check: claims v${CLAIMS_VERSION} on ${files.length} result${files.length > 1 ? 's' : ''}`);
-  let passed = 0;
-  let total = 0;
+  const line = (status: string, r: ClaimResult, value: string, extra = '') =>
+    `${status}  ${r.id.padEnd(38)} ${value.padStart(7)}  (${r.expected})  ${extra}${r.statement}${r.section ? ` [${r.section}]` : ''}`;
+  const all: ClaimResult[][] = [];
   for (const file of files) {
     let rows: ClaimResult[];
     try {
@@ -176,14 +192,40 @@ async function check(args: string[], io: CliIO): Promise<number> {
     } catch (e) {
       rows = [{ pass: false, skipped: false, id: file, experiment: '', value: NaN, expected: 'a results.json written by tms run', statement: `unreadable: ${(e as Error).message}`, section: '' }];
     }
-    for (const r of rows) {
+    all.push(rows);
+  }
+  if (!byClaim) {
+    let passed = 0;
+    let total = 0;
+    for (const r of all.flat()) {
       if (!r.skipped) total++;
       if (r.pass) passed++;
-      io.out(`${r.skipped ? 'SKIP' : r.pass ? 'PASS' : 'FAIL'}  ${r.id.padEnd(38)} ${formatValue(r.value).padStart(7)}  (${r.expected})  ${r.statement}${r.section ? ` [${r.section}]` : ''}`);
+      io.out(line(r.skipped ? 'SKIP' : r.pass ? 'PASS' : 'FAIL', r, formatValue(r.value)));
     }
+    io.out(`${passed} of ${total} claims hold`);
+    return passed === total ? 0 : 1;
   }
-  io.out(`${passed} of ${total} claims hold`);
-  return passed === total ? 0 : 1;
+  // one line per claim: on how many results it holds (of those it applies to), the median value and the range
+  const groups = new Map<string, ClaimResult[]>();
+  for (const r of all.flat()) groups.set(r.id, [...(groups.get(r.id) ?? []), r]);
+  let everywhere = 0;
+  let applied = 0;
+  for (const rows of groups.values()) {
+    const live = rows.filter((r) => !r.skipped);
+    if (!live.length) {
+      io.out(line('SKIP', rows[0], 'missing', `on none of ${rows.length}; `));
+      continue;
+    }
+    applied++;
+    const held = live.filter((r) => r.pass).length;
+    if (held === live.length) everywhere++;
+    const values = live.map((r) => r.value).filter((v) => !Number.isNaN(v));
+    const { median, min, max } = values.length ? spread(values) : { median: NaN, min: NaN, max: NaN };
+    const range = min !== max ? `, ${formatValue(min)}–${formatValue(max)}` : '';
+    io.out(line(held === live.length ? 'PASS' : 'FAIL', live[0], formatValue(median), `${held} of ${live.length}${range}; `));
+  }
+  io.out(`${everywhere} of ${applied} claims hold on every result`);
+  return everywhere === applied ? 0 : 1;
 }
 
 function help(name: string, io: CliIO): number {
@@ -365,7 +407,7 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
       const held = claims.filter((c) => c.passed === c.of).length;
       io.out(
         `wrote ${done.runs.length} runs (seeds ${done.summary.seeds[0]}–${done.summary.seeds.at(-1)}${done.reused.length ? `, ${done.reused.length} reused` : ''}) and ${done.files.join(', ')}; ` +
-          `${held} of ${claims.length} claims hold on every seed (tms check ${out} lists them per seed)`,
+          `${held} of ${claims.length} claims hold on every seed (tms check ${out} lists them per seed, --by-claim per claim)`,
       );
       return 0;
     }

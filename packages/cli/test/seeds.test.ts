@@ -51,6 +51,17 @@ describe('tms run --seeds K (replicate seeds)', () => {
     expect(await main(['check', dir], checked.io)).toBe(1);
     expect(checked.out[0]).toMatch(/on 2 results$/);
     expect(checked.out.filter((l) => l.startsWith('FAIL'))).toEqual([expect.stringMatching(/^FAIL  intro-2d\.sparse-pentagon/)]);
+    // --by-claim: one line per claim over the seeds (how many hold, the median and range); a folder of seed folders is found one level down
+    const parent = join(dir, '..');
+    const claims = capture();
+    expect(await main(['check', parent, '--by-claim'], claims.io)).toBe(1);
+    expect(claims.out[0]).toMatch(/on 2 results$/);
+    expect(claims.out.slice(1)).toEqual([
+      expect.stringMatching(/^PASS  intro-2d\.dense-two +2  \(= 2\)  2 of 2; dense: 2 of 5 features/),
+      expect.stringMatching(/^PASS  intro-2d\.dense-linear-optimum +[\d.]+  \(in \(0\.98, 1\.02\)\)  2 of 2, [\d.]+–[\d.]+; dense: the ReLU-output model/),
+      expect.stringMatching(/^FAIL  intro-2d\.sparse-pentagon +0\.500  \(= 1\)  1 of 2, 0–1; sparse: all 5 features/),
+      '2 of 3 claims hold on every result',
+    ]);
 
     // one more seed with --resume: the two finished runs are reused, not trained again
     const before = await readFile(join(dir, 'seed-4', 'results.json'), 'utf8');
