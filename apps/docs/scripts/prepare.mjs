@@ -137,7 +137,7 @@ for (const exp of Object.values(experiments)) {
     '',
     '```sh',
     `pnpm tms run ${exp.name} --variant quick --out results/${exp.name}-quick && pnpm tms check results/${exp.name}-quick`,
-    `pnpm tms run ${exp.name} --seeds 5 --out results/${exp.name}-seeds && pnpm tms check results/${exp.name}-seeds   # every claim on 5 seeds`,
+    `pnpm tms run ${exp.name} --seeds 5 --out results/${exp.name}-seeds && pnpm tms check results/${exp.name}-seeds --by-claim   # every claim on 5 seeds, trained as one batch`,
     '```',
     '',
     ...(run

@@ -1,4 +1,4 @@
-import { trainingBytes } from '@tms/core';
+import { MAX_TENSOR_VALUES, trainingBytes } from '@tms/core';
 import { togetherKey, trainToyModelsTogether, type TrainedToyModels, type TrainToyOptions } from './common.js';
 import type { RunContext } from './types.js';
 
@@ -6,7 +6,8 @@ import type { RunContext } from './types.js';
 export interface ReplicateBatcherOptions {
   /**
    * Largest joint batch, in bytes as `trainingBytes` of `@tms/core` estimates
-   * it: replicates beyond it train in further batches. Default: no limit.
+   * it: replicates beyond it train in further batches (as do those whose
+   * joint tensors would outgrow one array). Default: no limit.
    */
   maxBytes?: number;
 }
@@ -110,7 +111,11 @@ export class ReplicateBatcher {
   /** `group` in batches within {@link ReplicateBatcherOptions.maxBytes}. */
   private split(group: Call[]): Call[][] {
     const o = group[0].options;
-    const fits = (count: number) => trainingBytes({ instances: count * o.instances, features: o.features, hidden: o.hidden, batchSize: o.batchSize }) <= this.maxBytes;
+    // within the memory budget, and every joint tensor an array (as checkTrainingMemory asks)
+    const fits = (count: number) => {
+      const shape = { instances: count * o.instances, features: o.features, hidden: o.hidden, batchSize: o.batchSize };
+      return trainingBytes(shape) <= this.maxBytes && shape.instances * o.features * Math.max(o.hidden, o.batchSize) <= MAX_TENSOR_VALUES;
+    };
     let per = group.length;
     while (per > 1 && !fits(per)) per--;
     return Array.from({ length: Math.ceil(group.length / per) }, (_, b) => group.slice(b * per, (b + 1) * per));
