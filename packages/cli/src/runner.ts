@@ -685,7 +685,7 @@ export async function runSeeds<C extends object>(exp: Experiment<C>, input: Part
   const runs: { seed: number; results: Record<string, unknown>; config: C }[] = [];
   const dirs: string[] = [];
   const reused: number[] = [];
-  const todo: { k: number; seed: number; dir: string }[] = [];
+  const todo: { k: number; seed: number; dir: string; config: C }[] = [];
   for (let k = 0; k < count; k++) {
     const seed = first + k;
     const dir = join(out, `seed-${seed}`);
@@ -697,14 +697,14 @@ export async function runSeeds<C extends object>(exp: Experiment<C>, input: Part
       reused.push(seed);
       progress.log(`seed ${seed} (${k + 1}/${count}): finished run reused from ${dir}`);
     } else {
-      todo.push({ k, seed, dir });
+      todo.push({ k, seed, dir, config });
     }
     dirs.push(dir);
   }
   const { together = true, ...runOptions } = options;
-  const train = async ({ k, seed, dir }: (typeof todo)[number], trainToy?: RunContext['trainToy']) => {
+  const train = async ({ k, seed, dir, config }: (typeof todo)[number], trainToy?: RunContext['trainToy']) => {
     const results = (await runExperiment(exp, { ...input, seed } as Partial<C>, { ...runOptions, out: dir, ...(trainToy ? { trainToy } : {}) })).results;
-    runs[k] = { seed, results, config: resolveConfig(exp, { ...input, seed } as Partial<C>, options.variant) };
+    runs[k] = { seed, results, config };
   };
   if (together && todo.length > 1) {
     progress.log(`seeds ${todo.map((t) => t.seed).join(', ')}: trained at once, each training call of every seed in one batch`);
