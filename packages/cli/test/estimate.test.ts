@@ -51,6 +51,23 @@ describe('the training time estimate', () => {
     expect(told[0]).not.toContain('--backend webgpu');
   });
 
+  it("counts each step's parameter update, so units of small batches (double descent's small training sets) do not inflate it", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+    const lines: { at: number; line: string }[] = [];
+    const progress: ProgressSink = { reset() {}, update() {}, log: (line) => void lines.push({ at: performance.now(), line }) };
+    // the first unit trains on 4 points per set: n = 400 parameters per output row weigh more than the 4 samples
+    await runExperiment(experiments['double-descent'], {}, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0, workers: 2 });
+    const end = performance.now();
+    const told = lines.filter((l) => l.line.startsWith('estimated training time'));
+    expect(told).toHaveLength(1);
+    const m = /time: (?:(\d+)m)?(\d+)s more/.exec(told[0].line)!;
+    const estimate = Number(m[1] ?? 0) * 60 + Number(m[2]);
+    const left = (end - told[0].at) / 1000;
+    // within a factor 2.5 of the time the run still took (analysis and figures included); 6× too long when only samples counted
+    expect(estimate, told[0].line).toBeLessThan(left * 2.5);
+    expect(estimate, told[0].line).toBeGreaterThan(left * 0.4);
+  });
+
   it('stays silent for runs shorter than the threshold (two minutes by default)', async () => {
     expect(TIME_ESTIMATE_ABOVE).toBe(120);
     const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');

@@ -64,8 +64,12 @@ describe('trainUnits', () => {
     await expect(trainUnits(ctx, [{ key: 'x', cost: NaN, compute: async () => 0 }])).rejects.toThrow(/cost NaN/);
   });
 
-  it('toyModelCost counts 6 multiply-adds per weight, sample and step', () => {
-    expect(toyModelCost({ instances: 2, steps: 10, batchSize: 4, features: 5, hidden: 3 })).toBe(6 * 2 * 10 * 4 * 5 * 3);
+  it("toyModelCost counts 6 multiply-adds per weight, sample and step, and each step's update of every parameter", () => {
+    expect(toyModelCost({ instances: 2, steps: 10, batchSize: 4, features: 5, hidden: 3 })).toBe(6 * 2 * 10 * (4 * 5 * 3 + 15 * 5 * 4));
+    // large batches: the samples dominate; a 5-point full batch of n = 1,000, m = 2: the update does
+    const big = { instances: 1, steps: 1, batchSize: 1024, features: 100, hidden: 20 };
+    expect(toyModelCost(big) / (6 * 1024 * 100 * 20)).toBeLessThan(1.02);
+    expect(toyModelCost({ instances: 1, steps: 1, batchSize: 5, features: 1000, hidden: 2 }) / (6 * 5 * 1000 * 2)).toBeGreaterThan(4);
   });
 });
 
