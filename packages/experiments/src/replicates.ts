@@ -28,7 +28,9 @@ interface Call {
  * is waiting on a training call or done), the calls that differ in their
  * seed only are trained together by `trainToyModelsTogether`; the rest alone.
  * Every run gets exactly the models it gets alone (timings aside), and a
- * joint batch uses the engine's threads or GPU as a bigger batch would. Pure
+ * joint batch uses the engine's threads or GPU as a bigger batch would; it
+ * trains with the engines, progress sink and abort signal of its lowest
+ * run's context (give every run the same ones). Pure
  * (no Node imports): the CLI's `--seeds` uses it, and a page can.
  *
  * @example
