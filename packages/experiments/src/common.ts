@@ -421,33 +421,32 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
     const diverged = parts.map((_, k) => result.diverged.filter((d) => d.instance >= k * I && d.instance < (k + 1) * I).map((d) => ({ ...d, instance: d.instance - k * I })));
     // held-out loss of the model itself, without attacks
     if (adversarial) adversarial.attacking = false;
-    const heldOutData = { ...dataConfig, seed: undefined, firstInstance: undefined, streams: undefined, ...streams((p) => heldOutSeed(p.seed)) };
+    // (streams() sets the same keys for the held-out seeds)
+    const heldOutData = { ...dataConfig, ...streams((p) => heldOutSeed(p.seed)) };
     const heldOut = o.heldOutSamples === 0 || diverged.every((d) => d.length) ? undefined : await evaluateHeldOut(model, joint, heldOutData, replicas, o.heldOutSamples);
     const params = await model.getParams();
+    if (K === 1) return [diverged[0].length ? { status: 'rejected', reason: new DivergenceError(label, diverged[0], o.optimizer) } : { status: 'fulfilled', value: { params, result, snapshots, ...(heldOut ? { heldOut } : {}) } }];
     return parts.map((_, k): PromiseSettledResult<TrainedToyModels> => {
       if (diverged[k].length) return { status: 'rejected', reason: new DivergenceError(label, diverged[k], o.optimizer) };
       const part = <V>(values: V[]) => values.slice(k * I, (k + 1) * I);
-      const partResult: TrainResult = {
-        ...result,
-        history: result.history.map((h) => ({ step: h.step, loss: part(h.loss) })),
-        finalLoss: part(result.finalLoss),
-        diverged: [],
-      };
       return {
         status: 'fulfilled',
         value: {
-          params: K === 1 ? params : partParams(params, k, I),
-          result: K === 1 ? result : partResult,
-          snapshots: K === 1 ? snapshots : snapshots.map((snap) => ({ step: snap.step, params: partParams(snap.params, k, I) })),
-          ...(heldOut
-            ? { heldOut: K === 1 ? heldOut : { loss: part(heldOut.loss), samples: part(heldOut.samples), linearOptimum: part(heldOut.linearOptimum), ...(heldOut.featureError ? { featureError: part(heldOut.featureError) } : {}) } }
-            : {}),
+          params: partParams(params, k, I),
+          result: { ...result, history: result.history.map((h) => ({ step: h.step, loss: part(h.loss) })), finalLoss: part(result.finalLoss), diverged: [] },
+          snapshots: snapshots.map((snap) => ({ step: snap.step, params: partParams(snap.params, k, I) })),
+          ...(heldOut ? { heldOut: pickHeldOut(heldOut, part) } : {}),
         },
       };
     });
   } finally {
     model.dispose();
   }
+}
+
+/** The held-out results of the instances `pick` keeps (in its order). */
+function pickHeldOut(h: HeldOut, pick: <V>(values: V[]) => V[]): HeldOut {
+  return { loss: pick(h.loss), samples: pick(h.samples), linearOptimum: pick(h.linearOptimum), ...(h.featureError ? { featureError: pick(h.featureError) } : {}) };
 }
 
 /** Parameters of batches joined along the instance axis, in order. */
@@ -755,16 +754,7 @@ export function keepLowestLoss(sweep: SweepResult, restarts: number): SweepResul
     finalLoss: pick(sweep.finalLoss),
     history: sweep.history.map((h) => ({ step: h.step, loss: pick(h.loss) })),
     seconds: sweep.seconds,
-    ...(sweep.heldOut
-      ? {
-          heldOut: {
-            loss: pick(sweep.heldOut.loss),
-            samples: pick(sweep.heldOut.samples),
-            linearOptimum: pick(sweep.heldOut.linearOptimum),
-            ...(sweep.heldOut.featureError ? { featureError: pick(sweep.heldOut.featureError) } : {}),
-          },
-        }
-      : {}),
+    ...(sweep.heldOut ? { heldOut: pickHeldOut(sweep.heldOut, pick) } : {}),
   };
 }
 
