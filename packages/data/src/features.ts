@@ -131,8 +131,6 @@ export class SparseFeatures implements BatchSource {
   readonly streamSeeds: Uint32Array;
   /** Per instance, the global index of its random stream. */
   readonly streamIndices: Uint32Array;
-  /** Whether every instance draws from `(seed, firstInstance + i)`, as without `streams`. */
-  readonly uniformStreams: boolean;
   /** The random generator (see {@link SparseFeaturesConfig.generator}). */
   readonly generator: 'xoshiro' | 'philox';
   /**
@@ -177,7 +175,6 @@ export class SparseFeatures implements BatchSource {
     this.streamIndices = streams ? streams.indices : Uint32Array.from({ length: this.instances }, (_, i) => first + i);
     if (streams) this.seed = streams.seeds[0];
     this.firstInstance = this.streamIndices[0];
-    this.uniformStreams = this.streamSeeds.every((s, i) => s === this.seed && this.streamIndices[i] === this.firstInstance + i);
     this.generator = config.generator === undefined ? 'xoshiro' : checkOneOf(config.generator, 'generator', ['xoshiro', 'philox'] as const);
     if (this.generator === 'philox' && this.sets.length > 0) {
       throw new ConfigError('generator', "'xoshiro' when feature sets are given (the philox generator draws independent features only)", 'philox');

@@ -271,22 +271,23 @@ describe('streams: one stream key per instance', () => {
     const a = new SparseFeatures({ instances: 2, features: 3, sparsity: S.slice(0, 2), seed: 3, firstInstance: 5, generator });
     const b = new SparseFeatures({ instances: 2, features: 3, sparsity: S.slice(2), seed: 8, firstInstance: 5, generator });
     const joined = new SparseFeatures({ instances: 4, features: 3, sparsity: S, streams: { seeds: [3, 3, 8, 8], indices: [5, 6, 5, 6] }, generator });
-    expect(joined.uniformStreams).toBe(false);
+    expect([Array.from(joined.streamSeeds), Array.from(joined.streamIndices)]).toEqual([[3, 3, 8, 8], [5, 6, 5, 6]]);
     for (let step = 0; step < 3; step++) {
       expect(Array.from(joined.sample(16).data)).toEqual([...a.sample(16).data, ...b.sample(16).data]);
     }
   });
 
-  it('feature sets and unit-norm samples too; the default keys are uniform', () => {
+  it('feature sets and unit-norm samples too; the default keys are (seed, firstInstance + i)', () => {
     const sets = [{ features: [0, 1], mode: 'correlated' as const }];
     const a = new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 1, sets, unitNorm: true });
     const b = new SparseFeatures({ instances: 1, features: 3, sparsity: 0.5, seed: 2, sets, unitNorm: true });
     const joined = new SparseFeatures({ instances: 2, features: 3, sparsity: 0.5, streams: { seeds: [1, 2], indices: [0, 0] }, sets, unitNorm: true });
     expect(Array.from(joined.sample(32).data)).toEqual([...a.sample(32).data, ...b.sample(32).data]);
     const same = new SparseFeatures({ instances: 2, features: 3, streams: { seeds: [4, 4], indices: [7, 8] } });
-    expect([same.uniformStreams, same.seed, same.firstInstance]).toEqual([true, 4, 7]);
-    expect(Array.from(same.streamIndices)).toEqual([7, 8]);
-    expect(new SparseFeatures({ instances: 2, features: 3, seed: 4, firstInstance: 7 }).uniformStreams).toBe(true);
+    expect([same.seed, same.firstInstance]).toEqual([4, 7]);
+    const keys = (f: SparseFeatures) => [Array.from(f.streamSeeds), Array.from(f.streamIndices)];
+    expect(keys(same)).toEqual([[4, 4], [7, 8]]);
+    expect(keys(new SparseFeatures({ instances: 2, features: 3, seed: 4, firstInstance: 7 }))).toEqual([[4, 4], [7, 8]]);
   });
 
   it('refuses keys that do not match the instances, or together with seed / firstInstance, naming the field', () => {

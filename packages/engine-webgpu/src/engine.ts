@@ -13,8 +13,9 @@ export interface WebGPUEngineOptions extends GPUDeviceRequest {
   /**
    * Where batches come from: `device` generates them on the GPU (needs a
    * `SparseFeatures` with `generator: 'philox'` and no feature sets: the same
-   * batches the CPU would draw from it, per-instance `streams` included); `host` samples them on the CPU and
-   * copies each to the GPU (any `BatchSource`; one submission per step);
+   * batches the CPU would draw from it, per-instance `streams` included);
+   * `host` samples them on the CPU and copies each to the GPU (any
+   * `BatchSource`; one submission per step);
    * `auto` (default) is `device` where it can be, else `host`. Full batches of
    * a `FiniteDataset` are copied once.
    */
