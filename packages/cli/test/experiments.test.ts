@@ -394,6 +394,15 @@ describe('privileged: ReLU hidden layer', () => {
     expect(mid.neuronsPerFeature.slice(0, 6)).toEqual([1, 1, 1, 2, 2, 2]);
     expect(mid.monosemanticNeurons).toBe(3);
     models.forEach((m, k) => k > 0 && expect(m.monosemanticNeurons).toBeLessThanOrEqual(models[k - 1].monosemanticNeurons));
+    // at 1 − S = 0.03 (the paper: ≤ 0.04) every feature activates a pair of neurons (seeds 0 and 1); its other large
+    // weights are negative, inhibiting, so counting both signs gives 3–5
+    const pairs = models.find((m) => Math.abs(1 - m.sparsity - 0.03) < 1e-9)!;
+    expect(pairs.activatedNeuronsPerFeature).toEqual(new Array(10).fill(2));
+    expect(Math.max(...pairs.neuronsPerFeature)).toBeGreaterThan(2);
+    pairs.W.forEach((row, f) => {
+      const top = Math.max(...row);
+      expect(row.filter((w) => w > 0.3 * top), `feature ${f}`).toHaveLength(2);
+    });
     await svgOf(dir, 'privileged');
   });
 });

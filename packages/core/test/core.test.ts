@@ -79,6 +79,35 @@ describe('models', () => {
     model.dispose();
   });
 
+  it("xavierInstances takes torch's fans for one [instances, rows, cols] tensor (the notebook's init), from the same draws", async () => {
+    // torch.nn.init.xavier_normal_ on a 3-D tensor: fan_in = size(1)·size(2), fan_out = size(0)·size(2)
+    const torchStd = (instances: number, rows: number, cols: number) => Math.sqrt(2 / (rows * cols + instances * cols));
+    for (const kind of MODEL_KINDS) {
+      const base = createModel({ kind, instances: 2, features: 100, hidden: 40, seed: 4 });
+      const notebook = createModel({ kind, instances: 2, features: 100, hidden: 40, seed: 4, xavierInstances: 7 });
+      const [pb, pn] = [await base.getParams(), await notebook.getParams()];
+      for (const name of Object.keys(pb)) {
+        if (name === 'b') {
+          expect(pn.b.data.every((v) => v === 0)).toBe(true);
+          continue;
+        }
+        const [, rows, cols] = pb[name].shape;
+        const ratio = torchStd(7, rows, cols) / Math.sqrt(2 / (rows + cols));
+        // n = 100, m = 40, 7 instances: W₁ at 0.18× the per-matrix std, W₂ at 0.12×
+        expect(ratio, `${kind}.${name}`).toBeLessThan(0.19);
+        const a = pb[name].data;
+        pn[name].data.forEach((v, i) => {
+          if (Math.abs(v - a[i] * ratio) > 1e-6) expect(v, `${kind}.${name}[${i}]`).toBeCloseTo(a[i] * ratio, 6);
+        });
+      }
+      base.dispose();
+      notebook.dispose();
+    }
+    for (const bad of [0, -1, 1.5]) {
+      expect(() => validateModelConfig({ kind: 'abs', instances: 1, features: 2, hidden: 1, xavierInstances: bad })).toThrow(/"model\.xavierInstances"/);
+    }
+  });
+
   it('validates model configs naming the field and the allowed values', () => {
     expect(() => validateModelConfig({ kind: 'mlp' as never, instances: 1, features: 2, hidden: 1 })).toThrow(
       /"model\.kind".*allowed: one of "linear", "relu-output", "relu-hidden", "abs"/,

@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 10;
+export const CLAIMS_VERSION = 11;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -127,6 +127,7 @@ export const CLAIMS: readonly Claim[] = [
   claim('privileged', 'dense-monosemantic', 'Superposition in a Privileged Basis', 'dense: the top 5 features on 5 neurons', (h) => h.denseFeaturesUsed, eq(5)),
   claim('privileged', 'dense-all-monosemantic', 'Superposition in a Privileged Basis', 'at the densest setting every neuron is monosemantic (one feature holds over 90 % of its weight)', (h) => h.denseMonosemanticNeurons, eqHidden, (h) => 'denseMonosemanticNeurons' in h),
   claim('privileged', 'code-regime', 'Superposition in a Privileged Basis', 'at 1 − S from 0.2 to 0.5 the 3 most important features have a neuron each and the next 3 share the other 2 neurons (each on 2 neurons: a binary code)', (h) => h.codeRegime, eq(1), (h) => Number.isFinite(h.codeRegime)),
+  claim('privileged', 'sparse-pairs', 'Superposition in a Privileged Basis', 'at 1 − S from 0.02 to 0.04 each represented feature activates a pair of neurons (exactly 2 with a positive weight over 0.3 × its largest; a negative weight only inhibits): 90 % of them or more (the paper shows all, from the best of 1,000 models)', (h) => h.pairRegimeShare, atLeast(0.9), (h) => Number.isFinite(h.pairRegimeShare)),
   claim('privileged', 'monosemantic-falls', 'Superposition in a Privileged Basis', 'the number of monosemantic neurons never rises as features get sparser (1 = monotone)', (h) => h.monosemanticNeuronsMonotone, eq(1), (h) => 'monosemanticNeuronsMonotone' in h),
   claim('privileged', 'sparse-polysemantic', 'Superposition in a Privileged Basis', 'sparse: more features than neurons + 1', (h, c) => h.sparsestFeaturesUsed - hiddenOf(c), above(1)),
   claim('sae', 'sparse-represented', 'Beyond the paper: sparse dictionary learning', 'the sparsest toy model represents 15 or more of 20 features', (h) => h.sparsestRepresented, atLeast(15)),

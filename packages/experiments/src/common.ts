@@ -76,6 +76,8 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
   adversarialEpsilon?: number[];
   /** Scale of the initial weights (see `ModelConfig.initScale`; default 1). */
   initScale?: ModelConfig['initScale'];
+  /** Xavier fans of the official notebook's batched tensor (see `ModelConfig.xavierInstances`; default: per matrix). */
+  xavierInstances?: ModelConfig['xavierInstances'];
   /** Record the loss every this many steps. */
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
@@ -353,7 +355,7 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
   const I = o.instances;
   const firstInstance = o.firstInstance ?? 0;
   if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
-  const modelConfig = { kind: o.kind, instances: K * I, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }) };
+  const modelConfig = { kind: o.kind, instances: K * I, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }), ...(o.xavierInstances === undefined ? {} : { xavierInstances: o.xavierInstances }) };
   let adversarial: AdversarialReluOutputModel | undefined;
   if (o.adversarialEpsilon) {
     if (o.kind !== 'relu-output') throw new ConfigError('adversarialEpsilon', "unset unless kind is 'relu-output'", o.adversarialEpsilon);
