@@ -329,6 +329,9 @@ describe('computation: absolute value in superposition', () => {
       expect(signs.sort()).toEqual([-1, 1]);
     }
     const sparse = models.slice(1);
+    // inputs of both signs: no 'activated' neurons per feature, nor the privileged pairs number
+    expect(models.every((m) => m.activatedNeuronsPerFeature === null)).toBe(true);
+    expect(experiments.computation.headline!(r)).not.toHaveProperty('pairRegimeShare');
     expect(Math.max(...sparse.map((m) => m.featuresUsed))).toBeGreaterThan(3);
     // computed, by held-out error: the 3 pairs when dense, more than m/2 = 3 when sparse
     expect(dense.featuresComputed).toBe(3);

@@ -7,7 +7,7 @@ import { defineExperiment, type Experiment } from './types.js';
 const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
 
 /** Initial weights of the neuron experiments: see the schema's `init` field. */
-export const NEURON_INITS = ['notebook', 'xavier'] as const;
+const NEURON_INITS = ['notebook', 'xavier'] as const;
 
 /** Schema of the neuron experiments: a sparsity sweep with restarts per sparsity and the initial weights' scale. */
 function neuronSchema(defaults: Parameters<typeof sparsitySweepSchema>[1], restarts: number) {
@@ -82,9 +82,9 @@ export interface NeuronModelResult {
    * Per feature: the neurons it activates, those whose weight from it is positive and over 0.3 × its largest
    * positive one (0 for features not represented, ‖row‖ ≤ 0.5). For inputs x ≥ 0 (the privileged model) a
    * negative weight never makes a neuron fire, it only inhibits, so this is where the feature lives;
-   * `neuronsPerFeature` counts both signs.
+   * `neuronsPerFeature` counts both signs. Null for the absolute-value model, whose inputs take both signs.
    */
-  activatedNeuronsPerFeature: number[];
+  activatedNeuronsPerFeature: number[] | null;
   /** Share of live neurons whose dominant feature holds more than 90% of their weight. */
   monosemanticShare: number;
   /** Share of live neurons that read more than two features' worth (participation ratio > 2). */
@@ -147,11 +147,13 @@ function summarise(
         const top = Math.max(...row.map(Math.abs));
         return row.filter((w) => Math.abs(w) > 0.3 * top).length;
       }),
-      activatedNeuronsPerFeature: W[i].map((row, f) => {
-        if (!(norms[i][f] > 0.5)) return 0;
-        const top = Math.max(...row);
-        return top > 0 ? row.filter((w) => w > 0.3 * top).length : 0;
-      }),
+      activatedNeuronsPerFeature: W2
+        ? null
+        : W[i].map((row, f) => {
+            if (!(norms[i][f] > 0.5)) return 0;
+            const top = Math.max(...row);
+            return top > 0 ? row.filter((w) => w > 0.3 * top).length : 0;
+          }),
       monosemanticShare: share((x) => x.maxShare > 0.9),
       polysemanticShare: share((x) => x.effectiveFeatures > 2),
       W2: W2 ? W2[i] : null,
@@ -169,7 +171,7 @@ const showsBinaryCode = (m: NeuronModelResult) => m.neuronsPerFeature.slice(0, 3
 
 /** Share of a model's represented features that activate exactly 2 neurons (the paper's sparse regime: every feature on a pair). */
 const pairShare = (m: NeuronModelResult) => {
-  const represented = m.activatedNeuronsPerFeature.filter((v) => v > 0);
+  const represented = m.activatedNeuronsPerFeature!.filter((v) => v > 0);
   return represented.filter((v) => v === 2).length / Math.max(1, represented.length);
 };
 
