@@ -93,7 +93,7 @@ describe('models', () => {
         }
         const [, rows, cols] = pb[name].shape;
         const ratio = torchStd(7, rows, cols) / Math.sqrt(2 / (rows + cols));
-        // n = 100, m = 40, 7 instances: W₁ at 0.18× the per-matrix std, W₂ at 0.12×
+        // n = 100, m = 40, 7 instances: W₁ at 0.18× the per-matrix std, W₂ at 0.17×
         expect(ratio, `${kind}.${name}`).toBeLessThan(0.19);
         const a = pb[name].data;
         pn[name].data.forEach((v, i) => {
