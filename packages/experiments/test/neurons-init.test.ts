@@ -14,7 +14,7 @@ async function computation(input: Partial<NeuronConfig>) {
 describe("computation: the notebook's initial weights", () => {
   it('sparse |x| with the per-matrix Xavier init leaves one sign dead for many features; the notebook init computes both', async () => {
     // n = 40, m = 16 at 1 − S = 0.01: the paper-size trap (n = 100, m = 40) at a test's size
-    const base = { features: 40, hidden: 16, sparsities: [0.99], steps: 10_000, lr: 3e-3, seed: 0 } as const;
+    const base: Partial<NeuronConfig> = { features: 40, hidden: 16, sparsities: [0.99], steps: 10_000, lr: 3e-3, seed: 0 };
     const xavier = await computation({ ...base, init: 'xavier' });
     const notebook = await computation({ ...base, init: 'notebook' });
     // seed 0: held-out loss 0.50 against 0.24 of the all-zero output's; 11.6 against 15.6 features' worth
