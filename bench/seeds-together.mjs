@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useNodeBackend } from '@tms/backend-node';
-import { experiments } from '@tms/experiments';
+import { experiments, spread } from '@tms/experiments';
 import { runSeeds } from '@tms/cli';
 
 const [name = 'intro', k = '5', ...rest] = process.argv.slice(2);
@@ -38,7 +38,6 @@ for (let r = 0; r < rounds; r++) {
   ratios.push(t / apart);
   console.log(`round ${r + 1}: one after another ${apart.toFixed(1)} s, together ${t.toFixed(1)} s (${(t / apart).toFixed(2)}×)`);
 }
-const sorted = [...ratios].sort((x, y) => x - y);
-const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-console.log(`${name} ${JSON.stringify(input)}, ${k} seeds, ${workers} workers: together / one after another, median ${median.toFixed(2)}× (${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)}) over ${rounds} round${rounds > 1 ? 's' : ''}`);
+const { min, median, max } = spread(ratios);
+console.log(`${name} ${JSON.stringify(input)}, ${k} seeds, ${workers} workers: together / one after another, median ${median.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)}) over ${rounds} round${rounds > 1 ? 's' : ''}`);
 await rm(root, { recursive: true, force: true });

@@ -53,4 +53,4 @@ export {
 export { chooseEngine, tiedPlanUnsupported, yieldEvery, type Engine, type EngineSession, type EngineSkip, type TrainPlan } from './engine.js';
 export { candidateOrder, selectBackend, type BackendCandidate, type BackendChoice, type BackendSkip } from './backend.js';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
-export { MAX_TENSOR_VALUES, checkTrainingMemory, formatBytes, trainingBytes, type TrainingShape } from './memory.js';
+export { MAX_TENSOR_VALUES, checkTrainingMemory, formatBytes, largestTensorValues, trainingBytes, type TrainingShape } from './memory.js';

@@ -16,6 +16,15 @@ export interface TrainingShape {
 export const MAX_TENSOR_VALUES = 2 ** 32 - 1;
 
 /**
+ * Values in the largest tensor of training one batch of toy models: the weights
+ * (instances·n·m) or the batch (instances·batch·n), whichever is larger. More than
+ * {@link MAX_TENSOR_VALUES} cannot be held in one array.
+ */
+export function largestTensorValues(s: TrainingShape): number {
+  return Math.max(s.instances * s.features * s.hidden, s.instances * s.batchSize * s.features);
+}
+
+/**
  * Estimated peak bytes of training one batch of toy models: the weights with
  * their gradients and two Adam moments (4 copies of instances·(n·m + n) floats),
  * and the batch with its activations and their gradients (an allowance of 8
@@ -58,7 +67,7 @@ export function formatBytes(bytes: number): string {
  */
 export function checkTrainingMemory(s: TrainingShape, budget: number, budgetName = 'the memory budget'): number {
   const need = trainingBytes(s);
-  const tensorValues = Math.max(s.instances * s.features * s.hidden, s.instances * s.batchSize * s.features);
+  const tensorValues = largestTensorValues(s);
   if (need > budget || tensorValues > MAX_TENSOR_VALUES) {
     const batchHeavy = s.batchSize * (s.features + s.hidden) * 2 > s.features * s.hidden + s.features;
     const field = batchHeavy ? 'batchSize' : 'features';

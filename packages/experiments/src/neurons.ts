@@ -111,6 +111,19 @@ function heldOutFeatures(featureError: number[][] | undefined, sparsities: numbe
   });
 }
 
+/**
+ * Per feature (a row of `W`), the neurons whose `size(weight)` exceeds 0.3 × the row's largest:
+ * `Math.abs` for every large weight, the weight itself for the positive ones. 0 for features
+ * not represented (‖row‖ ≤ 0.5) and for rows with no positive size.
+ */
+function neuronsOver(W: number[][], norms: number[], size: (w: number) => number): number[] {
+  return W.map((row, f) => {
+    if (!(norms[f] > 0.5)) return 0;
+    const top = Math.max(...row.map(size));
+    return top > 0 ? row.filter((w) => size(w) > 0.3 * top).length : 0;
+  });
+}
+
 function summarise(
   W: number[][][],
   W2: number[][][] | null,
@@ -142,18 +155,8 @@ function summarise(
       heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(1 - s, importance)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
       monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
-      neuronsPerFeature: W[i].map((row, f) => {
-        if (!(norms[i][f] > 0.5)) return 0;
-        const top = Math.max(...row.map(Math.abs));
-        return row.filter((w) => Math.abs(w) > 0.3 * top).length;
-      }),
-      activatedNeuronsPerFeature: W2
-        ? null
-        : W[i].map((row, f) => {
-            if (!(norms[i][f] > 0.5)) return 0;
-            const top = Math.max(...row);
-            return top > 0 ? row.filter((w) => w > 0.3 * top).length : 0;
-          }),
+      neuronsPerFeature: neuronsOver(W[i], norms[i], Math.abs),
+      activatedNeuronsPerFeature: W2 ? null : neuronsOver(W[i], norms[i], (w) => w),
       monosemanticShare: share((x) => x.maxShare > 0.9),
       polysemanticShare: share((x) => x.effectiveFeatures > 2),
       W2: W2 ? W2[i] : null,
@@ -169,11 +172,8 @@ const atDensity = (models: NeuronModelResult[], lo: number, hi: number) => model
 /** The paper's binary code: the 3 most important features on a neuron each, the next 3 on 2 neurons each (sharing the other 2). */
 const showsBinaryCode = (m: NeuronModelResult) => m.neuronsPerFeature.slice(0, 3).every((v) => v === 1) && m.neuronsPerFeature.slice(3, 6).every((v) => v === 2);
 
-/** Share of a model's represented features that activate exactly 2 neurons (the paper's sparse regime: every feature on a pair). */
-const pairShare = (m: NeuronModelResult) => {
-  const represented = m.activatedNeuronsPerFeature!.filter((v) => v > 0);
-  return represented.filter((v) => v === 2).length / Math.max(1, represented.length);
-};
+/** Of per-feature neuron counts, the share of the represented features (count > 0) on exactly 2 neurons. */
+const twoNeuronShare = (counts: number[]) => counts.filter((v) => v === 2).length / Math.max(1, counts.filter((v) => v > 0).length);
 
 function neuronExperiment(spec: {
   name: string;
@@ -245,13 +245,13 @@ function neuronExperiment(spec: {
               // 1 when a model at the binary code's densities shows it, NaN without such a density
               codeRegime: codeRange.length ? Number(codeRange.some(showsBinaryCode)) : Number.NaN,
               // share of the sparsest model's represented features that sit on exactly 2 neurons
-              sparsestTwoNeuronShare: sparsest.neuronsPerFeature.filter((v) => v === 2).length / Math.max(1, sparsest.neuronsPerFeature.filter((v) => v > 0).length),
+              sparsestTwoNeuronShare: twoNeuronShare(sparsest.neuronsPerFeature),
             }
           : {}),
         ...(models.every((m) => Array.isArray(m.activatedNeuronsPerFeature))
           ? {
               // the largest share, among models at 1 − S = 0.02–0.04, of represented features that activate exactly 2 neurons (NaN without such a density)
-              pairRegimeShare: pairRange.length ? Math.max(...pairRange.map(pairShare)) : Number.NaN,
+              pairRegimeShare: pairRange.length ? Math.max(...pairRange.map((m) => twoNeuronShare(m.activatedNeuronsPerFeature!))) : Number.NaN,
             }
           : {}),
         sparsestPolysemanticShare: sparsest.polysemanticShare,

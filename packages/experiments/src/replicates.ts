@@ -1,4 +1,4 @@
-import { MAX_TENSOR_VALUES, trainingBytes } from '@tms/core';
+import { MAX_TENSOR_VALUES, largestTensorValues, trainingBytes } from '@tms/core';
 import { togetherKey, trainToyModelsTogether, type TrainedToyModels, type TrainToyOptions } from './common.js';
 import type { RunContext } from './types.js';
 
@@ -116,7 +116,7 @@ export class ReplicateBatcher {
     // within the memory budget, and every joint tensor an array (as checkTrainingMemory asks)
     const fits = (count: number) => {
       const shape = { instances: count * o.instances, features: o.features, hidden: o.hidden, batchSize: o.batchSize };
-      return trainingBytes(shape) <= this.maxBytes && shape.instances * o.features * Math.max(o.hidden, o.batchSize) <= MAX_TENSOR_VALUES;
+      return trainingBytes(shape) <= this.maxBytes && largestTensorValues(shape) <= MAX_TENSOR_VALUES;
     };
     let per = group.length;
     while (per > 1 && !fits(per)) per--;
