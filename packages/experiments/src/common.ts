@@ -143,6 +143,16 @@ export interface HeldOut {
    */
   featureError?: number[][];
   /**
+   * Mean of each output's target on those samples, `[instances][features]`: with
+   * `targetSquare`, the variance a feature's error is measured against on its own
+   * samples (`targetSquare − targetMean²`). Sparse features are non-zero in few
+   * of them, and the analytic variance would add the sampling noise of the error
+   * unopposed. Kept in checkpoints, not in `results.json`.
+   */
+  targetMean?: number[][];
+  /** Mean squared target of each output on those samples, `[instances][features]`: the all-zero output's error. */
+  targetSquare?: number[][];
+  /**
    * The analytic loss of the best linear model with as many hidden dimensions
    * (`linearOptimumLoss` of `@tms/analysis`), or null where it has no closed
    * form (correlated feature sets, unit-norm samples).
@@ -182,8 +192,10 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
   // the library's tied models (linear, ReLU output) are evaluated on plain arrays, others through forward()
   const layout = tiedLayout(model);
   const tied = layout ? { params: await model.getParams(), activation: layout.activation } : undefined;
-  // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample)
+  // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample), target and squared target
   const total = new Float64Array(I * n);
+  const targetSum = new Float64Array(I * n);
+  const targetSquareSum = new Float64Array(I * n);
   const samples = Math.max(...counts);
   for (let done = 0; done < samples; done += HELD_OUT_CHUNK) {
     const B = Math.min(HELD_OUT_CHUNK, samples - done);
@@ -196,27 +208,52 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     // an instance's samples are the first counts[i] of its stream
     const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
     let err: ArrayLike<number>;
+    let targetMean: ArrayLike<number>;
+    let targetSquare: ArrayLike<number>;
     if (tied) {
-      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model
+      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model; the target is x
       err = reconstructionErrors(tied.params.W, tied.params.b.data, values, { activation: tied.activation, samples: used }).flat();
+      const mean = new Float64Array(I * n);
+      const square = new Float64Array(I * n);
+      for (let i = 0; i < I; i++) {
+        for (let s = 0; s < used[i]; s++) {
+          for (let f = 0; f < n; f++) {
+            const v = values[(i * B + s) * n + f];
+            mean[i * n + f] += v / used[i];
+            square[i * n + f] += (v * v) / used[i];
+          }
+        }
+      }
+      targetMean = mean;
+      targetSquare = square;
     } else {
       // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
-      const errors = tf.tidy(() => {
+      const moments = tf.tidy(() => {
         const x = tf.tensor3d(values, [I, B, n]);
-        return tf.mean(tf.square(tf.sub(model.target(x), model.forward(x))), 1);
+        const y = model.target(x);
+        return [tf.mean(tf.square(tf.sub(y, model.forward(x))), 1), tf.mean(y, 1), tf.mean(tf.square(y), 1)];
       });
-      err = await errors.data();
-      errors.dispose();
+      [err, targetMean, targetSquare] = await Promise.all(moments.map((t) => t.data()));
+      tf.dispose(moments);
     }
-    for (let i = 0; i < I; i++) for (let f = 0; f < n; f++) total[i * n + f] += err[i * n + f] * used[i];
+    for (let i = 0; i < I; i++) {
+      for (let f = 0; f < n; f++) {
+        total[i * n + f] += err[i * n + f] * used[i];
+        targetSum[i * n + f] += targetMean[i * n + f] * used[i];
+        targetSquareSum[i * n + f] += targetSquare[i * n + f] * used[i];
+      }
+    }
   }
-  const featureError = Array.from({ length: I }, (_, i) => Array.from({ length: n }, (_, f) => total[i * n + f] / counts[i]));
+  const perFeature = (sums: Float64Array) => Array.from({ length: I }, (_, i) => Array.from({ length: n }, (_, f) => sums[i * n + f] / counts[i]));
+  const featureError = perFeature(total);
   const closedForm = !o.sets?.length && !o.unitNorm;
   const probability = closedForm ? source.probability : undefined;
   return {
     loss: featureError.map((e, i) => round9(e.reduce((a, v, f) => a + importance[i * n + f] * v, 0) / n)),
     samples: counts,
     featureError: featureError.map((e) => e.map(round9)),
+    targetMean: perFeature(targetSum).map((e) => e.map(round9)),
+    targetSquare: perFeature(targetSquareSum).map((e) => e.map(round9)),
     linearOptimum: Array.from({ length: I }, (_, i) => {
       if (!probability) return null;
       const row = Math.floor(i / replicas) * n;
@@ -448,8 +485,13 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
 
 /** The held-out results of the instances `pick` keeps (in its order). */
 function pickHeldOut(h: HeldOut, pick: <V>(values: V[]) => V[]): HeldOut {
-  return { loss: pick(h.loss), samples: pick(h.samples), linearOptimum: pick(h.linearOptimum), ...(h.featureError ? { featureError: pick(h.featureError) } : {}) };
+  const out: HeldOut = { loss: pick(h.loss), samples: pick(h.samples), linearOptimum: pick(h.linearOptimum) };
+  for (const k of HELD_OUT_PER_FEATURE) if (h[k]) out[k] = pick(h[k]);
+  return out;
 }
+
+/** The optional per-feature arrays of a {@link HeldOut}, `[instances][features]`. */
+const HELD_OUT_PER_FEATURE = ['featureError', 'targetMean', 'targetSquare'] as const;
 
 /** Parameters of batches joined along the instance axis, in order. */
 function concatInstances(parts: readonly ParamArray[]): ParamArray {
@@ -646,7 +688,7 @@ export function joinSweeps(sweeps: readonly SweepResult[]): SweepResult {
             loss: join((s) => s.heldOut!.loss),
             samples: join((s) => s.heldOut!.samples),
             linearOptimum: join((s) => s.heldOut!.linearOptimum),
-            ...(sweeps.every((s) => s.heldOut!.featureError) ? { featureError: join((s) => s.heldOut!.featureError!) } : {}),
+            ...Object.fromEntries(HELD_OUT_PER_FEATURE.filter((k) => sweeps.every((s) => s.heldOut![k])).map((k) => [k, join((s) => s.heldOut![k]!)])),
           },
         }
       : {}),
@@ -654,7 +696,7 @@ export function joinSweeps(sweeps: readonly SweepResult[]): SweepResult {
 }
 
 /** What `results.json` reports of a batch's held-out evaluation: per instance, and the ratio to the linear optimum. */
-export interface HeldOutResults extends Omit<HeldOut, 'featureError'> {
+export interface HeldOutResults extends Omit<HeldOut, (typeof HELD_OUT_PER_FEATURE)[number]> {
   /** Held-out loss over the linear optimum (below 1: the model beats every linear model of its width); null without one. */
   ratioToLinear: (number | null)[];
 }

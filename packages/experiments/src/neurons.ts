@@ -1,7 +1,7 @@
 import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, targetVariance, zeroOutputLoss, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec, type VegaLiteSpec } from '@tms/viz';
 import { defaultsOf, geometricImportance, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, keepLowestLoss, round9, sparsitySweepOptions, sparsitySweepSchema, tensorFromNested, trainSweep, type SweepResult, sweepShape } from './common.js';
+import { asWeights, heldOutResults, type HeldOut, keepLowestLoss, round9, sparsitySweepOptions, sparsitySweepSchema, tensorFromNested, trainSweep, type SweepResult, sweepShape } from './common.js';
 import { defineExperiment, type Experiment } from './types.js';
 
 const LIMITS = { features: [2, 1024], hidden: [1, 1024], hiddenDoc: 'hidden neurons m' } satisfies Parameters<typeof sparsitySweepSchema>[0];
@@ -59,8 +59,9 @@ export interface NeuronModelResult {
   featuresComputed: number | null;
   /**
    * Per feature, the share of its target's variance the model explains on held-out samples,
-   * 1 − error / variance clamped to [0, 1]: 1 = computed exactly, 0 = no better than a
-   * constant; for |x|, one neuron ReLU(x) or ReLU(−x) alone scores ≈ ½. Null without a held-out evaluation.
+   * 1 − error / variance clamped to [0, 1], both on the same samples (a silent output scores
+   * exactly 0, where the noise of a rare feature's few samples would lift half of them over
+   * an analytic variance): 1 = computed exactly, 0 = no better than a constant; for |x|, one neuron ReLU(x) or ReLU(−x) alone scores ≈ ½. Null without a held-out evaluation.
    */
   featureExplained: number[] | null;
   /**
@@ -72,7 +73,7 @@ export interface NeuronModelResult {
   featuresExplained: number | null;
   /** Live neurons whose dominant feature holds < 90% of their weight. */
   polysemanticNeurons: number;
-  /** Held-out loss over that of the all-zero output (Σᵢ Iᵢ·E[yᵢ²]/n): 0 = exact, 1 = nothing computed. Null without a held-out evaluation. */
+  /** Held-out loss over that of the all-zero output on the same samples (Σᵢ Iᵢ·mean yᵢ² / n): 0 = exact, 1 = nothing computed. Null without a held-out evaluation. */
   heldOutToZero: number | null;
   /** Live neurons whose dominant feature holds more than 90% of their weight. */
   monosemanticNeurons: number;
@@ -99,17 +100,30 @@ export interface NeuronModelResult {
 
 /**
  * Per model, from each feature's held-out error: the features computed (error below half their
- * target's variance, `targetVariance` at p = 1 − S) and each feature's share of that variance
- * explained, 1 − error / variance clamped to [0, 1]; null without a held-out evaluation.
+ * target's variance) and each feature's share of that variance explained, 1 − error / variance
+ * clamped to [0, 1]; null without a held-out evaluation. The variance is that of the same held-out
+ * samples where the evaluation reports their target's moments (a silent output then explains
+ * exactly 0, however few samples its feature is non-zero in), else `targetVariance` at p = 1 − S.
  */
-function heldOutFeatures(featureError: number[][] | undefined, sparsities: number[], target: LinearOptimumOptions): ({ computed: number; shares: number[] } | null)[] {
+function heldOutFeatures(heldOut: NeuronHeldOut | undefined, sparsities: number[], target: LinearOptimumOptions): ({ computed: number; shares: number[] } | null)[] {
   return sparsities.map((s, i) => {
-    const err = featureError?.[i];
+    const err = heldOut?.featureError?.[i];
     if (!err) return null;
-    const variance = targetVariance(1 - s, target);
-    return { computed: err.filter((e) => e < 0.5 * variance).length, shares: err.map((e) => Math.min(1, Math.max(0, 1 - e / variance))) };
+    const mean = heldOut?.targetMean?.[i];
+    const square = heldOut?.targetSquare?.[i];
+    const variance = (f: number) => (mean && square ? square[f] - mean[f] * mean[f] : targetVariance(1 - s, target));
+    return {
+      computed: err.filter((e, f) => e < 0.5 * variance(f)).length,
+      shares: err.map((e, f) => {
+        const v = variance(f);
+        return v > 0 ? Math.min(1, Math.max(0, 1 - e / v)) : 0;
+      }),
+    };
   });
 }
+
+/** What the neuron experiments read of a held-out evaluation (`HeldOut`). */
+type NeuronHeldOut = Pick<HeldOut, 'loss' | 'featureError' | 'targetMean' | 'targetSquare'>;
 
 /**
  * Per feature (a row of `W`), the neurons whose `size(weight)` exceeds 0.3 × the row's largest:
@@ -129,14 +143,18 @@ function summarise(
   W2: number[][][] | null,
   loss: number[],
   sparsities: number[],
-  heldOut: { loss: number[]; featureError?: number[][] } | undefined,
+  heldOut: NeuronHeldOut | undefined,
   target: LinearOptimumOptions,
   importanceBase: number,
 ): NeuronModelResult[] {
-  const featureError = heldOut?.featureError;
   const importance = geometricImportance(W[0]?.length ?? 0, importanceBase);
   const weights = asWeights(W);
-  const held = heldOutFeatures(featureError, sparsities, target);
+  const held = heldOutFeatures(heldOut, sparsities, target);
+  // the all-zero output's loss on the same samples (Σᵢ Iᵢ·E[yᵢ²] / n), else its expectation
+  const zeroLoss = (i: number, s: number) => {
+    const square = heldOut?.targetSquare?.[i];
+    return square ? square.reduce((a, v, f) => a + importance[f] * v, 0) / square.length : zeroOutputLoss(1 - s, importance);
+  };
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
   return sparsities.map((s, i) => {
@@ -152,7 +170,7 @@ function summarise(
       featuresComputed: held[i]?.computed ?? null,
       featureExplained: held[i]?.shares.map(round9) ?? null,
       featuresExplained: held[i] ? round9(held[i]!.shares.reduce((a, v) => a + v, 0)) : null,
-      heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroOutputLoss(1 - s, importance)) : null,
+      heldOutToZero: heldOut ? round9(heldOut.loss[i] / zeroLoss(i, s)) : null,
       polysemanticNeurons: live.filter((x) => x.maxShare < 0.9).length,
       monosemanticNeurons: live.filter((x) => x.maxShare > 0.9).length,
       neuronsPerFeature: neuronsOver(W[i], norms[i], Math.abs),
