@@ -47,5 +47,5 @@ export {
   type SparseAutoencoder,
   type SparseAutoencoderOptions,
 } from './sae.js';
-export { absolutePairs, asymmetricMotifs, displayNeurons, neuronPolysemanticity, type AsymmetricMotif, type NeuronDisplay, type NeuronStats } from './neurons.js';
+export { absolutePairs, asymmetricMotifs, displayNeurons, neuronPolysemanticity, outputSides, type AsymmetricMotif, type NeuronDisplay, type NeuronStats } from './neurons.js';
 export { adversarialVulnerability, featureAttack, type FeatureAttack, type Vulnerability } from './adversarial.js';

@@ -123,6 +123,38 @@ export function absolutePairs(W1: number[][], W2: number[][], minShare = 0.9): n
   return out.sort((x, y) => x - y);
 }
 
+/**
+ * How many signs of each feature reach its own output in the absolute-value
+ * model y′ = ReLU(W₂ ReLU(W₁x) + b): for x with only feature i non-zero,
+ * |xᵢ| ≤ 1, output i can turn positive for xᵢ > 0, for xᵢ < 0, both (2) or
+ * neither (0: a silent output). A silent output gets no gradient from its own
+ * feature, only from inputs where other features lift it, which sparse inputs
+ * rarely hold: with zero biases about a quarter of the outputs start silent
+ * (W₂ᵢ·ReLU(±W₁ᵢ) ≤ 0 for both signs) and most stay so when 1 − S ≤ 0.003.
+ *
+ * @param W1 - input weights `[features][neurons]`
+ * @param W2 - output weights `[neurons][features]`
+ * @param b - output biases `[features]`
+ * @returns per feature 0, 1 or 2
+ * @example
+ * ```ts
+ * // feature 0: ReLU(x) and ReLU(−x) both write +1; feature 1 only reaches a neuron writing 0 to it
+ * outputSides([[1, -1], [0.5, 0]], [[1, 0], [1, -1]], [0, 0]); // [2, 0]
+ * ```
+ */
+export function outputSides(W1: number[][], W2: number[][], b: number[]): number[] {
+  return W1.map((row, i) => {
+    // the output's slope in |xᵢ| on each side: Σ over the neurons that side turns on of |W₁| · W₂
+    let up = 0;
+    let down = 0;
+    row.forEach((w, c) => {
+      if (w > 0) up += w * W2[c][i];
+      else if (w < 0) down -= w * W2[c][i];
+    });
+    return Number(b[i] + Math.max(0, up) > 0) + Number(b[i] + Math.max(0, down) > 0);
+  });
+}
+
 /** One neuron holding two features asymmetrically ({@link asymmetricMotifs}). */
 export interface AsymmetricMotif {
   /** The neuron. */

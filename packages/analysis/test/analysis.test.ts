@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@tms/data';
 import {
   absolutePairs,
+  outputSides,
   asymmetricMotifs,
   displayNeurons,
   dimensionsPerFeature,
@@ -198,6 +199,25 @@ describe('neuron views and circuits of the computation model', () => {
     expect(absolutePairs(W1, W2)).toEqual([0]);
     // a negative output weight breaks the circuit
     expect(absolutePairs(W1, [[1, 0], [-1, 0], [0, 1], [0, 1]])).toEqual([]);
+  });
+
+  it('outputSides counts the signs of a lone feature that reach its output, as the forward pass does', () => {
+    expect(outputSides([[1, -1], [0.5, 0]], [[1, 0], [1, -1]], [0, 0])).toEqual([2, 0]);
+    // a positive bias keeps an output alive at small |x| whatever the weights; a negative one needs |W₁|·W₂ to beat it
+    expect(outputSides([[1, -1], [0.5, 0]], [[1, 0], [1, -1]], [0.1, 0.1])).toEqual([2, 2]);
+    expect(outputSides([[1, -1]], [[2], [0.5]], [-1])).toEqual([1]);
+    // against y′ = ReLU(W₂ ReLU(W₁ x) + b) at lone inputs x = v·eᵢ, v in [−1, 1], on random weights
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const [n, m] = [12, 5];
+    const W1 = Array.from({ length: n }, () => Array.from({ length: m }, rand));
+    const W2 = Array.from({ length: m }, () => Array.from({ length: n }, rand));
+    const b = Array.from({ length: n }, () => 0.3 * rand());
+    const out = (i: number, v: number) => b[i] + W1[i].reduce((a, w, c) => a + Math.max(0, w * v) * W2[c][i], 0);
+    const grid = Array.from({ length: 200 }, (_, k) => (k + 1) / 200);
+    const brute = W1.map((_, i) => Number(grid.some((v) => out(i, v) > 0)) + Number(grid.some((v) => out(i, -v) > 0)));
+    expect(outputSides(W1, W2, b)).toEqual(brute);
+    expect(new Set(brute).size).toBe(3);
   });
 
   it("asymmetricMotifs finds the paper's motif (inputs 2 and −½, outputs ½ and 2) and its inhibitor", () => {

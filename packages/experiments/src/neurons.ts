@@ -1,4 +1,4 @@
-import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, targetVariance, zeroOutputLoss, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
+import { absolutePairs, asymmetricMotifs, displayNeurons, featureNorms, neuronPolysemanticity, outputSides, targetVariance, zeroOutputLoss, type AsymmetricMotif, type LinearOptimumOptions, type NeuronStats } from '@tms/analysis';
 import { neuronWeightsSpec, type VegaLiteSpec } from '@tms/viz';
 import { defaultsOf, geometricImportance, type ConfigFromSchema } from '@tms/data';
 import { asWeights, heldOutResults, type HeldOut, keepLowestLoss, round9, sparsitySweepOptions, sparsitySweepSchema, tensorFromNested, trainSweep, type SweepResult, sweepShape } from './common.js';
@@ -94,6 +94,13 @@ export interface NeuronModelResult {
   W2: number[][] | null;
   /** Features computed by the absolute-value circuit: two monosemantic neurons, ReLU(x) and ReLU(−x), both writing to the feature (null for a tied model). */
   pairedFeatures: number[] | null;
+  /**
+   * Per feature, how many signs of it alone can turn its output on (`outputSides` of `@tms/analysis`):
+   * 2, 1, or 0 for a silent output, which its own feature sends no gradient (null for a tied model).
+   */
+  outputSides: number[] | null;
+  /** Features whose output no value of the feature alone turns on (null for a tied model). */
+  silentOutputs: number | null;
   /** Neurons holding two features with reciprocal input and output weights, the paper's asymmetric motif (null for a tied model). */
   motifs: AsymmetricMotif[] | null;
 }
@@ -140,7 +147,7 @@ function neuronsOver(W: number[][], norms: number[], size: (w: number) => number
 
 function summarise(
   W: number[][][],
-  W2: number[][][] | null,
+  abs: { W2: number[][][]; b: number[][] } | null,
   loss: number[],
   sparsities: number[],
   heldOut: NeuronHeldOut | undefined,
@@ -157,8 +164,10 @@ function summarise(
   };
   const stats = neuronPolysemanticity(weights);
   const norms = featureNorms(weights);
+  const W2 = abs?.W2;
   return sparsities.map((s, i) => {
     const live = stats[i].filter((x) => x.dominantFeature >= 0);
+    const sides = abs ? outputSides(W[i], abs.W2[i], abs.b[i]) : null;
     const share = (f: (x: NeuronStats) => boolean) => round9(live.filter(f).length / Math.max(1, live.length));
     return {
       sparsity: s,
@@ -179,6 +188,8 @@ function summarise(
       polysemanticShare: share((x) => x.effectiveFeatures > 2),
       W2: W2 ? W2[i] : null,
       pairedFeatures: W2 ? absolutePairs(W[i], W2[i]) : null,
+      outputSides: sides,
+      silentOutputs: sides ? sides.filter((v) => v === 0).length : null,
       motifs: W2 ? asymmetricMotifs(W[i], W2[i]).map((x) => ({ ...x, inputRatio: round9(x.inputRatio), outputRatio: round9(x.outputRatio) })) : null,
     };
   });
@@ -249,6 +260,8 @@ function neuronExperiment(spec: {
         ...(abs
           ? {
               densePairedFeatures: densest.pairedFeatures!.length,
+              // outputs their own feature cannot turn on, at the sparsest density
+              sparsestSilentOutputs: sparsest.silentOutputs!,
               // the most motifs in one model there (NaN without such a density)
               midDensityMotifs: mid.length ? Math.max(...mid.map((m) => m.motifs!.length)) : Number.NaN,
             }
@@ -293,8 +306,8 @@ function neuronExperiment(spec: {
       const W = sweep.params[spec.weight] as number[][][];
       // |x| of signed inputs, or the unsigned input itself
       const target: LinearOptimumOptions = spec.kind === 'abs' ? { signed: true, target: 'abs' } : {};
-      const W2 = spec.kind === 'abs' ? (sweep.params.W2 as number[][][]) : null;
-      const models = summarise(W, W2, sweep.finalLoss, c.sparsities, sweep.heldOut, target, c.importanceBase);
+      const abs = spec.kind === 'abs' ? { W2: sweep.params.W2 as number[][][], b: sweep.params.b as number[][] } : null;
+      const models = summarise(W, abs, sweep.finalLoss, c.sparsities, sweep.heldOut, target, c.importanceBase);
       return {
         results: { models, history: sweep.history.filter((_, i) => i % 10 === 9), heldOut: heldOutResults({ [spec.kind]: all }) },
         tensors: Object.fromEntries(Object.entries(sweep.params).map(([k, v]) => [`${spec.kind}.${k}`, tensorFromNested(v)])),
@@ -376,11 +389,11 @@ export const computation = neuronExperiment({
     logEvery: 100,
   },
   quick: { steps: 4000, lr: 1e-2, batchSize: 256 },
-  // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001, from the notebook's (and ARENA's) small
-  // initial weights, without which one sign of |x| stays dead for most features at 1 − S = 0.01 (at 30,000 steps 14.0
-  // features' worth, held-out loss 0.44 of the all-zero output's, against 28.3 and 0.027). From them ARENA's 30,000 steps leave
-  // the dense model at 18 of the 20 features m = 40 neurons allow, 100,000 reach 20. 11.5 min on 2 cores (fused engine)
-  paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999], steps: 100_000, lr: 3e-3, init: 'notebook' },
+  // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001, with ARENA's lr 1e-3 (Adam) from the
+  // notebook's (and ARENA's) small initial weights, without which one sign of |x| stays dead for most features at
+  // 1 − S = 0.01. ARENA's 30,000 steps leave the dense model at 18 of the 20 features m = 40 neurons allow; 100,000
+  // reach 20. At lr 3e-3 more outputs fall silent at the sparse end (46 of 100 at 0.001, against 35). 11 min on 2 cores
+  paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999], steps: 100_000, init: 'notebook' },
   more: {
     // the paper's exact circuit: 3 features, 6 neurons, each |x| = ReLU(x) + ReLU(−x)
     n3m6: { features: 3, hidden: 6, importanceBase: 1, sparsities: [0, 0.7], steps: 4000, lr: 1e-2, batchSize: 256 },

@@ -19,6 +19,11 @@ describe("held-out features' worth: each feature's error against its own samples
       expect(m.heldOutToZero!).toBeLessThan(1.001);
       expect(m.featuresComputed).toBe(0);
       expect(m.featuresExplained!).toBeLessThan(0.25);
+      // with zero biases, an output starts silent where neither sign of its feature reaches it through
+      // W₂ᵢ·ReLU(±W₁ᵢ): about a quarter of them (27 and 28 here); those explain exactly nothing
+      expect(m.silentOutputs!).toBeGreaterThan(15);
+      expect(m.silentOutputs!).toBeLessThan(35);
+      expect(m.outputSides!.every((sides, f) => sides > 0 || m.featureExplained![f] === 0)).toBe(true);
     }
   });
 });
