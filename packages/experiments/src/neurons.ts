@@ -391,7 +391,7 @@ export const computation = neuronExperiment({
   quick: { steps: 4000, lr: 1e-2, batchSize: 256 },
   // the paper's size: n = 100, m = 40, I = 0.8ⁱ, 1 − S from 1 to 0.001, with ARENA's lr 1e-3 (Adam) from the
   // notebook's (and ARENA's) small initial weights, without which one sign of |x| stays dead for most features at
-  // 1 − S = 0.01. ARENA's 30,000 steps leave the dense model at 18 of the 20 features m = 40 neurons allow; 100,000
+  // 1 − S = 0.01. ARENA's 30,000 steps leave the dense model at 14 of the 20 features m = 40 neurons allow; 100,000
   // reach 20. At lr 3e-3 more outputs fall silent at the sparse end (46 of 100 at 0.001, against 35). 11 min on 2 cores
   paper: { features: 100, hidden: 40, sparsities: [0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999], steps: 100_000, init: 'notebook' },
   more: {
