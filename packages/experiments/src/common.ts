@@ -138,8 +138,8 @@ export interface HeldOut {
   /**
    * Mean squared error of each output on those samples, `[instances][features]`,
    * unweighted: a feature is "computed" when it is well below its target's
-   * variance, what the best constant output scores (`targetVariance` of
-   * `@tms/analysis`). Kept in checkpoints, not in `results.json`.
+   * variance on the same samples (`targetSquare − targetMean²`), what the best
+   * constant output scores. Kept in checkpoints, not in `results.json`.
    */
   featureError?: number[][];
   /**
