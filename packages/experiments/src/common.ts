@@ -208,24 +208,18 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     // an instance's samples are the first counts[i] of its stream
     const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
     let err: ArrayLike<number>;
-    let targetMean: ArrayLike<number>;
-    let targetSquare: ArrayLike<number>;
     if (tied) {
-      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model; the target is x
+      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model; the target is x itself
       err = reconstructionErrors(tied.params.W, tied.params.b.data, values, { activation: tied.activation, samples: used }).flat();
-      const mean = new Float64Array(I * n);
-      const square = new Float64Array(I * n);
       for (let i = 0; i < I; i++) {
         for (let s = 0; s < used[i]; s++) {
           for (let f = 0; f < n; f++) {
             const v = values[(i * B + s) * n + f];
-            mean[i * n + f] += v / used[i];
-            square[i * n + f] += (v * v) / used[i];
+            targetSum[i * n + f] += v;
+            targetSquareSum[i * n + f] += v * v;
           }
         }
       }
-      targetMean = mean;
-      targetSquare = square;
     } else {
       // read back asynchronously: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas)
       const moments = tf.tidy(() => {
@@ -233,16 +227,17 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
         const y = model.target(x);
         return [tf.mean(tf.square(tf.sub(y, model.forward(x))), 1), tf.mean(y, 1), tf.mean(tf.square(y), 1)];
       });
-      [err, targetMean, targetSquare] = await Promise.all(moments.map((t) => t.data()));
+      const [errors, mean, square] = await Promise.all(moments.map((t) => t.data()));
       tf.dispose(moments);
-    }
-    for (let i = 0; i < I; i++) {
-      for (let f = 0; f < n; f++) {
-        total[i * n + f] += err[i * n + f] * used[i];
-        targetSum[i * n + f] += targetMean[i * n + f] * used[i];
-        targetSquareSum[i * n + f] += targetSquare[i * n + f] * used[i];
+      err = errors;
+      for (let i = 0; i < I; i++) {
+        for (let f = 0; f < n; f++) {
+          targetSum[i * n + f] += mean[i * n + f] * used[i];
+          targetSquareSum[i * n + f] += square[i * n + f] * used[i];
+        }
       }
     }
+    for (let i = 0; i < I; i++) for (let f = 0; f < n; f++) total[i * n + f] += err[i * n + f] * used[i];
   }
   const perFeature = (sums: Float64Array) => Array.from({ length: I }, (_, i) => Array.from({ length: n }, (_, f) => sums[i * n + f] / counts[i]));
   const featureError = perFeature(total);

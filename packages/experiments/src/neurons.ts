@@ -118,13 +118,10 @@ function heldOutFeatures(heldOut: NeuronHeldOut | undefined, sparsities: number[
     if (!err) return null;
     const mean = heldOut?.targetMean?.[i];
     const square = heldOut?.targetSquare?.[i];
-    const variance = (f: number) => (mean && square ? square[f] - mean[f] * mean[f] : targetVariance(1 - s, target));
+    const variance = err.map((_, f) => (mean && square ? square[f] - mean[f] * mean[f] : targetVariance(1 - s, target)));
     return {
-      computed: err.filter((e, f) => e < 0.5 * variance(f)).length,
-      shares: err.map((e, f) => {
-        const v = variance(f);
-        return v > 0 ? Math.min(1, Math.max(0, 1 - e / v)) : 0;
-      }),
+      computed: err.filter((e, f) => e < 0.5 * variance[f]).length,
+      shares: err.map((e, f) => (variance[f] > 0 ? Math.min(1, Math.max(0, 1 - e / variance[f])) : 0)),
     };
   });
 }
