@@ -342,7 +342,10 @@ describe('computation: absolute value in superposition', () => {
     const worth = models.map((m) => m.featuresExplained!);
     expect(worth[0]).toBeGreaterThan(2.9);
     expect(worth[0]).toBeLessThan(3.1);
-    expect(Math.max(...worth.slice(1))).toBeGreaterThan(4);
+    // from half-normal W₂ (the defaults) 8.1 at 1 − S = 0.01 on seed 0, and at most 1 of the 10 outputs silent at any
+    // sparsity; from normal W₂, 5.6
+    expect(Math.max(...worth.slice(1))).toBeGreaterThan(6);
+    expect(Math.max(...models.map((m) => m.silentOutputs!))).toBeLessThanOrEqual(1);
     for (let k = 1; k < worth.length; k++) expect(worth[k]).toBeGreaterThan(worth[k - 1] - 0.25);
     expect(models.at(-1)!.featureExplained!.filter((v) => v > 0.4 && v < 0.6).length).toBeGreaterThan(0);
     expect(models.every((m) => Math.abs(m.featureExplained!.reduce((a, v) => a + v, 0) - m.featuresExplained!) < 1e-6)).toBe(true);

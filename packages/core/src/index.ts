@@ -19,6 +19,8 @@ export {
   tiedLayout,
   validateModelConfig,
   xavierNormal,
+  W2_SIGNS,
+  type W2Signs,
   type ModelConfig,
   type ModelKind,
   type HiddenLayout,

@@ -50,6 +50,16 @@ export interface ModelConfig {
    * same weights as alone. A model's resolved `config` holds 0 when it is unset.
    */
   xavierInstances?: number;
+  /**
+   * `abs` model only: the signs of the initial W₂ (default `'normal'`, as drawn).
+   * With zero biases an output whose W₂ row meets its feature's neurons with
+   * negative weight cannot fire for that feature alone (W₂ᵢ·ReLU(±W₁ᵢ) ≤ 0), gets
+   * no gradient from it and, when features are sparse, never recovers: from normal
+   * W₂ a quarter of the outputs start so for both signs and half for one
+   * (n = 100, m = 40). `'positive'` takes |W₂| from the same draws (half-normal;
+   * W₁ unchanged), so every output starts live for both signs.
+   */
+  w2Signs?: W2Signs;
 }
 
 /** Plain-array copy of a parameter: row-major data and its shape. */
@@ -121,6 +131,7 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
     firstInstance: config.firstInstance === undefined ? 0 : checkInt(config.firstInstance, `${prefix}.firstInstance`, 0, WEIGHT_STREAM - 1),
     initScale: config.initScale === undefined ? 1 : checkNumber(config.initScale, `${prefix}.initScale`, Number.MIN_VALUE, 1e3),
     xavierInstances: config.xavierInstances === undefined ? 0 : checkInt(config.xavierInstances, `${prefix}.xavierInstances`, 1, 1e6),
+    w2Signs: checkW2Signs(config, prefix),
   };
   // refuse before allocating: W holds instances × features × hidden floats in one array
   const values = valid.instances * valid.features * valid.hidden;
@@ -132,6 +143,20 @@ export function validateModelConfig(config: ModelConfig, prefix = 'model'): Requ
     );
   }
   return valid;
+}
+
+/** The signs of the `abs` model's initial W₂: see {@link ModelConfig.w2Signs}. */
+export const W2_SIGNS = ['normal', 'positive'] as const;
+
+/** One of {@link W2_SIGNS}. */
+export type W2Signs = (typeof W2_SIGNS)[number];
+
+/** `w2Signs`: one of {@link W2_SIGNS}, and other than `'normal'` only for the `abs` model (the only one with a W₂). */
+function checkW2Signs(config: ModelConfig, prefix: string): W2Signs {
+  if (config.w2Signs === undefined) return 'normal';
+  const value = checkOneOf(config.w2Signs, `${prefix}.w2Signs`, W2_SIGNS);
+  if (value !== 'normal' && config.kind !== 'abs') throw new ConfigError(`${prefix}.w2Signs`, `"normal" or unset for kind "${config.kind}" (only "abs" has a W₂)`, value);
+  return value;
 }
 
 /**
@@ -352,6 +377,7 @@ export class AbsModel extends BaseModel<'W1' | 'W2' | 'b'> {
     // each instance's generator draws its W1, then its W2
     const W1 = xavierNormal(I, n, m, rngs, this.config.initScale, this.config.xavierInstances);
     const W2 = xavierNormal(I, m, n, rngs, this.config.initScale, this.config.xavierInstances);
+    if (this.config.w2Signs === 'positive') for (let i = 0; i < W2.length; i++) W2[i] = Math.abs(W2[i]);
     return {
       W1: this.variable('W1', W1, [I, n, m]),
       W2: this.variable('W2', W2, [I, m, n]),

@@ -108,6 +108,35 @@ describe('models', () => {
     }
   });
 
+  it("w2Signs 'positive' draws the abs model's W₂ half-normal from the same draws, so no output starts silent", async () => {
+    const config = { kind: 'abs', instances: 3, features: 100, hidden: 40, seed: 2, xavierInstances: 7 } as const;
+    const [normal, positive] = [createModel(config), createModel({ ...config, w2Signs: 'positive' })];
+    const [pn, pp] = [await normal.getParams(), await positive.getParams()];
+    expect([validateModelConfig(config).w2Signs, validateModelConfig({ ...config, w2Signs: 'positive' }).w2Signs]).toEqual(['normal', 'positive']);
+    expect(Array.from(pp.W1.data)).toEqual(Array.from(pn.W1.data));
+    expect(Array.from(pp.W2.data)).toEqual(Array.from(pn.W2.data, Math.abs));
+    // per output, the signs of its feature alone that cannot turn it on (zero biases): W₂ᵢ · ReLU(±W₁ᵢ) ≤ 0
+    const [n, m] = [config.features, config.hidden];
+    const silentSides = (p: typeof pn) =>
+      Array.from({ length: config.instances * n }, (_, o) => {
+        const [k, i] = [Math.floor(o / n), o % n];
+        return [1, -1].filter((s) => {
+          let v = 0;
+          for (let j = 0; j < m; j++) v += p.W2.data[k * m * n + j * n + i] * Math.max(0, s * p.W1.data[k * n * m + i * m + j]);
+          return v <= 0;
+        }).length;
+      });
+    // from normal W₂, 72 of the 300 outputs start silent for both signs and 151 for one; none from half-normal W₂
+    const normalSides = silentSides(pn);
+    expect(normalSides.filter((v) => v === 2).length).toBeGreaterThan(50);
+    expect(normalSides.filter((v) => v === 1).length).toBeGreaterThan(120);
+    expect(silentSides(pp).every((v) => v === 0)).toBe(true);
+    normal.dispose();
+    positive.dispose();
+    expect(() => validateModelConfig({ kind: 'relu-hidden', instances: 1, features: 2, hidden: 1, w2Signs: 'positive' })).toThrow(/"model\.w2Signs".*only "abs" has a W₂/);
+    expect(() => validateModelConfig({ kind: 'abs', instances: 1, features: 2, hidden: 1, w2Signs: 'abs' as never })).toThrow(/"model\.w2Signs".*"normal", "positive"/);
+  });
+
   it('validates model configs naming the field and the allowed values', () => {
     expect(() => validateModelConfig({ kind: 'mlp' as never, instances: 1, features: 2, hidden: 1 })).toThrow(
       /"model\.kind".*allowed: one of "linear", "relu-output", "relu-hidden", "abs"/,

@@ -78,6 +78,8 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
   initScale?: ModelConfig['initScale'];
   /** Xavier fans of the official notebook's batched tensor (see `ModelConfig.xavierInstances`; default: per matrix). */
   xavierInstances?: ModelConfig['xavierInstances'];
+  /** The signs of the abs model's initial W₂ (see `ModelConfig.w2Signs`; default `'normal'`). */
+  w2Signs?: ModelConfig['w2Signs'];
   /** Record the loss every this many steps. */
   logEvery: number;
   /** Correlated / anticorrelated feature sets. */
@@ -387,7 +389,7 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
   const I = o.instances;
   const firstInstance = o.firstInstance ?? 0;
   if (o.heldOutSamples !== undefined) checkInt(o.heldOutSamples, 'heldOutSamples', 0, 1 << 24);
-  const modelConfig = { kind: o.kind, instances: K * I, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }), ...(o.xavierInstances === undefined ? {} : { xavierInstances: o.xavierInstances }) };
+  const modelConfig = { kind: o.kind, instances: K * I, features: o.features, hidden: o.hidden, seed: o.seed, firstInstance, ...(o.initScale === undefined ? {} : { initScale: o.initScale }), ...(o.xavierInstances === undefined ? {} : { xavierInstances: o.xavierInstances }), ...(o.w2Signs === undefined ? {} : { w2Signs: o.w2Signs }) };
   let adversarial: AdversarialReluOutputModel | undefined;
   if (o.adversarialEpsilon) {
     if (o.kind !== 'relu-output') throw new ConfigError('adversarialEpsilon', "unset unless kind is 'relu-output'", o.adversarialEpsilon);

@@ -11,7 +11,7 @@ describe("held-out features' worth: each feature's error against its own samples
     // "computed" at 0.001 and a held-out loss 1.12 of the all-zero output's. Now 0.05 and 0.12: the small
     // initial weights of the outputs still alive do correlate with |x|.
     const exp = experiments.computation;
-    const c = resolveConfig(exp, { features: 100, hidden: 40, sparsities: [0.997, 0.999], steps: 1, lr: 0, init: 'notebook' });
+    const c = resolveConfig(exp, { features: 100, hidden: 40, sparsities: [0.997, 0.999], steps: 1, lr: 0, init: 'notebook', w2Signs: 'normal', restarts: 1 });
     const { results } = await exp.run(c, createRunContext({ engines: [fusedEngine, autodiffEngine] }));
     for (const m of (results as NeuronResults).models) {
       // the initial weights output almost nothing: the all-zero output's loss
