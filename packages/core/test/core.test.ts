@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Rng, ShapeError, SparseFeatures, type BatchSource } from '@tms/data';
+import { outputSides } from '@tms/analysis';
 import {
   AdamOptimizer,
   MODEL_KINDS,
@@ -115,22 +116,19 @@ describe('models', () => {
     expect([validateModelConfig(config).w2Signs, validateModelConfig({ ...config, w2Signs: 'positive' }).w2Signs]).toEqual(['normal', 'positive']);
     expect(Array.from(pp.W1.data)).toEqual(Array.from(pn.W1.data));
     expect(Array.from(pp.W2.data)).toEqual(Array.from(pn.W2.data, Math.abs));
-    // per output, the signs of its feature alone that cannot turn it on (zero biases): W₂ᵢ · ReLU(±W₁ᵢ) ≤ 0
+    // per output, the signs of its feature alone that can turn it on (`outputSides`, zero biases): 2, 1 or 0 (silent)
     const [n, m] = [config.features, config.hidden];
-    const silentSides = (p: typeof pn) =>
-      Array.from({ length: config.instances * n }, (_, o) => {
-        const [k, i] = [Math.floor(o / n), o % n];
-        return [1, -1].filter((s) => {
-          let v = 0;
-          for (let j = 0; j < m; j++) v += p.W2.data[k * m * n + j * n + i] * Math.max(0, s * p.W1.data[k * n * m + i * m + j]);
-          return v <= 0;
-        }).length;
-      });
+    const sides = (p: typeof pn) =>
+      Array.from({ length: config.instances }, (_, k) => {
+        const W1 = Array.from({ length: n }, (_, i) => Array.from(p.W1.data.subarray(k * n * m + i * m, k * n * m + (i + 1) * m)));
+        const W2 = Array.from({ length: m }, (_, j) => Array.from(p.W2.data.subarray(k * m * n + j * n, k * m * n + (j + 1) * n)));
+        return outputSides(W1, W2, new Array(n).fill(0));
+      }).flat();
     // from normal W₂, 72 of the 300 outputs start silent for both signs and 151 for one; none from half-normal W₂
-    const normalSides = silentSides(pn);
-    expect(normalSides.filter((v) => v === 2).length).toBeGreaterThan(50);
+    const normalSides = sides(pn);
+    expect(normalSides.filter((v) => v === 0).length).toBeGreaterThan(50);
     expect(normalSides.filter((v) => v === 1).length).toBeGreaterThan(120);
-    expect(silentSides(pp).every((v) => v === 0)).toBe(true);
+    expect(sides(pp).every((v) => v === 2)).toBe(true);
     normal.dispose();
     positive.dispose();
     expect(() => validateModelConfig({ kind: 'relu-hidden', instances: 1, features: 2, hidden: 1, w2Signs: 'positive' })).toThrow(/"model\.w2Signs".*only "abs" has a W₂/);

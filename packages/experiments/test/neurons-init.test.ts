@@ -1,22 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { autodiffEngine } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
-import { createRunContext, experiments, resolveConfig, type NeuronConfig, type NeuronResults } from '../src/index.js';
+import { createRunContext, experiments, resolveConfig, type NeuronConfig, type NeuronModelResult, type NeuronResults } from '../src/index.js';
 
 const engines = [fusedEngine, autodiffEngine];
 
-async function computation(input: Partial<NeuronConfig>) {
+const runs = new Map<string, Promise<NeuronModelResult>>();
+
+/** The one model of a one-sparsity `computation` run; a config asked for again is trained once (both tests use the notebook's fans with normal W₂). */
+function computation(input: Partial<NeuronConfig>): Promise<NeuronModelResult> {
   const exp = experiments.computation;
-  const { results } = await exp.run(resolveConfig(exp, input), createRunContext({ engines }));
-  return (results as NeuronResults).models[0];
+  const c = resolveConfig(exp, input);
+  const key = JSON.stringify(c);
+  if (!runs.has(key)) runs.set(key, exp.run(c, createRunContext({ engines })).then(({ results }) => (results as NeuronResults).models[0]));
+  return runs.get(key)!;
 }
+
+// n = 40, m = 16 at 1 − S = 0.01: the paper-size trap (n = 100, m = 40) at a test's size
+const TRAP: Partial<NeuronConfig> = { features: 40, hidden: 16, sparsities: [0.99], steps: 10_000, lr: 3e-3, seed: 0, restarts: 1 };
+
+/** Of the 8 most important features, those computed on both signs (over 90 % of their variance explained). */
+const twoSided = (m: NeuronModelResult) => m.featureExplained!.slice(0, 8).filter((v) => v > 0.9).length;
 
 describe("computation: the initial weights (the notebook's fans, half-normal W₂)", () => {
   it('sparse |x| with the per-matrix Xavier init leaves one sign dead for many features; the notebook init computes both', async () => {
-    // n = 40, m = 16 at 1 − S = 0.01: the paper-size trap (n = 100, m = 40) at a test's size (ARENA's normal W₂)
-    const base: Partial<NeuronConfig> = { features: 40, hidden: 16, sparsities: [0.99], steps: 10_000, lr: 3e-3, seed: 0, restarts: 1, w2Signs: 'normal' };
-    const xavier = await computation({ ...base, init: 'xavier' });
-    const notebook = await computation({ ...base, init: 'notebook' });
+    // ARENA's normal W₂
+    const xavier = await computation({ ...TRAP, w2Signs: 'normal', init: 'xavier' });
+    const notebook = await computation({ ...TRAP, w2Signs: 'normal', init: 'notebook' });
     // seed 0: held-out loss 0.50 against 0.24 of the all-zero output's; 10.8 against 14.7 features' worth
     expect(notebook.heldOutToZero!).toBeLessThan(0.6 * xavier.heldOutToZero!);
     expect(notebook.featuresExplained!).toBeGreaterThan(xavier.featuresExplained! + 3);
@@ -24,7 +34,6 @@ describe("computation: the initial weights (the notebook's fans, half-normal W�
     expect(xavier.featuresExplained!).toBeGreaterThan(8);
     // among the 8 most important features, those computed on both sides (over 90 % of the variance): 1 against 4;
     // most of xavier's explain about half, ReLU(x) or ReLU(−x) alone
-    const twoSided = (m: typeof xavier) => m.featureExplained!.slice(0, 8).filter((v) => v > 0.9).length;
     expect(twoSided(xavier)).toBeLessThanOrEqual(2);
     expect(twoSided(notebook)).toBeGreaterThanOrEqual(4);
     expect(xavier.featureExplained!.slice(0, 8).filter((v) => v > 0.4 && v < 0.6).length).toBeGreaterThanOrEqual(4);
@@ -37,15 +46,13 @@ describe("computation: the initial weights (the notebook's fans, half-normal W�
 
   it('half-normal W₂ keeps sparse outputs alive: lower held-out loss, the most important features computed on both signs', async () => {
     // from normal W₂ (ARENA's) 3 in 4 outputs start silent for one sign of their feature or both; sparse inputs never revive them
-    const base: Partial<NeuronConfig> = { features: 40, hidden: 16, sparsities: [0.99], steps: 10_000, lr: 3e-3, seed: 0, restarts: 1, init: 'notebook' };
-    const normal = await computation({ ...base, w2Signs: 'normal' });
-    const positive = await computation({ ...base, w2Signs: 'positive' });
+    const normal = await computation({ ...TRAP, init: 'notebook', w2Signs: 'normal' });
+    const positive = await computation({ ...TRAP, init: 'notebook', w2Signs: 'positive' });
     // seed 0: held-out loss 0.036 against 0.24 of the all-zero output's; 17.5 against 14.7 features' worth
     expect(positive.heldOutToZero!).toBeLessThan(0.3 * normal.heldOutToZero!);
     expect(positive.featuresExplained!).toBeGreaterThan(normal.featuresExplained! + 2);
     // the 8 most important features: all 8 computed on both signs (over 90 % of the variance) against 4; from
     // normal W₂, 4 of their outputs have one sign or both that their feature alone cannot turn on
-    const twoSided = (m: typeof normal) => m.featureExplained!.slice(0, 8).filter((v) => v > 0.9).length;
     expect(twoSided(positive)).toBeGreaterThanOrEqual(7);
     expect(twoSided(normal)).toBeLessThanOrEqual(5);
     expect(normal.outputSides!.slice(0, 8).filter((v) => v < 2).length).toBeGreaterThanOrEqual(3);
