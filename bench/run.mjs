@@ -123,6 +123,8 @@ async function ours(c, engine, steps) {
     state.set(key, s);
   }
   const r = await state.get(key).run(steps);
+  // a declined plan falls back to autodiff: never report that time as the engine's
+  if (r.engine !== (engine === 'fused' ? 'fused' : engine === 'webgpu' ? 'webgpu' : 'autodiff')) throw new Error(`bench ${c.name}: ${engine} declined the plan (${JSON.stringify(r.skipped)})`);
   return (1000 * r.seconds) / steps;
 }
 
@@ -269,7 +271,8 @@ for (const c of configs) {
   // gpuOnly configs (the issue's GPU targets) time the WebGPU engine alone
   if (c.gpuOnly && gpu.missing) continue;
   const cpuRows = c.gpuOnly ? [] : c.kind === 'sae' ? [['sae', 'wasm SIMD, 1 thread']] : [['fused', `fused ${kernel}, 1 thread`], ['workers', `fused ${kernel}, ${threads} workers`]];
-  const engines = [...cpuRows, ...(c.kind === 'toy' && !gpu.missing ? [['webgpu', 'fused WebGPU']] : [])];
+  // (the WebGPU engine trains the toy models and the |x| model with its ReLU hidden layer)
+  const engines = [...cpuRows, ...((c.kind === 'toy' || c.kind === 'abs') && !gpu.missing ? [['webgpu', 'fused WebGPU']] : [])];
   const rows = engines.map(([engine, label]) => ({ engine, label, ms: [], ratio: [] }));
   const torchMs = [];
   const torchByVariant = { autograd: [], 'manual-backward': [] };

@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
-import { learningRateAt, nonFiniteRows, tiedLayout, tiedPlanUnsupported, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
+import { hiddenLayout, learningRateAt, nonFiniteRows, tiedLayout, tiedPlanUnsupported, type Engine, type EngineSession, type TrainPlan } from '@tms/core';
 import { FiniteDataset, SparseFeatures, adamScalars, checkInt, checkOneOf } from '@tms/data';
 import { requestGPUDevice, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
-import { WORKGROUP, dispatchSize, scratchLayout, splitInvocations, trainingModule, type KernelShape } from './wgsl.js';
+import { WORKGROUP, dispatchSize, paramCount, scratchLayout, splitInvocations, trainingModule, type KernelShape } from './wgsl.js';
 
 /** Options of {@link createWebGPUEngine}. */
 export interface WebGPUEngineOptions extends GPUDeviceRequest {
@@ -24,7 +24,8 @@ export interface WebGPUEngineOptions extends GPUDeviceRequest {
    * Kernel layout: `sample` (one invocation per sample does its whole forward
    * and backward pass), `split` (one kernel per stage, one invocation per
    * output: more parallel, for large models on GPUs) or `auto` (default:
-   * `split` where features × hidden ≥ 1,024 on a hardware adapter).
+   * `split` where features × hidden ≥ 1,024 on a hardware adapter). Models
+   * with a ReLU hidden layer always take `split`.
    */
   path?: 'auto' | 'sample' | 'split';
   /**
@@ -69,8 +70,11 @@ function dataRoute(plan: TrainPlan, mode: 'auto' | 'device' | 'host'): DataRoute
  * Create the fused WebGPU training engine: one compute pass per submission
  * runs, for every step, the batch draw (Philox on the GPU), the forward pass,
  * the analytic backward pass and Adam/AdamW with its schedule, for the tied toy
- * models (x′ = act(WᵀW x + b)). The loss is read back only at logged steps and
- * the weights at `sync`. Works in browsers (`navigator.gpu`) and in Node through
+ * models (x′ = act(WᵀW x + b): `LinearModel`, `ReluOutputModel`) and the models
+ * with a ReLU hidden layer (h = ReLU(x W₁), x′ = ReLU(h W₂ + b):
+ * `ReluHiddenModel`, `AbsModel`). The loss is read back only at logged steps and
+ * the weights at `sync`. A session whose kernels do not compile on the device
+ * throws when it starts. Works in browsers (`navigator.gpu`) and in Node through
  * Dawn (`@tms/backend-node`'s `webgpu` backend passes its `gpu`).
  *
  * @throws ConfigError naming a bad option and its allowed values
@@ -94,7 +98,7 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
   const { device, adapter } = options.device
     ? { device: options.device, adapter: options.adapter ?? { vendor: '', architecture: '', device: '', description: '', software: false, label: 'a given device' } }
     : await requestGPUDevice(options);
-  const modules = new Map<string, { module: GPUShaderModule; pipelines: Record<Kernel, GPUComputePipeline> }>();
+  const modules = new Map<string, { module: GPUShaderModule; pipelines: Map<Kernel, GPUComputePipeline> }>();
   const layout = device.createBindGroupLayout({
     entries: [
       ...[0, 1, 2, 3, 4, 5].map((binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' as const } })),
@@ -103,17 +107,24 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
     ],
   });
   const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-  const compile = (shape: KernelShape) => {
+  // one module per shape (its compilation errors thrown, not left to corrupt training silently);
+  // each kernel's pipeline is created when first used
+  const compile = async (shape: KernelShape) => {
     const key = JSON.stringify(shape);
     let m = modules.get(key);
     if (!m) {
       const module = device.createShaderModule({ code: trainingModule(shape) });
-      const pipeline = (entryPoint: Kernel) => device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint } });
-      const pipelines = Object.fromEntries(KERNELS.map((k) => [k, pipeline(k)])) as Record<Kernel, GPUComputePipeline>;
-      m = { module, pipelines };
+      const errors = (await module.getCompilationInfo()).messages.filter((msg) => msg.type === 'error');
+      if (errors.length) throw new Error(`WebGPU engine: the training kernels do not compile on this device: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join('; ')}`);
+      m = { module, pipelines: new Map() };
       modules.set(key, m);
     }
-    return m.pipelines;
+    const { module, pipelines } = m;
+    return (entryPoint: Kernel) => {
+      let p = pipelines.get(entryPoint);
+      if (!p) pipelines.set(entryPoint, (p = device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint } })));
+      return p;
+    };
   };
   const maxDispatch = device.limits.maxComputeWorkgroupsPerDimension;
   const maxBinding = device.limits.maxStorageBufferBindingSize;
@@ -126,25 +137,28 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
       if (owned) device.destroy();
     },
     unsupported(plan) {
-      const tied = tiedPlanUnsupported(plan);
-      if (tied) return tied;
+      const layer = layerOf(plan);
+      if (typeof layer === 'string') return layer;
       const { instances: I, features: N, hidden: M } = plan.model.config;
       if (M > MAX_HIDDEN) return `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
       const route = dataRoute(plan, mode);
       if (typeof route === 'string') return route;
       const B = plan.batchSize;
-      if (Math.ceil((I * N * (M + 1)) / WORKGROUP) > maxDispatch) return `parameters (${I * N * (M + 1)}) must be ≤ ${maxDispatch * WORKGROUP} on this device`;
-      if (pathOf(plan) === 'sample' && Math.ceil((I * B) / WORKGROUP) > maxDispatch) return `instances × batch (${I * B}) must be ≤ ${maxDispatch * WORKGROUP} for path 'sample'`;
-      if (I * B * N * 4 > maxBinding) return `the batch (${I * B * N * 4} bytes) exceeds this device's largest storage binding (${maxBinding} bytes)`;
+      const params = paramCount({ instances: I, features: N, hidden: M, layer: layer.layer, untied: layer.layer === 'hidden' && layer.untied } as KernelShape);
+      if (Math.ceil(params / WORKGROUP) > maxDispatch) return `parameters (${params}) must be ≤ ${maxDispatch * WORKGROUP} on this device`;
+      if (pathOf(plan, layer) === 'sample' && Math.ceil((I * B) / WORKGROUP) > maxDispatch) return `instances × batch (${I * B}) must be ≤ ${maxDispatch * WORKGROUP} for path 'sample'`;
+      if (I * B * Math.max(N, 2 * M) * 4 > maxBinding) return `the batch (${I * B * Math.max(N, 2 * M) * 4} bytes) exceeds this device's largest storage binding (${maxBinding} bytes)`;
       return null;
     },
     async start(plan) {
       const route = dataRoute(plan, mode) as DataRoute;
-      return startSession(device, layout, compile, plan, route, perSubmit, pathOf(plan));
+      const layer = layerOf(plan) as Layer;
+      return startSession(device, layout, compile, plan, route, perSubmit, pathOf(plan, layer), layer);
     },
   };
 
-  function pathOf(plan: TrainPlan): 'sample' | 'split' {
+  function pathOf(plan: TrainPlan, layer: Layer): 'sample' | 'split' {
+    if (layer.layer === 'hidden') return 'split';
     if (pathOption !== 'auto') return pathOption;
     const { features: N, hidden: M } = plan.model.config;
     return !adapter.software && N * M >= SPLIT_FROM ? 'split' : 'sample';
@@ -156,6 +170,21 @@ const SPLIT_FROM = 1024;
 
 const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 'hidden', 'output', 'gback'] as const;
 
+/** The layer a plan's model declares, as the kernels need it, or why the engine cannot train it. */
+type Layer = { layer: 'tied'; relu: boolean; names: ['W', 'b'] } | { layer: 'hidden'; untied: boolean; abs: boolean; names: string[] };
+
+function layerOf(plan: TrainPlan): Layer | string {
+  const tied = tiedLayout(plan.model);
+  if (tied) return tiedPlanUnsupported(plan) ?? { layer: 'tied', relu: tied.activation === 'relu', names: ['W', 'b'] };
+  const hidden = hiddenLayout(plan.model);
+  if (!hidden) {
+    return 'the model declares neither a tied layout nor a ReLU hidden layer (only LinearModel, ReluOutputModel, ReluHiddenModel and AbsModel instances do; subclasses and custom models train by autodiff)';
+  }
+  if (plan.activationL1) return 'it has no activation-L1 penalty';
+  const untied = hidden.W2 !== null;
+  return { layer: 'hidden', untied, abs: hidden.target === 'abs', names: untied ? ['W1', 'W2', 'b'] : ['W', 'b'] };
+}
+
 /** A typed array as WebGPU's types want it (never backed by a SharedArrayBuffer here). */
 const own = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
 
@@ -164,17 +193,16 @@ type Kernel = (typeof KERNELS)[number];
 async function startSession(
   device: GPUDevice,
   layout: GPUBindGroupLayout,
-  compile: (s: KernelShape) => Record<Kernel, GPUComputePipeline>,
+  compile: (s: KernelShape) => Promise<(k: Kernel) => GPUComputePipeline>,
   plan: TrainPlan,
   route: DataRoute,
   perSubmit: number,
   path: 'sample' | 'split',
+  layer: Layer,
 ): Promise<EngineSession> {
-  const tied = tiedLayout(plan.model)!;
   const { instances: I, features: N, hidden: M } = plan.model.config;
   const B = plan.batchSize;
   const opt = plan.optimizer;
-  const PALL = I * N * (M + 1);
   // wgrad runs one invocation per (instance, feature, sample range): enough ranges for ~65k invocations
   const splits = Math.max(1, Math.min(Math.ceil(B / 16), Math.ceil(65_536 / (I * N))));
   const source = route.kind === 'device' ? route.source : null;
@@ -185,15 +213,17 @@ async function startSession(
     batch: B,
     splits,
     path,
-    relu: tied.activation === 'relu',
+    relu: layer.layer === 'tied' ? layer.relu : true,
     data: source ? 'device' : 'host',
     signed: source?.signed ?? false,
     unitNorm: source?.unitNorm ?? false,
     beta1: opt.beta1,
     beta2: opt.beta2,
     epsilon: opt.epsilon,
+    ...(layer.layer === 'hidden' ? { layer: 'hidden' as const, untied: layer.untied, abs: layer.abs } : {}),
   };
-  const pipelines = compile(shape);
+  const PALL = paramCount(shape);
+  const pipeline = await compile(shape);
   const L = scratchLayout(shape);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffer = (floats: number, extra = 0) => device.createBuffer({ size: Math.max(16, floats * 4), usage: usage | extra });
@@ -210,10 +240,23 @@ async function startSession(
   const paramsRead = device.createBuffer({ size: PALL * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const owned = [P, MV, X, HG, D, R, C, ring, lossRead, paramsRead];
   let latest: Float32Array | null = null;
-  const W0 = (await tied.W.data()) as Float32Array;
-  const b0 = (await tied.b.data()) as Float32Array;
-  device.queue.writeBuffer(P, 0, own(W0));
-  device.queue.writeBuffer(P, W0.byteLength, own(b0));
+  // the parameters, one after another in the order the kernels expect (W or W₁, W₂ when untied, b)
+  const initial = await plan.model.getParams();
+  const sizes = layer.names.map((name) => initial[name].data.length);
+  let offset = 0;
+  for (const [k, name] of layer.names.entries()) {
+    device.queue.writeBuffer(P, offset * 4, own(initial[name].data));
+    offset += sizes[k];
+  }
+  const split = (all: Float32Array) => {
+    const parts: Record<string, Float32Array> = {};
+    let at = 0;
+    for (const [k, name] of layer.names.entries()) {
+      parts[name] = all.slice(at, at + sizes[k]);
+      at += sizes[k];
+    }
+    return parts;
+  };
   // importance, probability (as f32 bits), then each instance's stream key (seed, global index)
   const consts = new Float32Array(2 * I * N + 2 * I);
   consts.set(plan.importance);
@@ -237,7 +280,7 @@ async function startSession(
     params: Math.ceil(PALL / WORKGROUP),
   };
   const inv = splitInvocations(shape);
-  const sizes = { draw: dispatchSize(inv.draw), normalize: dispatchSize(inv.normalize), hidden: dispatchSize(inv.hidden), output: dispatchSize(inv.output) };
+  const dispatch = { draw: dispatchSize(inv.draw), normalize: dispatchSize(inv.normalize), hidden: dispatchSize(inv.hidden), output: dispatchSize(inv.output) };
   const records = new ArrayBuffer(RING * RECORD);
   const rf = new Float32Array(records);
   const ru = new Uint32Array(records);
@@ -266,18 +309,18 @@ async function startSession(
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const run = (k: Kernel, [x, y]: [number, number]) => {
-      pass.setPipeline(pipelines[k]);
+      pass.setPipeline(pipeline(k));
       pass.dispatchWorkgroups(x, y);
     };
     for (let t = t0; t < t1; t++) {
       pass.setBindGroup(0, bindGroup, [(t - t0) * RECORD]);
       if (path === 'sample') run('forward', [groups.forward, 1]);
       else {
-        if (source) run('draw', sizes.draw);
-        if (source?.unitNorm) run('normalize', sizes.normalize);
-        run('hidden', sizes.hidden);
-        run('output', sizes.output);
-        run('gback', sizes.hidden);
+        if (source) run('draw', dispatch.draw);
+        if (source?.unitNorm) run('normalize', dispatch.normalize);
+        run('hidden', dispatch.hidden);
+        run('output', dispatch.output);
+        run('gback', dispatch.hidden);
       }
       if (withLoss && t === t1 - 1) run('lossReduce', [I, 1]);
       run('wgrad', [groups.rows, splits]);
@@ -319,7 +362,7 @@ async function startSession(
       paramsRead.unmap();
       // WGSL lets a shader assume that no value is infinite or NaN, so a loss computed from
       // non-finite weights may come out finite: report those instances from their weights
-      for (const k of nonFiniteRows([latest.subarray(0, I * N * M), latest.subarray(I * N * M)], I)) loss[k] = NaN;
+      for (const k of nonFiniteRows(Object.values(split(latest)), I)) loss[k] = NaN;
       return loss;
     },
     async sync() {
@@ -333,7 +376,7 @@ async function startSession(
         all = new Float32Array(paramsRead.getMappedRange().slice(0));
         paramsRead.unmap();
       }
-      const params = { W: all.slice(0, I * N * M), b: all.slice(I * N * M) };
+      const params = split(all);
       plan.model.setParams(params);
       return params;
     },

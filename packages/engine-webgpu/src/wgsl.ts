@@ -87,6 +87,24 @@ export interface KernelShape {
   beta2: number;
   /** Adam's epsilon. */
   epsilon: number;
+  /**
+   * `tied` (default): x′ = act(WᵀW x + b), the parameters W `[I, N, M]` then b
+   * `[I, N]`; `hidden`: a ReLU hidden layer, h = ReLU(x W₁) and
+   * x′ = ReLU(h W₂ + b), the parameters W₁ `[I, N, M]`, W₂ `[I, M, N]` (when
+   * `untied`) and b `[I, N]`, on the split path only.
+   */
+  layer?: 'tied' | 'hidden';
+  /** With `layer: 'hidden'`: W₂ is a parameter of its own (false: W₂ = W₁ᵀ, the privileged-basis model). */
+  untied?: boolean;
+  /** With `layer: 'hidden'`: the output is trained to match |x| (false: x). */
+  abs?: boolean;
+}
+
+/** Floats of the parameters, in the order the engine keeps them: W (or W₁, then W₂ when untied), then b. */
+export function paramCount(s: KernelShape): number {
+  const { instances: I, features: N, hidden: M } = s;
+  if (s.layer !== 'hidden') return I * N * (M + 1);
+  return I * N * M * (s.untied ? 2 : 1) + I * N;
 }
 
 /** Threads per workgroup of every kernel. */
@@ -94,10 +112,10 @@ export const WORKGROUP = 64;
 
 /** Offsets (in floats) of the regions of the scratch buffer `R`: partial gradients, loss terms (per sample, or per sample and feature on the split path), instance losses. */
 export function scratchLayout(s: KernelShape): { params: number; partial: number; loss: number; lossTerms: number; lossOut: number; size: number } {
-  const params = s.instances * s.features * (s.hidden + 1);
+  const params = paramCount(s);
   const partial = 0;
   const loss = s.splits * params;
-  const lossTerms = s.batch * (s.path === 'split' ? s.features : 1);
+  const lossTerms = s.batch * (s.path === 'split' || s.layer === 'hidden' ? s.features : 1);
   const lossOut = loss + s.instances * lossTerms;
   return { params, partial, loss, lossTerms, lossOut, size: lossOut + s.instances };
 }
@@ -125,22 +143,35 @@ const f32 = (x: number) => {
 /**
  * A split-path kernel with one invocation per (sample, hidden unit) k:
  * Σ_f src[sample, f] · W[f, k] into HG[dst + sample · M + k] (h = Wᵀx from X,
- * g = Wᵀd from D), skipping zeros of src.
+ * g = Wᵀd from D), skipping zeros of src. `weight` is the WGSL index of W[f, k]
+ * of instance `i` (default: W `[I, N, M]` at 0); `gate` wraps the sum (for
+ * example the ReLU of a hidden layer), `live` is a WGSL condition under which
+ * the sum is taken at all (0 otherwise).
  */
-function projectKernel(name: string, src: 'X' | 'D', dst: string, stride: string): string {
+function projectKernel(
+  name: string,
+  src: 'X' | 'D',
+  dst: string,
+  stride: string,
+  o: { weight?: string; gate?: (acc: string) => string; live?: string } = {},
+): string {
+  const weight = o.weight ?? 'i * N * M + f * M + k';
+  const sum = `for (var f = 0u; f < N; f++) {
+    let v = ${src}[row * N + f];
+    if (v != 0.0) { acc += v * P[${weight}]; }
+  }`;
   return `@compute @workgroup_size(${WORKGROUP})
 fn ${name}(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x + gid.y * ${stride};
   if (t >= I * B * M) { return; }
   let k = t % M;
   let row = t / M;
-  let wo = (row / B) * N * M;
+  let i = row / B;
   var acc = 0.0;
-  for (var f = 0u; f < N; f++) {
-    let v = ${src}[row * N + f];
-    if (v != 0.0) { acc += v * P[wo + f * M + k]; }
-  }
-  HG[${dst}t] = acc;
+  ${o.live ? `if (${o.live}) {
+    ${sum}
+  }` : sum}
+  HG[${dst}t] = ${o.gate ? o.gate('acc') : 'acc'};
 }
 `;
 }
@@ -220,24 +251,14 @@ ${H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')};`, '  ')}
   R[sp * PALL + PW + t] = gb;`;
 }
 
-/**
- * The training module: `forward` (one invocation per sample: draw or read x,
- * h = Wᵀx, x′ = act(W h + b), the output gradient d, g = Wᵀ d and the sample's
- * loss), `wgrad` (one invocation per parameter and sample range: the partial
- * gradient Σ d·h + g·x), `adam` (sum the partials, Adam/AdamW update) and
- * `lossReduce` (one workgroup per instance: the mean loss).
- */
-export function trainingModule(s: KernelShape): string {
+/** The constants, step record, output nonlinearity, batch draw and bindings every training module starts with. */
+function moduleHeader(s: KernelShape, relu: boolean, params: string): string {
   const { instances: I, features: N, hidden: M, batch: B, splits: S } = s;
   const L = scratchLayout(s);
-  const PW = I * N * M;
-  const chunk = Math.ceil(B / S);
-  const inv = splitInvocations(s);
-  const stride = (n: number) => `${dispatchSize(n)[0] * WORKGROUP}u`;
-  return /* wgsl */ `
+  return `
 ${PHILOX_WGSL}
-const I = ${I}u; const N = ${N}u; const M = ${M}u; const B = ${B}u; const S = ${S}u; const CHUNK = ${chunk}u;
-const PW = ${PW}u; const PALL = ${L.params}u; const IBM = ${I * B * M}u;
+const I = ${I}u; const N = ${N}u; const M = ${M}u; const B = ${B}u; const S = ${S}u; const CHUNK = ${Math.ceil(B / S)}u;
+const PW = ${I * N * M}u; const PALL = ${L.params}u; const IBM = ${I * B * M}u;
 const LOSS = ${L.loss}u; const LOSS_OUT = ${L.lossOut}u; const PROB = ${I * N}u; const KEYS = ${2 * I * N}u;
 const SCALE = ${f32(1 / (B * N))};
 const BETA1 = ${f32(s.beta1)}; const BETA2 = ${f32(s.beta2)}; const EPS = ${f32(s.epsilon)};
@@ -247,57 +268,26 @@ const LOSS_TERMS = ${L.lossTerms}u;
 struct Step { stepSize: f32, bc2: f32, decay: f32, l2: f32, draw: u32, withLoss: u32 }
 
 /** The output nonlinearity. */
-fn act(pre: f32) -> f32 { return ${s.relu ? 'max(pre, 0.0)' : 'pre'}; }
-/** ∂L/∂pre of one output: 2 · importance · (x′ − x) / (B · N), through the nonlinearity. */
-fn outGrad(pre: f32, diff: f32, imp: f32) -> f32 { return ${s.relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'}; }
+fn act(pre: f32) -> f32 { return ${relu ? 'max(pre, 0.0)' : 'pre'}; }
+/** ∂L/∂pre of one output: 2 · importance · (x′ − target) / (B · N), through the nonlinearity. */
+fn outGrad(pre: f32, diff: f32, imp: f32) -> f32 { return ${relu ? 'select(0.0, 2.0 * imp * diff * SCALE, pre > 0.0)' : '2.0 * imp * diff * SCALE'}; }
 ${drawQuad(s.signed)}
 
-@group(0) @binding(0) var<storage, read_write> P: array<f32>;   // W [I, N, M], then b [I, N]
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;   // ${params}
 @group(0) @binding(1) var<storage, read_write> MV: array<f32>;  // Adam m, then v
 @group(0) @binding(2) var<storage, read_write> X: array<f32>;   // the batch [I, B, N]
-@group(0) @binding(3) var<storage, read_write> HG: array<f32>;  // h [I, B, M], then g = Wᵀd [I, B, M]
+@group(0) @binding(3) var<storage, read_write> HG: array<f32>;  // h [I, B, M], then the hidden gradient [I, B, M]
 @group(0) @binding(4) var<storage, read_write> D: array<f32>;   // ∂L/∂pre-activation [I, B, N]
-@group(0) @binding(5) var<storage, read_write> R: array<f32>;   // partial gradients, sample losses, instance losses
+@group(0) @binding(5) var<storage, read_write> R: array<f32>;   // partial gradients, loss terms, instance losses
 @group(0) @binding(6) var<storage, read> C: array<u32>;         // f32 bits of importance [I, N] and feature probability [I, N], then each instance's stream key (seed, index)
 @group(0) @binding(7) var<uniform> step: Step;
-
-@compute @workgroup_size(${WORKGROUP})
-fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x;
-  if (t >= I * B) { return; }
-  let i = t / B;
-  let s = t % B;
-  let xo = t * N;
-  let wo = i * N * M;
-  let bo = PW + i * N;
-${
-  s.data === 'device'
-    ? `  var q2 = 0.0;
-  for (var q = 0u; 4u * q < N; q++) {
-    let x = drawQuad(i, s, q);
-    q2 += dot(x, x);
-    storeQuad(xo + 4u * q, N - 4u * q, x);
-  }
-${s.unitNorm ? `  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[xo + f] *= inv; } }\n` : ''}`
-    : ''
-}
-${sampleBody(M)}
-  R[LOSS + t] = loss;
+`;
 }
 
-@compute @workgroup_size(${WORKGROUP})
-fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
-  // row f of instance i: gW[f, k] = Σ_s d_f h_k + x_f g_k, gb[f] = Σ_s d_f (a sample with d_f = x_f = 0 adds nothing)
-  let t = gid.x;
-  let sp = gid.y;
-  if (t >= I * N) { return; }
-  let i = t / N;
-  let f = t % N;
-  let s0 = sp * CHUNK;
-  let s1 = min(B, s0 + CHUNK);
-${wgradBody(M)}
-}
-
+/** The kernels every training module shares: `adam`, `lossReduce`, and the split path's `draw` and `normalize`. */
+function sharedKernels(s: KernelShape): string {
+  const inv = splitInvocations(s);
+  return `
 @compute @workgroup_size(${WORKGROUP})
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   let p = gid.x;
@@ -350,6 +340,62 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var f = 0u; f < N; f++) { let x = X[row * N + f]; q2 += x * x; }
   if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[row * N + f] *= inv; } }
 }
+`;
+}
+
+/** The dispatch stride (invocations per row of workgroups) of a kernel with `n` invocations, as WGSL. */
+const stride = (n: number) => `${dispatchSize(n)[0] * WORKGROUP}u`;
+
+/**
+ * The training module of a plan. For the tied models: `forward` (one
+ * invocation per sample: draw or read x, h = Wᵀx, x′ = act(W h + b), the
+ * output gradient d, g = Wᵀ d and the sample's loss) or the split path's
+ * `draw`, `normalize`, `hidden`, `output` and `gback` (one kernel per stage);
+ * `wgrad` (one invocation per parameter row and sample range: the partial
+ * gradient Σ d·h + g·x), `adam` (sum the partials, Adam/AdamW update) and
+ * `lossReduce` (one workgroup per instance: the mean loss). For a ReLU hidden
+ * layer (`layer: 'hidden'`) see {@link hiddenLayerKernels}.
+ */
+export function trainingModule(s: KernelShape): string {
+  if (s.layer === 'hidden') return moduleHeader(s, true, s.untied ? 'W₁ [I, N, M], W₂ [I, M, N], then b [I, N]' : 'W [I, N, M], then b [I, N]') + hiddenLayerKernels(s) + sharedKernels(s);
+  const inv = splitInvocations(s);
+  return /* wgsl */ `${moduleHeader(s, s.relu, 'W [I, N, M], then b [I, N]')}
+@compute @workgroup_size(${WORKGROUP})
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  if (t >= I * B) { return; }
+  let i = t / B;
+  let s = t % B;
+  let xo = t * N;
+  let wo = i * N * M;
+  let bo = PW + i * N;
+${
+  s.data === 'device'
+    ? `  var q2 = 0.0;
+  for (var q = 0u; 4u * q < N; q++) {
+    let x = drawQuad(i, s, q);
+    q2 += dot(x, x);
+    storeQuad(xo + 4u * q, N - 4u * q, x);
+  }
+${s.unitNorm ? `  if (q2 > 0.0) { let inv = 1.0 / sqrt(q2); for (var f = 0u; f < N; f++) { X[xo + f] *= inv; } }\n` : ''}`
+    : ''
+}
+${sampleBody(s.hidden)}
+  R[LOSS + t] = loss;
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
+  // row f of instance i: gW[f, k] = Σ_s d_f h_k + x_f g_k, gb[f] = Σ_s d_f (a sample with d_f = x_f = 0 adds nothing)
+  let t = gid.x;
+  let sp = gid.y;
+  if (t >= I * N) { return; }
+  let i = t / N;
+  let f = t % N;
+  let s0 = sp * CHUNK;
+  let s1 = min(B, s0 + CHUNK);
+${wgradBody(s.hidden)}
+}
 
 ${projectKernel('hidden', 'X', '', stride(inv.hidden))}
 @compute @workgroup_size(${WORKGROUP})
@@ -369,5 +415,80 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 ${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden))}
+${sharedKernels(s)}`;
+}
+
+/**
+ * The split-path kernels of a ReLU hidden layer, h = ReLU(x W₁) and
+ * x′ = ReLU(h W₂ + b) with target x or |x|: `hidden` (one invocation per
+ * sample and hidden unit: h), `output` (per sample and output: x′, its
+ * gradient d and loss term), `gback` (per sample and hidden unit: the hidden
+ * gradient (W₂ d)·[h > 0]) and `wgrad` (per parameter row f and sample range:
+ * Σ x_f·dh into W₁'s row, Σ d_f·h into W₂'s column, or both into W's row when
+ * W₂ = W₁ᵀ, and Σ d_f into b_f).
+ */
+function hiddenLayerKernels(s: KernelShape): string {
+  const { instances: I, features: N, hidden: M } = s;
+  const inv = splitInvocations(s);
+  const PW2 = I * N * M;
+  const PB = PW2 + (s.untied ? I * M * N : 0);
+  // the index of W₂[k, f] of instance i: its own [I, M, N], or W₁[f, k]
+  const w2At = (k: string) => (s.untied ? `PW2 + i * M * N + ${k} * N + f` : `i * N * M + f * M + ${k}`);
+  const w2 = w2At('k');
+  const H = hiddenUnits(M);
+  return /* wgsl */ `
+const PW2 = ${PW2}u; const PB = ${PB}u;
+
+/** What output f is trained to match. */
+fn wanted(x: f32) -> f32 { return ${s.abs ? 'abs(x)' : 'x'}; }
+
+${projectKernel('hidden', 'X', '', stride(inv.hidden), { gate: (acc) => `max(${acc}, 0.0)` })}
+@compute @workgroup_size(${WORKGROUP})
+fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride(inv.output)};
+  if (t >= I * B * N) { return; }
+  let f = t % N;
+  let row = t / N;
+  let i = row / B;
+  var pre = P[PB + i * N + f];
+  for (var k = 0u; k < M; k++) {
+    let h = HG[row * M + k];
+    if (h > 0.0) { pre += h * P[${w2}]; }
+  }
+  let diff = act(pre) - wanted(X[t]);
+  let imp = bitcast<f32>(C[i * N + f]);
+  D[t] = outGrad(pre, diff, imp);
+  if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
+}
+
+${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden), { weight: w2, live: 'HG[t] > 0.0' })}
+@compute @workgroup_size(${WORKGROUP})
+fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  let sp = gid.y;
+  if (t >= I * N) { return; }
+  let i = t / N;
+  let f = t % N;
+  let s0 = sp * CHUNK;
+  let s1 = min(B, s0 + CHUNK);
+  ${H.declare('a', 'c')}
+  var gb = 0.0;
+  for (var s = s0; s < s1; s++) {
+    let row = i * B + s;
+    let d = D[row * N + f];
+    let x = X[row * N + f];
+    if (d != 0.0 || x != 0.0) {
+      gb += d;
+      let h = row * M;
+${H.each((u) => `${u.el('a')} += x * HG[IBM + h + ${u.k}]; ${u.el('c')} += d * HG[h + ${u.k}];`, '      ')}
+    }
+  }
+${
+  s.untied
+    ? H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')}; R[sp * PALL + ${w2At(u.k)}] = ${u.el('c')};`, '  ')
+    : H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')} + ${u.el('c')};`, '  ')
+}
+  R[sp * PALL + PB + t] = gb;
+}
 `;
 }
