@@ -97,7 +97,9 @@ describe('live demos train in the browser', () => {
     await page.screenshot({ path: join(artifacts, 'engine-check.png'), fullPage: true });
     expect(errors).toEqual([]);
     expect(d.status, d.text).toBe('done');
+    // every model, the two with a ReLU hidden layer included, trained on the GPU engine
     expect(d.engine).toBe('webgpu');
+    expect(d.text).toMatch(/linear[\s\S]*relu-output[\s\S]*relu-hidden[\s\S]*abs/);
     expect(d.adapter).toMatch(/swiftshader/i);
     expect(Number(d.worst)).toBeLessThan(1e-4);
     expect(d.abort).toBe('true');

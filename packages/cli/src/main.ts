@@ -442,6 +442,8 @@ async function run(args: string[], io: CliIO, signal?: AbortSignal): Promise<num
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     signal?.removeEventListener('abort', onAbort);
+    // the engine's own device (main() may run again in the same process: a library caller, the tests)
+    gpu?.destroy();
   }
 }
 

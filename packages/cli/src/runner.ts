@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { autodiffEngine, encodeSafetensors, tf, tiedPlanUnsupported, type Engine, type TrainPlan } from '@tms/core';
+import { autodiffEngine, encodeSafetensors, tf, type Engine, type TrainPlan } from '@tms/core';
 import { fusedEngine } from '@tms/engine-fused';
 import { parallelFusedEngine } from '@tms/engine-fused/node';
+import { webgpuPlanUnsupported } from '@tms/engine-webgpu';
 import { ConfigError } from '@tms/data';
 import { ReplicateBatcher, assignShards, checkMemory, getExperiment, resolveConfig, summarizeSeeds, type Experiment, type SeedSummary, type ProgressSink, type RunContext, type TrainingUnit, type UnitsOptions } from '@tms/experiments';
 import { renderSvg, seedSpreadSpec, type VegaLiteSpec } from '@tms/viz';
@@ -111,6 +112,23 @@ function observePlans(engines: readonly Engine[], onPlan: (plan: TrainPlan) => v
     },
   });
   return [observed, ...rest];
+}
+
+/**
+ * `engines` with each one's `start` wrapped to count, by engine name, the
+ * training calls it took (otherwise unchanged), and autodiff appended where the
+ * list lacks it (train() falls back to it anyway), so every call is counted.
+ */
+function countStarts(engines: readonly Engine[], counts: Record<string, number>): Engine[] {
+  const all = engines.includes(autodiffEngine) ? engines : [...engines, autodiffEngine];
+  return all.map((e) =>
+    Object.assign(Object.create(e) as Engine, {
+      start(plan: TrainPlan) {
+        counts[e.name] = (counts[e.name] ?? 0) + 1;
+        return e.start(plan);
+      },
+    }),
+  );
 }
 
 /**
@@ -315,15 +333,18 @@ async function runLocked<C extends object>(
     return unit.value;
   };
   const round = unitRounds(exp.name);
-  // a GPU shortens the run where it has none and every model trained so far is one the WebGPU engine takes (the tied ones)
-  const seen = { tied: 0, other: 0 };
+  // a GPU shortens the run where it has none and every model trained so far is one the WebGPU engine takes
+  // (the tied ones and those with a ReLU hidden layer, without an activation penalty)
+  const seen = { gpu: 0, other: 0 };
   const onGpu = engines.some((e) => e.name === 'webgpu');
-  const gpuHelps = () => !onGpu && seen.tied > 0 && seen.other === 0;
+  const gpuHelps = () => !onGpu && seen.gpu > 0 && seen.other === 0;
   const estimate = timeEstimator(progress, options.timeEstimateAbove ?? TIME_ESTIMATE_ABOVE, gpuHelps);
+  // training calls per engine in this process (units resumed or merged from shards were trained elsewhere)
+  const trainedBy: Record<string, number> = {};
   const ctx: RunContext = {
     progress: estimate.sink,
     signal: options.signal,
-    engines: observePlans(engines, (plan) => (tiedPlanUnsupported(plan) ? seen.other++ : seen.tied++)),
+    engines: observePlans(countStarts(engines, trainedBy), (plan) => (webgpuPlanUnsupported(plan) ? seen.other++ : seen.gpu++)),
     generator: options.generator,
     ...(options.trainToy ? { trainToy: options.trainToy } : {}),
     checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),
@@ -370,6 +391,8 @@ async function runLocked<C extends object>(
     config,
     seed: (config as { seed?: number }).seed,
     ...options.meta,
+    // training calls per engine in the process that wrote this file (absent when it trained nothing: a merge of shards, a full resume)
+    ...(Object.keys(trainedBy).length ? { trainedBy } : {}),
     ...output.results,
   };
   // the last guard: a number that is not finite is never written as one (JSON would turn it into null)

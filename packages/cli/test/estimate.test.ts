@@ -41,14 +41,21 @@ describe('the training time estimate', () => {
     expect(told[0]).not.toContain('--backend webgpu');
   });
 
-  it('suggests a GPU only for models the WebGPU engine trains (the tied ones), not for computation\'s |x| model', async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
-    const { progress, lines } = logs();
-    await runExperiment(experiments.computation, { steps: 2000, logEvery: 100 }, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0 });
-    const told = lines.filter((l) => l.startsWith('estimated training time'));
-    expect(told).toHaveLength(1);
-    expect(told[0]).toContain('(from the first unit\'s step rate; shards across machines (tms slurm, tms k8s) shorten it;');
-    expect(told[0]).not.toContain('--backend webgpu');
+  it("suggests a GPU for models the WebGPU engine trains (computation's |x| model, a ReLU hidden layer), not for l1's activation penalty", async () => {
+    const told = async (name: 'computation' | 'l1') => {
+      const dir = join(await mkdtemp(join(tmpdir(), 'tms-estimate-')), 'out');
+      const { progress, lines } = logs();
+      const exp = experiments[name] as (typeof experiments)['l1'];
+      await runExperiment(exp, { steps: 2000, logEvery: 100 }, { out: dir, variant: 'quick', progress, timeEstimateAbove: 0 });
+      return lines.filter((l) => l.startsWith('estimated training time'));
+    };
+    const computation = await told('computation');
+    expect(computation).toHaveLength(1);
+    expect(computation[0]).toContain("(from the first unit's step rate; a GPU (--backend webgpu) or shards across machines (tms slurm, tms k8s) shorten it;");
+    const l1 = await told('l1');
+    expect(l1).toHaveLength(1);
+    expect(l1[0]).toContain("(from the first unit's step rate; shards across machines (tms slurm, tms k8s) shorten it;");
+    expect(l1[0]).not.toContain('--backend webgpu');
   });
 
   it("counts each step's parameter update, so units of small batches (double descent's small training sets) do not inflate it", async () => {

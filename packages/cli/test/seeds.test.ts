@@ -82,7 +82,7 @@ describe('tms run --seeds K (replicate seeds)', () => {
     const joint = await runSeeds(experiments.intro, input, 3, { out: join(root, 'joint'), variant: 'quick', progress, workers: 2 });
     expect(logs).toContain('seeds 2, 3, 4: trained at once, each training call of every seed in one batch');
     const apart = await runSeeds(experiments.intro, input, 3, { out: join(root, 'apart'), variant: 'quick', together: false });
-    const untimed = (text: string) => JSON.parse(text, (k, v) => (k === 'seconds' || k === 'createdAt' ? undefined : v));
+    const untimed = (text: string) => JSON.parse(text, (k, v) => (k === 'seconds' || k === 'createdAt' || k === 'trainedBy' ? undefined : v));
     for (const s of [2, 3, 4]) {
       const [a, b] = await Promise.all([joint, apart].map((r) => readFile(join(r.outDir, `seed-${s}`, 'results.json'), 'utf8')));
       expect(untimed(a), `seed ${s}`).toEqual(untimed(b));

@@ -18,9 +18,9 @@ async function fresh(name = 'out'): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'tms-shard-')), name);
 }
 
-/** results.json without its timing fields (createdAt, and the seconds of the run and of each unit). */
+/** results.json without what depends on the process that wrote it: its timing fields (createdAt, the seconds of the run and of each unit) and trainedBy. */
 async function resultsWithoutTimes(dir: string): Promise<unknown> {
-  return JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'), (k, v: unknown) => (k === 'seconds' || k === 'createdAt' ? undefined : v));
+  return JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'), (k, v: unknown) => (k === 'seconds' || k === 'createdAt' || k === 'trainedBy' ? undefined : v));
 }
 
 async function sameRun(a: string, b: string): Promise<void> {

@@ -137,10 +137,10 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
       if (owned) device.destroy();
     },
     unsupported(plan) {
-      const layer = layerOf(plan);
-      if (typeof layer === 'string') return layer;
+      const why = webgpuPlanUnsupported(plan);
+      if (why) return why;
+      const layer = layerOf(plan) as Layer;
       const { instances: I, features: N, hidden: M } = plan.model.config;
-      if (M > MAX_HIDDEN) return `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
       const route = dataRoute(plan, mode);
       if (typeof route === 'string') return route;
       const B = plan.batchSize;
@@ -172,6 +172,26 @@ const KERNELS = ['forward', 'wgrad', 'adam', 'lossReduce', 'draw', 'normalize', 
 
 /** The layer a plan's model declares, as the kernels need it, or why the engine cannot train it. */
 type Layer = { layer: 'tied'; relu: boolean; names: ['W', 'b'] } | { layer: 'hidden'; untied: boolean; abs: boolean; names: string[] };
+
+/**
+ * Why the WebGPU engine cannot train a plan on any device, or null when its
+ * model and loss are ones it trains: a tied layout (exactly `LinearModel` or
+ * `ReluOutputModel`) or a ReLU hidden layer (exactly `ReluHiddenModel` or
+ * `AbsModel`), no activation penalty, hidden ≤ 256. Whether a given device
+ * takes it (data source, buffer limits) is `engine.unsupported(plan)`. Tools
+ * use it to tell whether a GPU would train a run, without one.
+ *
+ * @example
+ * ```ts
+ * webgpuPlanUnsupported(plan); // null for the computation experiment's |x| model
+ * ```
+ */
+export function webgpuPlanUnsupported(plan: TrainPlan): string | null {
+  const layer = layerOf(plan);
+  if (typeof layer === 'string') return layer;
+  const M = plan.model.config.hidden;
+  return M > MAX_HIDDEN ? `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})` : null;
+}
 
 function layerOf(plan: TrainPlan): Layer | string {
   const tied = tiedLayout(plan.model);

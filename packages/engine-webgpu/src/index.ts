@@ -18,6 +18,6 @@
  *
  * @packageDocumentation
  */
-export { createWebGPUEngine, type WebGPUEngine, type WebGPUEngineOptions } from './engine.js';
+export { createWebGPUEngine, webgpuPlanUnsupported, type WebGPUEngine, type WebGPUEngineOptions } from './engine.js';
 export { SOFTWARE_RENDERER, describeAdapter, requestGPUDevice, softwareAdapterReason, type AdapterDescription, type GPUDeviceRequest } from './adapter.js';
 export { PHILOX_WGSL, paramCount, trainingModule, type KernelShape } from './wgsl.js';

@@ -12,7 +12,7 @@ import { createWebGPUEngine, type WebGPUEngine } from '@tms/engine-webgpu';
 /** One model kind's comparison. */
 export interface CheckRow {
   kind: ModelKind;
-  /** Largest |W_gpu − W_cpu| and |b_gpu − b_cpu| after the run, relative to the largest weight. */
+  /** Largest difference of any parameter (W or W₁, W₂, b) between the GPU and the CPU run, relative to the largest weight. */
   weightError: number;
   /** Largest relative difference of the final per-instance losses. */
   lossError: number;
@@ -44,11 +44,12 @@ export async function engineCheck(): Promise<CheckResult> {
   let abortStops = false;
   let divergenceReported = false;
   try {
-    for (const kind of ['linear', 'relu-output'] as const) {
+    // the tied models, then those with a ReLU hidden layer (privileged basis; |x| with signed inputs)
+    for (const kind of ['linear', 'relu-output', 'relu-hidden', 'abs'] as const) {
       const run = async (engines: typeof fusedEngine[]) => {
         const model = createModel({ kind, instances: I, features: n, hidden: m, seed: 11 });
         model.setParams({ b: new Float32Array(I * n).map((_, i) => ((i * 37) % 11) / 20 - 0.255) });
-        const data = new SparseFeatures({ instances: I, features: n, sparsity: [0, 0.7, 0.97].map((s) => new Array<number>(n).fill(s)), seed: 5, generator: 'philox' });
+        const data = new SparseFeatures({ instances: I, features: n, sparsity: [0, 0.7, 0.97].map((s) => new Array<number>(n).fill(s)), signed: kind === 'abs', seed: 5, generator: 'philox' });
         const r = await train({
           model,
           data,
@@ -62,13 +63,14 @@ export async function engineCheck(): Promise<CheckResult> {
         });
         const p = await model.getParams();
         model.dispose();
-        return { r, W: p.W.data, b: p.b.data };
+        return { r, params: Object.values(p).map((t) => t.data) };
       };
       const gpu = await run([engine]);
       const cpu = await run([fusedEngine]);
       let scale = 0;
       let err = 0;
-      for (const [a, c] of [[gpu.W, cpu.W], [gpu.b, cpu.b]] as const) {
+      for (const [k, a] of gpu.params.entries()) {
+        const c = cpu.params[k];
         a.forEach((v, i) => {
           scale = Math.max(scale, Math.abs(c[i]));
           err = Math.max(err, Math.abs(v - c[i]));
