@@ -343,6 +343,53 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
+/**
+ * The `wgrad` kernel: one invocation per parameter row f of instance i
+ * (t = i · N + f) and sample range sp (samples s0 … s1 − 1), running `body`.
+ */
+function wgradKernel(comment: string, body: string): string {
+  return `@compute @workgroup_size(${WORKGROUP})
+fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${comment}
+  let t = gid.x;
+  let sp = gid.y;
+  if (t >= I * N) { return; }
+  let i = t / N;
+  let f = t % N;
+  let s0 = sp * CHUNK;
+  let s1 = min(B, s0 + CHUNK);
+${body}
+}`;
+}
+
+/**
+ * The split path's `output` kernel, one invocation per sample and output f:
+ * pre = b_f + Σ_k h_k · W[k → f] (`weight`: the WGSL index of that weight;
+ * `liveOnly`: only over h_k > 0), x′ = act(pre), its gradient d against
+ * `target` and, on a loss step, the loss term.
+ */
+function outputKernel(stride: string, o: { bias: string; weight: string; target: string; liveOnly?: boolean }): string {
+  const add = `pre += h * P[${o.weight}];`;
+  return `@compute @workgroup_size(${WORKGROUP})
+fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${stride};
+  if (t >= I * B * N) { return; }
+  let f = t % N;
+  let row = t / N;
+  let i = row / B;
+  var pre = P[${o.bias} + i * N + f];
+  for (var k = 0u; k < M; k++) {
+    let h = HG[row * M + k];
+    ${o.liveOnly ? `if (h > 0.0) { ${add} }` : add}
+  }
+  let diff = act(pre) - ${o.target};
+  let imp = bitcast<f32>(C[i * N + f]);
+  D[t] = outGrad(pre, diff, imp);
+  if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
+}
+`;
+}
+
 /** The dispatch stride (invocations per row of workgroups) of a kernel with `n` invocations, as WGSL. */
 const stride = (n: number) => `${dispatchSize(n)[0] * WORKGROUP}u`;
 
@@ -384,35 +431,10 @@ ${sampleBody(s.hidden)}
   R[LOSS + t] = loss;
 }
 
-@compute @workgroup_size(${WORKGROUP})
-fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
-  // row f of instance i: gW[f, k] = Σ_s d_f h_k + x_f g_k, gb[f] = Σ_s d_f (a sample with d_f = x_f = 0 adds nothing)
-  let t = gid.x;
-  let sp = gid.y;
-  if (t >= I * N) { return; }
-  let i = t / N;
-  let f = t % N;
-  let s0 = sp * CHUNK;
-  let s1 = min(B, s0 + CHUNK);
-${wgradBody(s.hidden)}
-}
+${wgradKernel('// row f of instance i: gW[f, k] = Σ_s d_f h_k + x_f g_k, gb[f] = Σ_s d_f (a sample with d_f = x_f = 0 adds nothing)', wgradBody(s.hidden))}
 
 ${projectKernel('hidden', 'X', '', stride(inv.hidden))}
-@compute @workgroup_size(${WORKGROUP})
-fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${stride(inv.output)};
-  if (t >= I * B * N) { return; }
-  let f = t % N;
-  let row = t / N;
-  let i = row / B;
-  let wo = i * N * M + f * M;
-  var pre = P[PW + i * N + f];
-  for (var k = 0u; k < M; k++) { pre += P[wo + k] * HG[row * M + k]; }
-  let diff = act(pre) - X[t];
-  let imp = bitcast<f32>(C[i * N + f]);
-  D[t] = outGrad(pre, diff, imp);
-  if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
-}
+${outputKernel(stride(inv.output), { bias: 'PW', weight: 'i * N * M + f * M + k', target: 'X[t]' })}
 
 ${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden))}
 ${sharedKernels(s)}`;
@@ -443,35 +465,11 @@ const PW2 = ${PW2}u; const PB = ${PB}u;
 fn wanted(x: f32) -> f32 { return ${s.abs ? 'abs(x)' : 'x'}; }
 
 ${projectKernel('hidden', 'X', '', stride(inv.hidden), { gate: (acc) => `max(${acc}, 0.0)` })}
-@compute @workgroup_size(${WORKGROUP})
-fn output(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${stride(inv.output)};
-  if (t >= I * B * N) { return; }
-  let f = t % N;
-  let row = t / N;
-  let i = row / B;
-  var pre = P[PB + i * N + f];
-  for (var k = 0u; k < M; k++) {
-    let h = HG[row * M + k];
-    if (h > 0.0) { pre += h * P[${w2}]; }
-  }
-  let diff = act(pre) - wanted(X[t]);
-  let imp = bitcast<f32>(C[i * N + f]);
-  D[t] = outGrad(pre, diff, imp);
-  if (step.withLoss != 0u) { R[LOSS + t] = imp * diff * diff; }
-}
-
+${outputKernel(stride(inv.output), { bias: 'PB', weight: w2, target: 'wanted(X[t])', liveOnly: true })}
 ${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden), { weight: w2, live: 'HG[t] > 0.0' })}
-@compute @workgroup_size(${WORKGROUP})
-fn wgrad(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x;
-  let sp = gid.y;
-  if (t >= I * N) { return; }
-  let i = t / N;
-  let f = t % N;
-  let s0 = sp * CHUNK;
-  let s1 = min(B, s0 + CHUNK);
-  ${H.declare('a', 'c')}
+${wgradKernel(
+  '// row f of instance i: gW₁[f, k] = Σ_s x_f dh_k, gW₂[k, f] = Σ_s d_f h_k (their sum when W₂ = W₁ᵀ), gb[f] = Σ_s d_f',
+  `  ${H.declare('a', 'c')}
   var gb = 0.0;
   for (var s = s0; s < s1; s++) {
     let row = i * B + s;
@@ -488,7 +486,7 @@ ${
     ? H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')}; R[sp * PALL + ${w2At(u.k)}] = ${u.el('c')};`, '  ')
     : H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')} + ${u.el('c')};`, '  ')
 }
-  R[sp * PALL + PB + t] = gb;
-}
+  R[sp * PALL + PB + t] = gb;`,
+)}
 `;
 }
