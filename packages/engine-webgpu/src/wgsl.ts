@@ -232,10 +232,25 @@ ${H.each((u) => `${u.el('g')} += d * ${w(u)};`, '      ')}
 ${H.each((u) => `HG[t * M + ${u.k}] = ${u.el('h')}; HG[IBM + t * M + ${u.k}] = ${u.el('g')};`, '  ')}`;
 }
 
-/** The accumulation loop of \`wgrad\` for row f of instance i over samples s0 … s1 − 1. */
-function wgradBody(M: number): string {
+/**
+ * The accumulation loop of \`wgrad\` for row f of instance i over samples
+ * s0 … s1 − 1, and its partial sums. Tied models: gW[f, k] += d_f h_k + x_f g_k.
+ * With a ReLU hidden layer (\`hidden\`): gW₁[f, k] += x_f dh_k and
+ * gW₂[k, f] += d_f h_k, stored apart when W₂ is its own (\`w2At(k)\`: the index
+ * of W₂[k, f]) and summed when W₂ = W₁ᵀ. Always gb[f] += d_f.
+ */
+function wgradBody(M: number, hidden?: { untied: boolean; w2At: (k: string) => string }): string {
   const H = hiddenUnits(M);
-  return `  ${H.declare('a')}
+  type Unit = Parameters<Parameters<typeof H.each>[0]>[0];
+  const accumulate = hidden
+    ? (u: Unit) => `${u.el('a')} += x * HG[IBM + h + ${u.k}]; ${u.el('c')} += d * HG[h + ${u.k}];`
+    : (u: Unit) => `${u.el('a')} += d * HG[h + ${u.k}] + x * HG[IBM + h + ${u.k}];`;
+  const store = !hidden
+    ? (u: Unit) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')};`
+    : hidden.untied
+      ? (u: Unit) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')}; R[sp * PALL + ${hidden.w2At(u.k)}] = ${u.el('c')};`
+      : (u: Unit) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')} + ${u.el('c')};`;
+  return `  ${hidden ? H.declare('a', 'c') : H.declare('a')}
   var gb = 0.0;
   for (var s = s0; s < s1; s++) {
     let row = i * B + s;
@@ -244,11 +259,11 @@ function wgradBody(M: number): string {
     if (d != 0.0 || x != 0.0) {
       gb += d;
       let h = row * M;
-${H.each((u) => `${u.el('a')} += d * HG[h + ${u.k}] + x * HG[IBM + h + ${u.k}];`, '      ')}
+${H.each(accumulate, '      ')}
     }
   }
-${H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')};`, '  ')}
-  R[sp * PALL + PW + t] = gb;`;
+${H.each(store, '  ')}
+  R[sp * PALL + ${hidden ? 'PB' : 'PW'} + t] = gb;`;
 }
 
 /** The constants, step record, output nonlinearity, batch draw and bindings every training module starts with. */
@@ -457,7 +472,6 @@ function hiddenLayerKernels(s: KernelShape): string {
   // the index of W₂[k, f] of instance i: its own [I, M, N], or W₁[f, k]
   const w2At = (k: string) => (s.untied ? `PW2 + i * M * N + ${k} * N + f` : `i * N * M + f * M + ${k}`);
   const w2 = w2At('k');
-  const H = hiddenUnits(M);
   return /* wgsl */ `
 const PW2 = ${PW2}u; const PB = ${PB}u;
 
@@ -469,24 +483,7 @@ ${outputKernel(stride(inv.output), { bias: 'PB', weight: w2, target: 'wanted(X[t
 ${projectKernel('gback', 'D', 'IBM + ', stride(inv.hidden), { weight: w2, live: 'HG[t] > 0.0' })}
 ${wgradKernel(
   '// row f of instance i: gW₁[f, k] = Σ_s x_f dh_k, gW₂[k, f] = Σ_s d_f h_k (their sum when W₂ = W₁ᵀ), gb[f] = Σ_s d_f',
-  `  ${H.declare('a', 'c')}
-  var gb = 0.0;
-  for (var s = s0; s < s1; s++) {
-    let row = i * B + s;
-    let d = D[row * N + f];
-    let x = X[row * N + f];
-    if (d != 0.0 || x != 0.0) {
-      gb += d;
-      let h = row * M;
-${H.each((u) => `${u.el('a')} += x * HG[IBM + h + ${u.k}]; ${u.el('c')} += d * HG[h + ${u.k}];`, '      ')}
-    }
-  }
-${
-  s.untied
-    ? H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')}; R[sp * PALL + ${w2At(u.k)}] = ${u.el('c')};`, '  ')
-    : H.each((u) => `R[sp * PALL + t * M + ${u.k}] = ${u.el('a')} + ${u.el('c')};`, '  ')
-}
-  R[sp * PALL + PB + t] = gb;`,
+  wgradBody(M, { untied: !!s.untied, w2At }),
 )}
 `;
 }
