@@ -18,7 +18,7 @@ const represented = (norms: number[]) => norms.flatMap((v, i) => (v > 0.5 ? [i] 
 
 describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
   let dir: string;
-  let results: { config: Record<string, unknown>; seed: number; backend: { name: string }; models: IntroModelResult[]; heldOut: Record<string, HeldOutResults> };
+  let results: { config: Record<string, unknown>; seed: number; backend: { name: string }; trainedBy: Record<string, number>; models: IntroModelResult[]; heldOut: Record<string, HeldOutResults> };
   const c = capture();
 
   beforeAll(async () => {
@@ -35,6 +35,9 @@ describe('tms run intro (quick variant: 2000 steps, lr 1e-2)', () => {
     expect(results.seed).toBe(0);
     expect(results.backend.name).toBe('wasm');
     expect(results.models.map((m) => m.kind)).toEqual(['linear', 'relu-output']);
+    // one training call per model kind, each on a fused CPU engine (on worker threads, or on the calling thread)
+    expect(Object.keys(results.trainedBy).every((e) => e === 'fused-threads' || e === 'fused')).toBe(true);
+    expect(Object.values(results.trainedBy).reduce((a, k) => a + k, 0)).toBe(2);
     for (const m of results.models) {
       expect(m.instances).toHaveLength(7);
       expect(m.instances[0].W).toHaveLength(20);
