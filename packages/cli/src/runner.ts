@@ -98,33 +98,27 @@ function timeEstimator(progress: ProgressSink, above: number, gpuHelps: () => bo
 }
 
 /**
- * `engines` with the first one wrapped to report every plan it is asked about
- * (train() asks the first engine of its list about each plan) and otherwise
- * unchanged: same name, same answers, same sessions.
+ * `engines` wrapped to watch them and otherwise unchanged (same names, same
+ * answers, same sessions): the first reports every plan it is asked about to
+ * `onPlan` (train() asks the first engine of its list about each plan), and
+ * each counts in `starts`, by its name, the training calls it took. Autodiff is
+ * appended where the list lacks it (train() falls back to it anyway), so every
+ * call is counted.
  */
-function observePlans(engines: readonly Engine[], onPlan: (plan: TrainPlan) => void): Engine[] {
-  if (!engines.length) return [];
-  const [first, ...rest] = engines;
-  const observed: Engine = Object.assign(Object.create(first) as Engine, {
-    unsupported(plan: TrainPlan) {
-      onPlan(plan);
-      return first.unsupported(plan);
-    },
-  });
-  return [observed, ...rest];
-}
-
-/**
- * `engines` with each one's `start` wrapped to count, by engine name, the
- * training calls it took (otherwise unchanged), and autodiff appended where the
- * list lacks it (train() falls back to it anyway), so every call is counted.
- */
-function countStarts(engines: readonly Engine[], counts: Record<string, number>): Engine[] {
+function observeEngines(engines: readonly Engine[], onPlan: (plan: TrainPlan) => void, starts: Record<string, number>): Engine[] {
   const all = engines.includes(autodiffEngine) ? engines : [...engines, autodiffEngine];
-  return all.map((e) =>
+  return all.map((e, i) =>
     Object.assign(Object.create(e) as Engine, {
+      ...(i === 0
+        ? {
+            unsupported(plan: TrainPlan) {
+              onPlan(plan);
+              return e.unsupported(plan);
+            },
+          }
+        : {}),
       start(plan: TrainPlan) {
-        counts[e.name] = (counts[e.name] ?? 0) + 1;
+        starts[e.name] = (starts[e.name] ?? 0) + 1;
         return e.start(plan);
       },
     }),
@@ -344,7 +338,7 @@ async function runLocked<C extends object>(
   const ctx: RunContext = {
     progress: estimate.sink,
     signal: options.signal,
-    engines: observePlans(countStarts(engines, trainedBy), (plan) => (webgpuPlanUnsupported(plan) ? seen.other++ : seen.gpu++)),
+    engines: observeEngines(engines, (plan) => (webgpuPlanUnsupported(plan) ? seen.other++ : seen.gpu++), trainedBy),
     generator: options.generator,
     ...(options.trainToy ? { trainToy: options.trainToy } : {}),
     checkpoint: source.kind === 'local' ? checkpoint : outsideUnits(exp.name),

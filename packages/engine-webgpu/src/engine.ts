@@ -137,14 +137,13 @@ export async function createWebGPUEngine(options: WebGPUEngineOptions = {}): Pro
       if (owned) device.destroy();
     },
     unsupported(plan) {
-      const why = webgpuPlanUnsupported(plan);
-      if (why) return why;
-      const layer = layerOf(plan) as Layer;
+      const layer = layerOf(plan);
+      if (typeof layer === 'string') return layer;
       const { instances: I, features: N, hidden: M } = plan.model.config;
       const route = dataRoute(plan, mode);
       if (typeof route === 'string') return route;
       const B = plan.batchSize;
-      const params = paramCount({ instances: I, features: N, hidden: M, layer: layer.layer, untied: layer.layer === 'hidden' && layer.untied } as KernelShape);
+      const params = paramCount({ instances: I, features: N, hidden: M, layer: layer.layer, untied: layer.layer === 'hidden' && layer.untied });
       if (Math.ceil(params / WORKGROUP) > maxDispatch) return `parameters (${params}) must be ≤ ${maxDispatch * WORKGROUP} on this device`;
       if (pathOf(plan, layer) === 'sample' && Math.ceil((I * B) / WORKGROUP) > maxDispatch) return `instances × batch (${I * B}) must be ≤ ${maxDispatch * WORKGROUP} for path 'sample'`;
       if (I * B * Math.max(N, 2 * M) * 4 > maxBinding) return `the batch (${I * B * Math.max(N, 2 * M) * 4} bytes) exceeds this device's largest storage binding (${maxBinding} bytes)`;
@@ -188,12 +187,13 @@ type Layer = { layer: 'tied'; relu: boolean; names: ['W', 'b'] } | { layer: 'hid
  */
 export function webgpuPlanUnsupported(plan: TrainPlan): string | null {
   const layer = layerOf(plan);
-  if (typeof layer === 'string') return layer;
-  const M = plan.model.config.hidden;
-  return M > MAX_HIDDEN ? `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})` : null;
+  return typeof layer === 'string' ? layer : null;
 }
 
+/** The layer of a plan the engine can train on some device, or why it cannot on any. */
 function layerOf(plan: TrainPlan): Layer | string {
+  const M = plan.model.config.hidden;
+  if (M > MAX_HIDDEN) return `it keeps each sample's hidden vector in one invocation: hidden ≤ ${MAX_HIDDEN} (got ${M})`;
   const tied = tiedLayout(plan.model);
   if (tied) return tiedPlanUnsupported(plan) ?? { layer: 'tied', relu: tied.activation === 'relu', names: ['W', 'b'] };
   const hidden = hiddenLayout(plan.model);

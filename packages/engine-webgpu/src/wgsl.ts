@@ -101,7 +101,7 @@ export interface KernelShape {
 }
 
 /** Floats of the parameters, in the order the engine keeps them: W (or W₁, then W₂ when untied), then b. */
-export function paramCount(s: KernelShape): number {
+export function paramCount(s: Pick<KernelShape, 'instances' | 'features' | 'hidden' | 'layer' | 'untied'>): number {
   const { instances: I, features: N, hidden: M } = s;
   if (s.layer !== 'hidden') return I * N * (M + 1);
   return I * N * M * (s.untied ? 2 : 1) + I * N;
