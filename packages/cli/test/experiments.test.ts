@@ -349,8 +349,8 @@ describe('computation: absolute value in superposition', () => {
     for (let k = 1; k < worth.length; k++) expect(worth[k]).toBeGreaterThan(worth[k - 1] - 0.25);
     expect(models.at(-1)!.featureExplained!.filter((v) => v > 0.4 && v < 0.6).length).toBeGreaterThan(0);
     expect(models.every((m) => Math.abs(m.featureExplained!.reduce((a, v) => a + v, 0) - m.featuresExplained!) < 1e-6)).toBe(true);
-    // weight norms overstate it: the rescaling freedom between W₁ and W₂ and features read but not computed
-    expect(models.every((m) => m.featuresComputed! <= m.featuresUsed)).toBe(true);
+    // weight norms misstate it: sparse, they count features read but not computed; the rescaling freedom between
+    // W₁ and W₂ lets a feature be computed through a row of norm ≤ 0.5 (seed 0 at 1 − S = 0.1: 6 computed, 5 'used')
     expect(models.at(-1)!.featuresComputed!).toBeLessThan(models.at(-1)!.featuresUsed);
     expect(Math.max(...sparse.map((m) => m.polysemanticNeurons))).toBeGreaterThan(0);
     expect(Math.min(...sparse.map((m) => m.monosemanticity))).toBeLessThan(dense.monosemanticity - 0.15);

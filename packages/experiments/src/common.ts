@@ -103,6 +103,15 @@ export interface TrainToyOptions extends Pick<ModelConfig, 'kind' | 'instances' 
    * distribution with the seed {@link heldOutSeed}, never from the training stream.
    */
   heldOutSamples?: number;
+  /**
+   * Consecutive groups of this many instances (default 1), e.g. the restarts of
+   * one setting, are measured on the same held-out samples, four times
+   * {@link heldOutSampleCount}'s: the lowest of a group is then the best model,
+   * not the one with the easiest samples. The instances of a group must share
+   * their sparsity; with `finiteDataset`, the group size is a multiple of its
+   * `replicas`.
+   */
+  heldOutGroups?: number;
 }
 
 /** Held-out samples are drawn and evaluated in chunks of this many per instance. */
@@ -116,9 +125,12 @@ const HELD_OUT_CHUNK = 1024;
  * on the instance alone, so a sweep cut into chunks measures the same.
  *
  * @param minProbability - the smallest non-zero feature probability 1 − Sᵢ of the instance
+ * @param shared - the samples pick the best of a group of restarts (`heldOutGroups`): four times as many, since
+ *   restarts of one setting can differ by 1–4 % in loss (privileged, n = 10, m = 5, 1 − S = 0.03)
  */
-export function heldOutSampleCount(features: number, hidden: number, minProbability: number): number {
-  const wanted = Math.min(131_072, Math.max(16_384, Math.ceil(256 / Math.max(minProbability, 1e-9))));
+export function heldOutSampleCount(features: number, hidden: number, minProbability: number, shared = false): number {
+  const scale = shared ? 4 : 1;
+  const wanted = scale * Math.min(131_072, Math.max(16_384, Math.ceil(256 / Math.max(minProbability, 1e-9))));
   const count = Math.min(wanted, Math.max(HELD_OUT_CHUNK, Math.floor(2 ** 26 / (features * Math.max(1, hidden)))));
   return Math.ceil(count / HELD_OUT_CHUNK) * HELD_OUT_CHUNK;
 }
@@ -176,7 +188,7 @@ export interface TrainedToyModels {
 
 /**
  * Loss of `model` on fresh samples of `data` (the held-out streams; consecutive groups of
- * `replicas` instances share a data instance), `wanted` per instance or
+ * `replicas` instances share a data instance: the training replicas, or `heldOutGroups`), `wanted` per instance or
  * {@link heldOutSampleCount}'s, drawn in chunks of 1,024; and the analytic
  * linear optimum per instance.
  */
@@ -188,7 +200,7 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     if (wanted !== undefined) return wanted;
     const row = source.probability.subarray(Math.floor(i / replicas) * n, (Math.floor(i / replicas) + 1) * n);
     const minProbability = row.reduce((a, p) => (p > 0 && p < a ? p : a), 1);
-    return heldOutSampleCount(n, o.hidden, minProbability);
+    return heldOutSampleCount(n, o.hidden, minProbability, (o.heldOutGroups ?? 1) > 1);
   });
   const importance = expandPerFeature(o.importance, I, n, 'importance');
   // the library's tied models (linear, ReLU output) are evaluated on plain arrays, others through forward()
@@ -362,6 +374,17 @@ function repeatRows(v: PerFeature, times: number): PerFeature {
   return Array.from({ length: times }, () => Array.from(v as ArrayLike<ArrayLike<number>>, (row) => Array.from(row))).flat();
 }
 
+/** One row of per-instance `v` per group of `size` consecutive rows, which must be equal (a number or per-feature row is kept). */
+function groupRows(v: PerFeature, size: number, field: string): PerFeature {
+  if (size === 1 || typeof v === 'number' || !v.length || typeof v[0] === 'number') return v;
+  const rows = Array.from(v as ArrayLike<ArrayLike<number>>, (row) => Array.from(row));
+  return rows.filter((row, i) => {
+    const first = rows[i - (i % size)];
+    if (row.some((x, f) => x !== first[f])) throw new ConfigError('heldOutGroups', `groups of instances with one ${field} each (instance ${i} differs from ${i - (i % size)})`, size);
+    return i % size === 0;
+  });
+}
+
 /** Indices `from … from + count − 1`. */
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
@@ -415,18 +438,25 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
     if (I % replicas !== 0 || firstInstance % replicas !== 0) {
       throw new Error(`${label}: ${I} instances from instance ${firstInstance} do not split into datasets of ${replicas} replicas`);
     }
-    const D = I / replicas;
-    // part k's datasets draw from streams (seed_k + 1, firstInstance / replicas + d), its held-out samples from (heldOutSeed(seed_k), …)
-    const streams = (seedOf: (p: TrainToyOptions) => number) =>
-      K === 1 ? { seed: seedOf(o), firstInstance: firstInstance / replicas } : { streams: { seeds: parts.flatMap((p) => new Array<number>(D).fill(seedOf(p))), indices: parts.flatMap(() => range(firstInstance / replicas, D)) } };
+    const groups = o.heldOutGroups ?? replicas;
+    checkInt(groups, 'heldOutGroups', 1, I);
+    if (I % groups !== 0 || firstInstance % groups !== 0 || groups % replicas !== 0) {
+      throw new ConfigError('heldOutGroups', `a divisor of the instances (${I}) and of the first instance (${firstInstance}), and a multiple of finiteDataset.replicas (${replicas})`, groups);
+    }
+    // part k's datasets draw from streams (seed_k + 1, firstInstance / replicas + d), its held-out samples from
+    // (heldOutSeed(seed_k), firstInstance / groups + d): one stream per group of instances
+    const streams = (seedOf: (p: TrainToyOptions) => number, per: number) => {
+      const D = I / per;
+      return K === 1 ? { seed: seedOf(o), firstInstance: firstInstance / per } : { streams: { seeds: parts.flatMap((p) => new Array<number>(D).fill(seedOf(p))), indices: parts.flatMap(() => range(firstInstance / per, D)) } };
+    };
     const dataConfig: SparseFeaturesConfig = {
-      instances: K * D,
+      instances: (K * I) / replicas,
       features: o.features,
       sparsity: repeatRows(o.sparsity, K),
       signed: o.signed,
       sets: o.sets,
       unitNorm: o.unitNorm,
-      ...streams((p) => p.seed + 1),
+      ...streams((p) => p.seed + 1, replicas),
       generator: o.sets?.length ? undefined : ctx.generator,
     };
     const joint: TrainToyOptions = { ...o, instances: K * I, sparsity: dataConfig.sparsity!, importance: repeatRows(o.importance, K), ...(o.activationL1 ? { activationL1: parts.flatMap((p) => p.activationL1!) } : {}) };
@@ -458,8 +488,8 @@ export async function trainToyModelsTogether(parts: readonly TrainToyOptions[], 
     // held-out loss of the model itself, without attacks
     if (adversarial) adversarial.attacking = false;
     // (streams() sets the same keys for the held-out seeds)
-    const heldOutData = { ...dataConfig, ...streams((p) => heldOutSeed(p.seed)) };
-    const heldOut = o.heldOutSamples === 0 || diverged.every((d) => d.length) ? undefined : await evaluateHeldOut(model, joint, heldOutData, replicas, o.heldOutSamples);
+    const heldOutData = { ...dataConfig, instances: (K * I) / groups, sparsity: groupRows(dataConfig.sparsity!, groups / replicas, 'sparsity'), ...streams((p) => heldOutSeed(p.seed), groups) };
+    const heldOut = o.heldOutSamples === 0 || diverged.every((d) => d.length) ? undefined : await evaluateHeldOut(model, joint, heldOutData, groups, o.heldOutSamples);
     const params = await model.getParams();
     if (K === 1) return [diverged[0].length ? { status: 'rejected', reason: new DivergenceError(label, diverged[0], o.optimizer) } : { status: 'fulfilled', value: { params, result, snapshots, ...(heldOut ? { heldOut } : {}) } }];
     return parts.map((_, k): PromiseSettledResult<TrainedToyModels> => {
@@ -748,7 +778,7 @@ export function sparsitySweepSchema(
 /** Config of the experiments that train one model per sparsity. */
 export type SparsitySweepConfig = ConfigFromSchema<ReturnType<typeof sparsitySweepSchema>>;
 
-/** The options of {@link trainSparsitySweep}'s one batch: `restarts` models of `kind` per sparsity (instance s·restarts + r). */
+/** The options of {@link trainSparsitySweep}'s one batch: `restarts` models of `kind` per sparsity (instance s·restarts + r), each sparsity's measured on one set of held-out samples. */
 export function sparsitySweepOptions(c: SparsitySweepConfig, kind: ModelKind, restarts = 1): TrainToyOptions {
   const n = c.features;
   return {
@@ -760,6 +790,8 @@ export function sparsitySweepOptions(c: SparsitySweepConfig, kind: ModelKind, re
     importance: geometricImportance(n, c.importanceBase),
     signed: kind === 'abs',
     ...trainingOptions(c),
+    // the restarts of a sparsity are compared on the same held-out samples
+    ...(restarts > 1 ? { heldOutGroups: restarts } : {}),
   };
 }
 

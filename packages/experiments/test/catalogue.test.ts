@@ -155,6 +155,33 @@ describe('held-out evaluation of trained toy models', () => {
     expect((await trainToyModels({ ...base, heldOutSamples: 0 }, ctx, 't')).heldOut).toBeUndefined();
     await expect(trainToyModels({ ...base, heldOutSamples: -1 }, ctx, 't')).rejects.toThrow(/heldOutSamples/);
   });
+
+  it('measures the restarts of a setting on the same samples, four times as many (heldOutGroups)', async () => {
+    const { trainToyModels, heldOutSampleCount } = await import('../src/index.js');
+    const { sparsitySweepOptions } = await import('../src/common.js');
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    // two sparsities, two restarts each: instances 0, 1 at S = 0.5 and 2, 3 at S = 0.9
+    const config = resolveConfig(experiments.privileged, { features: 4, hidden: 2, sparsities: [0.5, 0.9], steps: 30, batchSize: 64, lr: 1e-2, seed: 3, logEvery: 10 });
+    const options = sparsitySweepOptions(config, 'relu-hidden', 2);
+    expect(options.heldOutGroups).toBe(2);
+    const { heldOut } = await trainToyModels(options, ctx, 't');
+    const count = heldOutSampleCount(4, 2, 0.1, true);
+    expect(count).toBe(4 * heldOutSampleCount(4, 2, 0.1));
+    expect(heldOut!.samples).toEqual([count, count, count, count]);
+    // the target's moments depend on the samples alone: equal within a group, not across groups
+    const square = heldOut!.targetSquare!;
+    expect(square[1]).toEqual(square[0]);
+    expect(square[3]).toEqual(square[2]);
+    expect(square[2]).not.toEqual(square[0]);
+    // the restarts of a setting are different models, so their losses on those samples differ
+    expect(heldOut!.loss[1]).not.toBe(heldOut!.loss[0]);
+    // without groups every instance draws its own samples
+    const alone = await trainToyModels({ ...options, heldOutGroups: undefined }, ctx, 't');
+    expect(alone.heldOut!.targetSquare![1]).not.toEqual(alone.heldOut!.targetSquare![0]);
+    // a group must share its sparsity, and divide the instances
+    await expect(trainToyModels({ ...options, heldOutGroups: 4 }, ctx, 't')).rejects.toThrow(/heldOutGroups.*instance 2 differs from 0/);
+    await expect(trainToyModels({ ...options, heldOutGroups: 3 }, ctx, 't')).rejects.toThrow(/heldOutGroups/);
+  });
 });
 
 describe('phase: the paper protocol', () => {
