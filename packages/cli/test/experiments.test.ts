@@ -183,16 +183,16 @@ describe('nonuniform: sparser, denser, correlated and anticorrelated features', 
     expect(uniform.densityFactor).toBe(1);
     expect(uniform.geometry).toBe('pentagon');
     expect(uniform.featureNorms.filter((v: number) => v > 0.5)).toHaveLength(5);
-    // sparser side: at 0.2 and 0.3 feature 0 is dropped and the other four form two digons (the paper:
-    // at ~2.5× sparser); from 0.4 on the pentagon holds. Restarts found both geometries at 0.2–0.5, and
-    // their best held-out losses cross near 0.31 (0.26 at the defaults).
+    // sparser side: at 0.2 feature 0 is dropped and the other four form two digons (the paper: at ~2.5×
+    // sparser); from 0.3 on the pentagon holds. Restarts found both geometries at 0.2–0.5, and their best
+    // held-out losses, on samples shared by the restarts, cross near 0.25 (also at the defaults). On
+    // 2,000,000 fresh samples (numpy, seed 0) the pentagon is 4.6 % below the digons at 0.3 (1.271e-3 vs
+    // 1.333e-3) and 10 % above them at 0.2; each restart's own 16,384 samples used to pick the digons at 0.3.
     const at = (f: number) => r.denserFeature.find((d: any) => d.densityFactor === f);
-    for (const f of [0.2, 0.3]) {
-      expect(at(f).geometry).toBe('digons');
-      expect(at(f).featureNorms[0]).toBeLessThan(0.1);
-      expect(at(f).geometryLoss.digons).toBeLessThan(at(f).geometryLoss.pentagon);
-    }
-    for (const f of [0.4, 0.5]) {
+    expect(at(0.2).geometry).toBe('digons');
+    expect(at(0.2).featureNorms[0]).toBeLessThan(0.1);
+    expect(at(0.2).geometryLoss.digons).toBeLessThan(at(0.2).geometryLoss.pentagon);
+    for (const f of [0.3, 0.4, 0.5]) {
       expect(at(f).geometry).toBe('pentagon');
       expect(at(f).geometryLoss.pentagon).toBeLessThan(at(f).geometryLoss.digons);
     }

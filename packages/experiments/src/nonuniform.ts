@@ -282,6 +282,8 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         features: 5,
         sparsity: c.densityFactors.flatMap((f) => new Array<number[]>(R).fill([1 - Math.min(1, f * p), 1 - p, 1 - p, 1 - p, 1 - p])),
         importance: 1,
+        // the restarts of a factor, and the loss curves of their geometries, are compared on the same held-out samples
+        ...(R > 1 ? { heldOutGroups: R } : {}),
       },
       ctx,
       'denser feature',
