@@ -120,9 +120,9 @@ const HELD_OUT_CHUNK = 1024;
 /**
  * The default number of held-out samples of one instance: enough for about
  * 256 non-zero values of its rarest feature (sparse losses are noisy), from
- * 16,384 (about ±1 % on dense losses) to 131,072 samples, and at most 2²⁶ / (n · m) (at least 1,024) so that
- * the evaluation stays a small part of a run; a multiple of 1,024. It depends
- * on the instance alone, so a sweep cut into chunks measures the same.
+ * 16,384 (about ±1 % on dense losses) to 131,072 samples (four times that when `shared`), and at most
+ * 2²⁶ / (n · m) (at least 1,024) so that the evaluation stays a small part of a run; a multiple of 1,024.
+ * It depends on the instance and its group alone, so a sweep cut into chunks (of whole groups) measures the same.
  *
  * @param minProbability - the smallest non-zero feature probability 1 − Sᵢ of the instance
  * @param shared - the samples pick the best of a group of restarts (`heldOutGroups`): four times as many, since
