@@ -37,7 +37,7 @@ export {
   type LinearOptimumOptions,
   type TheoreticalPhaseDetail,
 } from './theory.js';
-export { dataDimensionality, hiddenActivations, reconstructionErrors, reconstructionLoss, type ReconstructionOptions } from './reconstruction.js';
+export { dataDimensionality, hiddenActivations, hiddenLayerErrors, reconstructionErrors, reconstructionLoss, type HiddenLayerOptions, type ReconstructionOptions } from './reconstruction.js';
 export {
   featureRecovery,
   firingLatents,

@@ -79,22 +79,81 @@ export interface ReconstructionOptions {
  */
 export function reconstructionErrors(W: BatchedWeights, b: ArrayLike<number>, x: ArrayLike<number>, options: ReconstructionOptions = {}): number[][] {
   const relu = checkOneOf(options.activation ?? 'relu', 'activation', ['relu', 'identity'] as const) === 'relu';
+  return outputErrors(W, null, b, x, { hiddenRelu: false, outputRelu: relu, abs: false, samples: options.samples });
+}
+
+/** Options of {@link hiddenLayerErrors}. */
+export interface HiddenLayerOptions {
+  /** What the output is compared with: the input itself (`identity`, the default; privileged basis) or its absolute value (`abs`; computation in superposition). */
+  target?: 'identity' | 'abs';
+  /** Inputs of each instance to use: the first `samples[k]` of its batch (default: all). */
+  samples?: readonly number[];
+}
+
+/**
+ * Mean squared error of each output of models with a ReLU hidden layer,
+ * h = ReLU(x W₁), x′ = ReLU(h W₂ + b), against x (or |x|), mean over inputs,
+ * in float64 on plain arrays (no tfjs backend: cheap on a CPU whatever backend
+ * trained the models). W₂ null ties the layers, W₂ = W₁ᵀ (the paper's
+ * privileged-basis model, core's `ReluHiddenModel`); core's `AbsModel` has its own W₂.
+ *
+ * @param W1 - input weights `[instances, features, hidden]`
+ * @param W2 - output weights `[instances, hidden, features]`, or null for W₁ᵀ
+ * @param b - output biases `[instances × features]`, row-major
+ * @param x - inputs `[instances, batch, features]`, row-major
+ * @returns `[instances][features]`
+ * @throws ShapeError naming the argument
+ *
+ * @example
+ * ```ts
+ * const err = hiddenLayerErrors(W1, W2, b, x, { target: 'abs' }); // err[k][j]: output j of instance k against |xⱼ|
+ * ```
+ */
+export function hiddenLayerErrors(W1: BatchedWeights, W2: BatchedWeights | null, b: ArrayLike<number>, x: ArrayLike<number>, options: HiddenLayerOptions = {}): number[][] {
+  const abs = checkOneOf(options.target ?? 'identity', 'target', ['identity', 'abs'] as const) === 'abs';
+  if (W2) {
+    const [I, n, m] = dims(W1);
+    const [I2, m2, n2] = dims(W2);
+    if (I2 !== I || m2 !== m || n2 !== n) throw new ShapeError('W2', `[${I}, ${m}, ${n}] (instances, hidden, features of W1)`, `[${I2}, ${m2}, ${n2}]`);
+  }
+  return outputErrors(W1, W2, b, x, { hiddenRelu: true, outputRelu: true, abs, samples: options.samples });
+}
+
+/**
+ * The shared loop of {@link reconstructionErrors} and {@link hiddenLayerErrors}: per instance and
+ * output, the mean over its first `samples[k]` inputs of (target − act(h W₂ + b))², h the hidden vector
+ * (ReLU'd when `hiddenRelu`), W₂ = W₁ᵀ when null, the target x or |x|.
+ */
+function outputErrors(
+  W: BatchedWeights,
+  W2: BatchedWeights | null,
+  b: ArrayLike<number>,
+  x: ArrayLike<number>,
+  o: { hiddenRelu: boolean; outputRelu: boolean; abs: boolean; samples?: readonly number[] },
+): number[][] {
   const { I, n, B } = checkBatchArguments(W, b, null, x, 'x');
   const m = W.shape[2];
-  if (options.samples && options.samples.length !== I) throw new ShapeError('samples', `${I} counts (one per instance)`, options.samples.length);
+  if (o.samples && o.samples.length !== I) throw new ShapeError('samples', `${I} counts (one per instance)`, o.samples.length);
   const out: number[][] = [];
   for (let k = 0; k < I; k++) {
-    const count = options.samples ? Math.max(0, Math.min(B, options.samples[k])) : B;
+    const count = o.samples ? Math.max(0, Math.min(B, o.samples[k])) : B;
     const H = hiddenVectors(W, k, x, B, count);
+    if (o.hiddenRelu) for (let c = 0; c < H.length; c++) if (H[c] < 0) H[c] = 0;
     const total = new Float64Array(n);
     for (let s = 0; s < count; s++) {
-      // x′_j = act(W_j · h + b_j)
+      // x′_j = act(Σ_c h_c W₂[c][j] + b_j), W₂[c][j] = W_j[c] when tied
       const row = (k * B + s) * n;
       for (let j = 0; j < n; j++) {
         let pre = b[k * n + j];
-        const o = (k * n + j) * m;
-        for (let c = 0; c < m; c++) pre += W.data[o + c] * H[s * m + c];
-        const d = x[row + j] - (relu && pre < 0 ? 0 : pre);
+        if (W2) {
+          const o2 = k * m * n + j;
+          for (let c = 0; c < m; c++) pre += W2.data[o2 + c * n] * H[s * m + c];
+        } else {
+          const o1 = (k * n + j) * m;
+          for (let c = 0; c < m; c++) pre += W.data[o1 + c] * H[s * m + c];
+        }
+        const t = o.abs ? Math.abs(x[row + j]) : x[row + j];
+        const d = t - (o.outputRelu && pre < 0 ? 0 : pre);
         total[j] += d * d;
       }
     }
@@ -120,7 +179,7 @@ export function reconstructionLoss(W: BatchedWeights, b: ArrayLike<number>, x: A
   return reconstructionErrors(W, b, x).map((e, k) => e.reduce((a, v, j) => a + importance[importance.length === n ? j : k * n + j] * v, 0) / n);
 }
 
-/** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ of instance k's first `count` of its `B` inputs (non-zeros only), `[count × m]`. */
+/** Hidden vectors h_s = Σᵢ x_{s,i} Wᵢ (before any ReLU) of instance k's first `count` of its `B` inputs (non-zeros only), `[count × m]`. */
 function hiddenVectors(W: BatchedWeights, k: number, x: ArrayLike<number>, B: number, count = B): Float64Array {
   const [, n, m] = W.shape as [number, number, number];
   const H = new Float64Array(count * m);

@@ -10,6 +10,7 @@ import {
   featureNorms,
   fromNested,
   hiddenActivations,
+  hiddenLayerErrors,
   reconstructionErrors,
   reconstructionLoss,
   dataDimensionality,
@@ -143,6 +144,49 @@ describe('plain-array forward passes', () => {
     for (let j = 0; j < 3; j++) expect(lin[0][j]).toBeCloseTo(errLin[j], 12);
     expect(() => reconstructionErrors(Wb, [...b, ...b], x, { activation: 'tanh' as never })).toThrow(/"activation": .*one of "relu", "identity"/);
     expect(() => reconstructionErrors(Wb, [...b, ...b], x, { samples: [1] })).toThrow(/"samples"/);
+  });
+});
+
+describe('hiddenLayerErrors', () => {
+  const relu = (v: number) => Math.max(0, v);
+  it('the |x| circuit ReLU(x) + ReLU(−x) has zero error against |x| and the error of |x| against x', () => {
+    // n = 1, m = 2: W₁ = [1, −1], W₂ = [[1], [1]], b = 0
+    const W1 = fromNested([[[1, -1]]]);
+    const W2 = fromNested([[[1], [1]]]);
+    const x = [0.7, -0.5, 0];
+    expect(hiddenLayerErrors(W1, W2, [0], x, { target: 'abs' })[0][0]).toBe(0);
+    // against x itself only the negative input errs: (−0.5 − 0.5)² = 1, mean over 3 inputs
+    expect(hiddenLayerErrors(W1, W2, [0], x)[0][0]).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('matches a direct forward pass, tied (W₂ = W₁ᵀ) and untied, over the first samples[k] inputs', () => {
+    let state = 7;
+    const rand = () => ((state = (state * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const [I, n, m, B] = [2, 4, 3, 5];
+    const w1 = Array.from({ length: I }, () => Array.from({ length: n }, () => Array.from({ length: m }, rand)));
+    const w2 = Array.from({ length: I }, () => Array.from({ length: m }, () => Array.from({ length: n }, rand)));
+    const b = Array.from({ length: I * n }, () => rand() * 0.3);
+    const x = Array.from({ length: I * B * n }, (_, i) => (i % 3 === 0 ? 0 : rand()));
+    const direct = (k: number, count: number, tied: boolean, abs: boolean) =>
+      Array.from({ length: n }, (_, j) => {
+        let sum = 0;
+        for (let s = 0; s < count; s++) {
+          const xs = x.slice((k * B + s) * n, (k * B + s + 1) * n);
+          const h = Array.from({ length: m }, (_, c) => relu(xs.reduce((a, v, i) => a + v * w1[k][i][c], 0)));
+          const out = relu(h.reduce((a, v, c) => a + v * (tied ? w1[k][j][c] : w2[k][c][j]), b[k * n + j]));
+          sum += ((abs ? Math.abs(xs[j]) : xs[j]) - out) ** 2;
+        }
+        return sum / count;
+      });
+    const tied = hiddenLayerErrors(fromNested(w1), null, b, x);
+    const untied = hiddenLayerErrors(fromNested(w1), fromNested(w2), b, x, { target: 'abs', samples: [5, 2] });
+    for (let j = 0; j < n; j++) {
+      for (let k = 0; k < I; k++) expect(tied[k][j]).toBeCloseTo(direct(k, B, true, false)[j], 12);
+      expect(untied[0][j]).toBeCloseTo(direct(0, B, false, true)[j], 12);
+      expect(untied[1][j]).toBeCloseTo(direct(1, 2, false, true)[j], 12);
+    }
+    expect(() => hiddenLayerErrors(fromNested(w1), fromNested(w1), b, x)).toThrow(/"W2": expected \[2, 3, 4\]/);
+    expect(() => hiddenLayerErrors(fromNested(w1), null, b, x, { target: 'square' as never })).toThrow(/"target": .*one of "identity", "abs"/);
   });
 });
 

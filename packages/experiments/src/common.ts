@@ -1,5 +1,5 @@
-import { linearOptimumLoss, reconstructionErrors } from '@tms/analysis';
-import { OPTIMIZERS, ReluOutputModel, SCHEDULES, createModel, tf, tiedLayout, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
+import { hiddenLayerErrors, linearOptimumLoss, reconstructionErrors } from '@tms/analysis';
+import { OPTIMIZERS, ReluOutputModel, SCHEDULES, createModel, hiddenLayout, tf, tiedLayout, train, trainingBytes, type ToyModel, type TrainingShape, type Divergence, type ModelConfig, type ModelKind, type OptimizerConfig, type ParamArray, type TrainProgress, type TrainResult } from '@tms/core';
 import { ConfigError, FiniteDataset, SparseFeatures, checkInt, checkLength, checkNumber, expandPerFeature, geometricImportance, type ConfigFromSchema, type SparseFeaturesConfig, type FeatureSet, type PerFeature } from '@tms/data';
 import type { RunContext } from './types.js';
 import { toyModelCost, trainUnits, type TrainingUnit, type UnitsOptions } from './units.js';
@@ -187,6 +187,25 @@ export interface TrainedToyModels {
 }
 
 /**
+ * Per-output squared errors of the library's models on plain arrays (float64, no tfjs backend op), or undefined
+ * for a model that declares no layout (a subclass, a custom model): its `forward()` is the only truth.
+ */
+async function plainErrors(model: ToyModel): Promise<{ abs: boolean; errors: (x: Float32Array, samples: number[]) => number[][] } | undefined> {
+  const read = async (v: tf.Variable) => ({ data: (await v.data()) as Float32Array, shape: v.shape });
+  const tied = tiedLayout(model);
+  if (tied) {
+    const [W, b] = await Promise.all([read(tied.W), read(tied.b)]);
+    return { abs: false, errors: (x, samples) => reconstructionErrors(W, b.data, x, { activation: tied.activation, samples }) };
+  }
+  const hidden = hiddenLayout(model);
+  if (hidden) {
+    const [W1, W2, b] = await Promise.all([read(hidden.W1), hidden.W2 ? read(hidden.W2) : null, read(hidden.b)]);
+    return { abs: hidden.target === 'abs', errors: (x, samples) => hiddenLayerErrors(W1, W2, b.data, x, { target: hidden.target, samples }) };
+  }
+  return undefined;
+}
+
+/**
  * Loss of `model` on fresh samples of `data` (the held-out streams; consecutive groups of
  * `replicas` instances share a data instance: the training replicas, or `heldOutGroups`), `wanted` per instance or
  * {@link heldOutSampleCount}'s, drawn in chunks of 1,024; and the analytic
@@ -203,9 +222,9 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     return heldOutSampleCount(n, o.hidden, minProbability, (o.heldOutGroups ?? 1) > 1);
   });
   const importance = expandPerFeature(o.importance, I, n, 'importance');
-  // the library's tied models (linear, ReLU output) are evaluated on plain arrays, others through forward()
-  const layout = tiedLayout(model);
-  const tied = layout ? { params: await model.getParams(), activation: layout.activation } : undefined;
+  // the library's models (tied: linear, ReLU output; a ReLU hidden layer: privileged, |x|) are evaluated on plain
+  // arrays, others (subclasses, custom models) through forward()
+  const plain = await plainErrors(model);
   // Σ over samples of each output's squared error (the loss is Σᵢ Iᵢ·errorᵢ / n per sample), target and squared target
   const total = new Float64Array(I * n);
   const targetSum = new Float64Array(I * n);
@@ -222,13 +241,13 @@ async function evaluateHeldOut(model: ToyModel, o: TrainToyOptions, data: Sparse
     // an instance's samples are the first counts[i] of its stream
     const used = counts.map((c) => Math.max(0, Math.min(B, c - done)));
     let err: ArrayLike<number>;
-    if (tied) {
-      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model; the target is x itself
-      err = reconstructionErrors(tied.params.W, tied.params.b.data, values, { activation: tied.activation, samples: used }).flat();
+    if (plain) {
+      // plain arrays: no tfjs backend op, whatever backend (a GPU too) trained the model; the target is x or |x|
+      err = plain.errors(values, used).flat();
       for (let i = 0; i < I; i++) {
         for (let s = 0; s < used[i]; s++) {
           for (let f = 0; f < n; f++) {
-            const v = values[(i * B + s) * n + f];
+            const v = plain.abs ? Math.abs(values[(i * B + s) * n + f]) : values[(i * B + s) * n + f];
             targetSum[i * n + f] += v;
             targetSquareSum[i * n + f] += v * v;
           }
