@@ -33,8 +33,8 @@ const schema = {
   },
   /** Part 5: two sets of 10 correlated features in m = 10 at this sparsity (local orthogonal bases); 0 skips it. */
   localBasisSparsity: { type: 'number', min: 0, max: 0.9999, doc: 'part 5: sparsity of two sets of 10 correlated features in m=10 (local orthogonal bases; 0: skip)', default: 0.99 },
-  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs); the lowest loss is kept. */
-  restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs); the lowest loss is kept', default: 4 },
+  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs, each collapse density); the lowest held-out loss, on samples they share, is kept. */
+  restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, correlated and anticorrelated pairs, collapse densities); the lowest held-out loss, on samples they share, is kept', default: 4 },
   ...trainingFields(),
 } as const;
 
@@ -292,7 +292,8 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const pairs = (mode: FeatureSet['mode']) =>
       sweepUnit(
         mode,
-        { ...common, instances: R, features: 4, sparsity: perInstance(new Array<number>(R).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode) },
+        // the restarts are compared on the same held-out samples
+        { ...common, instances: R, features: 4, sparsity: perInstance(new Array<number>(R).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode), ...(R > 1 ? { heldOutGroups: R } : {}) },
         ctx,
         `${mode} pairs`,
       );
@@ -302,7 +303,16 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
       units.push(
         sweepUnit(
           'pair-collapse',
-          { ...common, instances: D.length * R, features: 6, sparsity: D.flatMap((d) => new Array<number[]>(R).fill(new Array<number>(6).fill(1 - d))), importance: 1, sets: THREE_PAIRS },
+          {
+            ...common,
+            instances: D.length * R,
+            features: 6,
+            sparsity: D.flatMap((d) => new Array<number[]>(R).fill(new Array<number>(6).fill(1 - d))),
+            importance: 1,
+            sets: THREE_PAIRS,
+            // the restarts of a density are compared on the same held-out samples
+            ...(R > 1 ? { heldOutGroups: R } : {}),
+          },
           ctx,
           'three correlated pairs',
         ),
@@ -333,7 +343,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const denseW = keep.map((i) => (trained.denser.params.W as number[][][])[i]);
     const denseB = keep.map((i) => (trained.denser.params.b as number[][])[i]);
     const pairs = (mode: FeatureSet['mode'], sweep: SweepResult): NonuniformPairs => {
-      const best = lowestIndex(sweep.finalLoss);
+      const best = lowestIndex(sweep.heldOut?.loss ?? sweep.finalLoss);
       const W = (sweep.params.W as number[][][])[best];
       const cos = cosines(W);
       return {
@@ -413,7 +423,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         ? {
             'nonuniform-pair-collapse': featureDirectionsSpec(
               r.pairCollapse.map((p) => ({ label: `1−S=${p.density}: ${p.collapsedPairs} collapsed`, W: p.W, color: [0, 0, 1, 1, 2, 2] })),
-              { title: 'Three correlated pairs in 2D: side by side when sparse, collapsing onto principal components as they get denser', size: 120, colorTitle: 'pair' },
+              { title: 'Three correlated pairs in 2D: side by side when sparse, collapsing onto principal components as they get denser', size: 120, colorTitle: 'pair', colorType: 'ordinal' },
             ),
           }
         : {}),

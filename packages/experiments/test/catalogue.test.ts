@@ -184,6 +184,27 @@ describe('held-out evaluation of trained toy models', () => {
   });
 });
 
+describe('nonuniform: the restarts of every setting are compared on shared held-out samples', () => {
+  it('pairs and pair collapse share samples per setting, and the pairs keep the lowest held-out loss, not the last batch', async () => {
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    const exp = experiments.nonuniform;
+    const config = resolveConfig(exp, { densityFactors: [1], collapseDensities: [0.1, 0.3], localBasisSparsity: 0, restarts: 3, steps: 40, batchSize: 64, lr: 1e-2, seed: 2 });
+    const trained = (await exp.train(config, ctx)) as unknown as Record<'correlated' | 'anticorrelated' | 'collapse', { heldOut: { loss: number[]; targetSquare: number[][] }; finalLoss: number[] }>;
+    const R = 3;
+    for (const unit of ['correlated', 'anticorrelated', 'collapse'] as const) {
+      const square = trained[unit].heldOut.targetSquare;
+      for (let k = 0; k < square.length; k++) expect(square[k], `${unit} ${k}`).toEqual(square[k - (k % R)]);
+    }
+    expect(trained.collapse.heldOut.targetSquare[R]).not.toEqual(trained.collapse.heldOut.targetSquare[0]);
+    const { results } = exp.analyze(config, trained as never);
+    for (const mode of ['correlated', 'anticorrelated'] as const) {
+      const { loss } = trained[mode].heldOut;
+      const best = loss.indexOf(Math.min(...loss));
+      expect((results[mode] as { loss: number }).loss, mode).toBe(trained[mode].finalLoss[best]);
+    }
+  });
+});
+
 describe('phase: the paper protocol', () => {
   it('drops the worst restart, takes the most common phase of the others, and shades the figure by its share', async () => {
     const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });

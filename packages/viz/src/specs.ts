@@ -329,8 +329,11 @@ export interface DirectionsPanel {
  * from the origin to each Wᵢ, one small panel per model. Hovering a feature's
  * line or point highlights that feature in every panel (the {@link FEATURE_HOVER}
  * selection).
+ *
+ * @param opts - `colorType`: how the panels' `color` values read, `quantitative` (the default: a measure such
+ *   as importance or dimensionality) or `ordinal` (group ids such as a feature's pair: one legend entry per id)
  */
-export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?: string; size?: number; colorTitle?: string } = {}): VegaLiteSpec {
+export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?: string; size?: number; colorTitle?: string; colorType?: 'quantitative' | 'ordinal' } = {}): VegaLiteSpec {
   const size = opts.size ?? 120;
   // the selection lives on each panel's point layer (one per layered panel: Vega allows one
   // selection of a name per scope); both layers fade with it
@@ -348,7 +351,7 @@ export function featureDirectionsSpec(panels: DirectionsPanel[], opts: { title?:
       const values = p.W.map((w, i) => ({ i, x0: 0, y0: 0, x: w[0], y: w[1] ?? 0, c: p.color?.[i] ?? i }));
       const lim = Math.max(1.2, ...values.map((v) => Math.max(Math.abs(v.x), Math.abs(v.y)) * 1.1));
       const scale = { domain: [-lim, lim] };
-      const color = { field: 'c', type: p.color ? 'quantitative' : 'ordinal', title: opts.colorTitle ?? 'feature', scale: { scheme: 'viridis' } };
+      const color = { field: 'c', type: p.color ? (opts.colorType ?? 'quantitative') : 'ordinal', title: opts.colorTitle ?? 'feature', scale: { scheme: 'viridis' } };
       return {
         title: { text: p.label, fontSize: 10 },
         width: size,

@@ -145,6 +145,17 @@ describe('renderSvg', () => {
     expect(fills.some(([r, g, b]) => r + g + b === 0)).toBe(true);
   });
 
+  it('colours feature directions by group ids with one legend entry per id (colorType ordinal)', async () => {
+    const W = [[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [-1, 0], [-0.9, -0.1]];
+    const labels = async (colorType?: 'ordinal') =>
+      [...(await renderSvg(featureDirectionsSpec([{ label: 'pairs', W, color: [0, 0, 1, 1, 2, 2] }], { colorTitle: 'pair', colorType }))).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const ids = await labels('ordinal');
+    expect(ids).toEqual(expect.arrayContaining(['0', '1', '2']));
+    expect(ids).not.toContain('0.5');
+    // the default reads the values as a measure: a gradient legend with ticks between the ids
+    expect(await labels()).toContain('0.5');
+  });
+
   it('renders a loss curve with a log axis', async () => {
     const svg = await renderSvg(lossCurveSpec([{ name: 'a', steps: [1, 2, 3], loss: [1, 0.1, 0.01] }]));
     expect(svg).toContain('<svg');
