@@ -133,6 +133,19 @@ describe('config validation', () => {
     expect(existsSync(`${dir}.lock`)).toBe(false);
   });
 
+  it('finishes a run whose reader has gone (`tms run … | head`): no crash on EPIPE, exit 0, results written', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const dir = await freshDir();
+    // `true` exits without reading: the run's last line meets a closed pipe
+    const args = ['run', 'intro', '--out', dir, '--models', 'relu-output', '--sparsities', '0', '--steps', '200', '--workers', '1', '--quiet'];
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${bin}" ${args.join(' ')} | true`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE/);
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dir, 'results.json'))).toBe(true);
+  });
+
   it('rejects unknown experiments and commands', async () => {
     const c = capture();
     expect(await main(['run', 'nope'], c.io)).toBe(2);
