@@ -21,7 +21,7 @@ const schema = {
   densityMax: { type: 'number', min: 1.0001, max: 1e5, doc: 'largest 1/(1−S)', default: 100 },
   /**
    * Independent restarts per cell; the lowest-loss one is classified (exact
-   * expected loss for n ≤ 3, final training loss otherwise).
+   * expected loss for n ≤ 3, otherwise the loss on held-out samples the cell's restarts share).
    */
   restarts: { type: 'int', min: 1, max: 20, doc: 'restarts per cell (lowest loss kept)', default: 2 },
   /**
@@ -214,6 +214,8 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
             ...trainingOptions(c),
             // streams keyed by the global instance index: the chunk size changes nothing
             firstInstance: start * R,
+            // n > 3 has no exact loss: a cell's restarts are compared on held-out samples they share
+            ...(c.features > 3 && R > 1 ? { heldOutGroups: R } : {}),
           },
           ctx,
           `cells ${start + 1}-${start + cells}/${grid.length} × ${R} restarts`,
@@ -241,15 +243,15 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
     const { grid, sparsity, importance, theoryKind } = phaseGrid(c);
     const R = c.restarts;
     const classes = classifyFeature(asWeights(sweep.params.W), n - 1);
-    // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3): with sparse
-    // features the minibatch loss hardly sees co-occurring features, so it cannot tell the
-    // solutions apart.
+    // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3), else on held-out samples the
+    // cell's restarts share: with sparse features the minibatch loss hardly sees co-occurring features, so it
+    // cannot tell the solutions apart.
     const exact = n <= 3;
     const Ws = sweep.params.W as number[][][];
     const bs = sweep.params.b as number[][];
     const selectionLoss = exact
       ? Ws.map((W, k) => expectedReluOutputLoss(W, bs[k], importance[k], 1 - sparsity[k][0]) / n)
-      : sweep.finalLoss;
+      : (sweep.heldOut?.loss ?? sweep.finalLoss);
     const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
       const restarts = Array.from({ length: R }, (_, j) => cell * R + j).sort((a, b) => selectionLoss[a] - selectionLoss[b]);
       const kept = R >= 2 ? restarts.slice(0, -1) : restarts;

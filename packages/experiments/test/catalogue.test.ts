@@ -205,6 +205,24 @@ describe('nonuniform: the restarts of every setting are compared on shared held-
   });
 });
 
+describe('phase: n > 3 has no exact loss', () => {
+  it("compares a cell's restarts on held-out samples they share, not on the last training batch", async () => {
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    const exp = experiments.phase;
+    const R = 3;
+    const config = resolveConfig(exp, { features: 4, importancePoints: 2, densityPoints: 2, restarts: R, protocol: 'best', steps: 60, batchSize: 64, lr: 1e-2, chunkSize: 4 });
+    const trained = await exp.train(config, ctx);
+    const { sweep } = trained as unknown as { sweep: { heldOut: { loss: number[]; targetSquare: number[][] }; params: { W: number[][][] } } };
+    const square = sweep.heldOut.targetSquare;
+    for (let k = 0; k < square.length; k++) expect(square[k], `instance ${k}`).toEqual(square[k - (k % R)]);
+    const { results } = exp.analyze(config, trained);
+    (results.cells as { W: number[][] }[]).forEach((cell, i) => {
+      const losses = sweep.heldOut.loss.slice(i * R, (i + 1) * R);
+      expect(cell.W, `cell ${i}`).toEqual(sweep.params.W[i * R + losses.indexOf(Math.min(...losses))]);
+    });
+  });
+});
+
 describe('phase: the paper protocol', () => {
   it('drops the worst restart, takes the most common phase of the others, and shades the figure by its share', async () => {
     const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
