@@ -128,8 +128,8 @@ const HELD_OUT_CHUNK = 1024;
  * @param minProbability - the smallest non-zero feature probability 1 − Sᵢ of the instance
  * @param shared - the samples pick the best of a group of restarts (`heldOutGroups`): sixteen times as many (at most 524,288).
  *   Restarts of one setting differ by 1–5 % in loss, mostly on the rare samples where two features (or
- *   correlated sets) co-occur, a few hundred in 65,536 at 1 − S = 0.03: four times as many picked, in
- *   `nonuniform`'s three correlated pairs (seed 4, 1 − S = 0.03), a model 4.9 % worse on 2,000,000 fresh
+ *   correlated sets) co-occur, a few hundred in 65,536 at 1 − S = 0.03. With four times as many,
+ *   `nonuniform`'s three correlated pairs (seed 4, 1 − S = 0.03) kept a model 4.9 % worse on 2,000,000 fresh
  *   samples than the best of its 4 restarts (its 65,536 samples held 210 co-occurrences, 173 ± 15 expected)
  */
 export function heldOutSampleCount(features: number, hidden: number, minProbability: number, shared = false): number {
