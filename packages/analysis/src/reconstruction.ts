@@ -42,8 +42,9 @@ export function checkBatchArguments(
   importance: ArrayLike<number> | null,
   x: ArrayLike<number>,
   inputName: string,
+  weightName = 'W',
 ): { I: number; n: number; B: number } {
-  const [I, n] = dims(W);
+  const [I, n] = dims(W, weightName);
   checkLength(b, I * n, 'b');
   if (importance && importance.length !== n && importance.length !== I * n) {
     throw new ShapeError('importance', `${n} values (per feature) or ${I * n} (per instance and feature)`, importance.length);
@@ -112,11 +113,11 @@ export interface HiddenLayerOptions {
 export function hiddenLayerErrors(W1: BatchedWeights, W2: BatchedWeights | null, b: ArrayLike<number>, x: ArrayLike<number>, options: HiddenLayerOptions = {}): number[][] {
   const abs = checkOneOf(options.target ?? 'identity', 'target', ['identity', 'abs'] as const) === 'abs';
   if (W2) {
-    const [I, n, m] = dims(W1);
-    const [I2, m2, n2] = dims(W2);
+    const [I, n, m] = dims(W1, 'W1');
+    const [I2, m2, n2] = dims(W2, 'W2');
     if (I2 !== I || m2 !== m || n2 !== n) throw new ShapeError('W2', `[${I}, ${m}, ${n}] (instances, hidden, features of W1)`, `[${I2}, ${m2}, ${n2}]`);
   }
-  return outputErrors(W1, W2, b, x, { hiddenRelu: true, outputRelu: true, abs, samples: options.samples });
+  return outputErrors(W1, W2, b, x, { hiddenRelu: true, outputRelu: true, abs, samples: options.samples, weightName: 'W1' });
 }
 
 /**
@@ -129,9 +130,9 @@ function outputErrors(
   W2: BatchedWeights | null,
   b: ArrayLike<number>,
   x: ArrayLike<number>,
-  o: { hiddenRelu: boolean; outputRelu: boolean; abs: boolean; samples?: readonly number[] },
+  o: { hiddenRelu: boolean; outputRelu: boolean; abs: boolean; samples?: readonly number[]; weightName?: string },
 ): number[][] {
-  const { I, n, B } = checkBatchArguments(W, b, null, x, 'x');
+  const { I, n, B } = checkBatchArguments(W, b, null, x, 'x', o.weightName);
   const m = W.shape[2];
   if (o.samples && o.samples.length !== I) throw new ShapeError('samples', `${I} counts (one per instance)`, o.samples.length);
   const out: number[][] = [];

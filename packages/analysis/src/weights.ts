@@ -12,13 +12,13 @@ export interface BatchedWeights {
   shape: readonly number[];
 }
 
-/** Dimensions `[instances, features, hidden]` of a {@link BatchedWeights}, checked. */
-export function dims(W: BatchedWeights): [number, number, number] {
+/** Dimensions `[instances, features, hidden]` of a {@link BatchedWeights}, checked; errors name the argument `name`. */
+export function dims(W: BatchedWeights, name = 'W'): [number, number, number] {
   if (!W || !W.shape || W.shape.length !== 3) {
-    throw new ShapeError('W', 'shape [instances, features, hidden]', W?.shape ?? W);
+    throw new ShapeError(name, 'shape [instances, features, hidden]', W?.shape ?? W);
   }
   const [I, n, m] = W.shape as [number, number, number];
-  checkLength(W.data, I * n * m, 'W.data');
+  checkLength(W.data, I * n * m, `${name}.data`);
   return [I, n, m];
 }
 

@@ -187,6 +187,9 @@ describe('hiddenLayerErrors', () => {
     }
     expect(() => hiddenLayerErrors(fromNested(w1), fromNested(w1), b, x)).toThrow(/"W2": expected \[2, 3, 4\]/);
     expect(() => hiddenLayerErrors(fromNested(w1), null, b, x, { target: 'square' as never })).toThrow(/"target": .*one of "identity", "abs"/);
+    // errors name the argument at fault, W1 or W2
+    expect(() => hiddenLayerErrors({ data: [1, 2], shape: [2] }, null, b, x)).toThrow(/"W1"/);
+    expect(() => hiddenLayerErrors(fromNested(w1), { data: [1, 2], shape: [2] }, b, x)).toThrow(/"W2"/);
   });
 });
 

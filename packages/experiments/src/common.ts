@@ -826,6 +826,11 @@ export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx:
   return trainSweep(kind, sparsitySweepOptions(c, kind, restarts), ctx, kind, options);
 }
 
+/** The loss restarts are compared on: the held-out loss where it was measured, else the final training loss. */
+export function restartLoss(sweep: Pick<SweepResult, 'heldOut' | 'finalLoss'>): number[] {
+  return sweep.heldOut?.loss ?? sweep.finalLoss;
+}
+
 /** Index of the lowest of `losses` among `from` to `from + count − 1` (the first of equal ones). */
 export function lowestIndex(losses: readonly number[], from = 0, count = losses.length - from): number {
   let best = from;
@@ -841,7 +846,7 @@ export function lowestIndex(losses: readonly number[], from = 0, count = losses.
  */
 export function keepLowestLoss(sweep: SweepResult, restarts: number): SweepResult {
   if (restarts === 1) return sweep;
-  const loss = sweep.heldOut?.loss ?? sweep.finalLoss;
+  const loss = restartLoss(sweep);
   const kept = Array.from({ length: Math.ceil(loss.length / restarts) }, (_, g) => lowestIndex(loss, g * restarts, restarts));
   const pick = <V>(values: V[]) => kept.map((k) => values[k]);
   return {

@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec, interferenceHeatmap, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, cosine, cosines, equalSets, heldOutResults, largestShape, lowestIndex, perInstance, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, cosine, cosines, equalSets, heldOutResults, largestShape, lowestIndex, perInstance, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -198,7 +198,7 @@ function collapsePoints(densities: number[], R: number, sweep: SweepResult): Pai
   const Ws = sweep.params.W as number[][][];
   const collapsedOf = (W: number[][]) => THREE_PAIRS.filter(({ features: [a, b] }) => cosine(W[a], W[b]) > 0.9).length;
   return densities.map((density, d) => {
-    const k = lowestIndex(sweep.heldOut?.loss ?? sweep.finalLoss, d * R, R);
+    const k = lowestIndex(restartLoss(sweep), d * R, R);
     const W = Ws[k];
     return {
       density,
@@ -329,7 +329,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
   analyze(c, trained) {
     const R = c.restarts;
     // the lowest-loss restart of each setting is kept
-    const keep = c.densityFactors.map((_, f) => lowestIndex(trained.denser.heldOut?.loss ?? trained.denser.finalLoss, f * R, R));
+    const keep = c.densityFactors.map((_, f) => lowestIndex(restartLoss(trained.denser), f * R, R));
     const allW = trained.denser.params.W as number[][][];
     const geometries = allW.map(fiveFeatureGeometry);
     const heldLoss = trained.denser.heldOut?.loss;
@@ -343,7 +343,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const denseW = keep.map((i) => (trained.denser.params.W as number[][][])[i]);
     const denseB = keep.map((i) => (trained.denser.params.b as number[][])[i]);
     const pairs = (mode: FeatureSet['mode'], sweep: SweepResult): NonuniformPairs => {
-      const best = lowestIndex(sweep.heldOut?.loss ?? sweep.finalLoss);
+      const best = lowestIndex(restartLoss(sweep));
       const W = (sweep.params.W as number[][][])[best];
       const cos = cosines(W);
       return {

@@ -1,7 +1,7 @@
 import { PHASES, biasFreeLossSurface, biasFreeN2M1, classifyFeature, expectedReluOutputLoss, logspace, paperPhaseN3M2, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type BiasFreeSolution, type Phase } from '@tms/analysis';
 import { lossSurfaceSpec, phaseDiagramSpec, type PhaseCell, type VegaLiteSpec } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -151,6 +151,11 @@ function phaseGrid(c: PhaseConfig) {
   return { grid, sparsity, importance, theoryKind };
 }
 
+/** Whether a cell's restarts are compared on their exact expected loss (cheap for n ≤ 3 features), not on held-out samples. */
+function hasExactLoss(features: number): boolean {
+  return features <= 3;
+}
+
 /**
  * Phase diagrams (paper: "Superposition as a Phase Change"): for n = 2, m = 1
  * (or n = 3, m = 2) ReLU-output models, sweep the extra feature's relative
@@ -214,8 +219,8 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
             ...trainingOptions(c),
             // streams keyed by the global instance index: the chunk size changes nothing
             firstInstance: start * R,
-            // n > 3 has no exact loss: a cell's restarts are compared on held-out samples they share
-            ...(c.features > 3 && R > 1 ? { heldOutGroups: R } : {}),
+            // without an exact loss a cell's restarts are compared on held-out samples they share
+            ...(!hasExactLoss(c.features) && R > 1 ? { heldOutGroups: R } : {}),
           },
           ctx,
           `cells ${start + 1}-${start + cells}/${grid.length} × ${R} restarts`,
@@ -246,12 +251,12 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
     // Restarts are compared on the exact expected loss where it is cheap (n ≤ 3), else on held-out samples the
     // cell's restarts share: with sparse features the minibatch loss hardly sees co-occurring features, so it
     // cannot tell the solutions apart.
-    const exact = n <= 3;
+    const exact = hasExactLoss(n);
     const Ws = sweep.params.W as number[][][];
     const bs = sweep.params.b as number[][];
     const selectionLoss = exact
       ? Ws.map((W, k) => expectedReluOutputLoss(W, bs[k], importance[k], 1 - sparsity[k][0]) / n)
-      : (sweep.heldOut?.loss ?? sweep.finalLoss);
+      : restartLoss(sweep);
     const cells: PhaseCellResult[] = grid.map(({ r, d }, cell) => {
       const restarts = Array.from({ length: R }, (_, j) => cell * R + j).sort((a, b) => selectionLoss[a] - selectionLoss[b]);
       const kept = R >= 2 ? restarts.slice(0, -1) : restarts;
