@@ -1,4 +1,4 @@
-import { Rng, gapTable } from './rng.js';
+import { DrawAhead, Rng, gapTable } from './rng.js';
 import { philoxFeatures } from './philox.js';
 import { ConfigError, checkBoolean, checkInt, checkNumber, checkOneOf, expandPerFeature, type PerFeature } from './spec.js';
 
@@ -123,6 +123,9 @@ export class SparseFeatures implements BatchSource {
   /** For each feature, the index of its set or -1. */
   private readonly setOf: Int32Array;
   private readonly rngs: Rng[];
+  /** With feature sets: per instance, its generator's draws taken ahead (see `sampleWithSets`). */
+  private readonly ahead: DrawAhead[] = [];
+  private setPlan?: SetPlan;
   /** Per instance: the probability shared by all its features, or NaN when they differ. */
   private readonly commonP: Float64Array;
   /** Global index of the first instance's stream. */
@@ -261,47 +264,89 @@ export class SparseFeatures implements BatchSource {
           data[start + pos] = 0;
         }
       } else {
-        let k = start;
-        for (let b = 0; b < batchSize; b++) {
-          for (let f = 0; f < n; f++, k++) {
-            if (rng.float() < p[i * n + f]) {
-              const u = rng.float();
-              data[k] = signed ? 2 * u - 1 : u;
-            } else {
-              data[k] = 0;
-            }
-          }
-        }
+        rng.fillBernoulli(data, start, batchSize, p.subarray(i * n, (i + 1) * n), signed);
       }
     }
     return { data, shape: [I, batchSize, n] };
   }
 
   private sampleWithSets(batchSize: number, data: Float32Array): void {
-    const { instances: I, features: n, probability: p, signed, sets, setOf } = this;
+    const { instances: I, features: n, probability: p, signed } = this;
+    const plan = (this.setPlan ??= planSets(this.sets, this.setOf));
     for (let i = 0; i < I; i++) {
-      const rng = this.rngs[i];
-      const value = () => (signed ? 2 * rng.float() - 1 : rng.float());
-      const pOff = i * n;
-      for (let b = 0; b < batchSize; b++) {
-        const row = (i * batchSize + b) * n;
-        for (let f = 0; f < n; f++) {
-          if (setOf[f] >= 0) continue;
-          data[row + f] = rng.float() < p[pOff + f] ? value() : 0;
-        }
-        for (const set of sets) {
-          const fs = set.features;
-          for (const f of fs) data[row + f] = 0;
-          const p0 = p[pOff + fs[0]];
-          if (set.mode === 'correlated') {
-            if (rng.float() < p0) for (const f of fs) data[row + f] = value();
-          } else if (rng.float() < Math.min(1, fs.length * p0)) {
-            data[row + fs[rng.int(fs.length)]] = value();
-          }
+      // the draws float() would give one by one: the same sequence, read from blocks drawn ahead
+      const ahead = (this.ahead[i] ??= new DrawAhead(this.rngs[i], Math.max(4096, 4 * plan.perRow)));
+      sampleSetRows(data, i * batchSize * n, batchSize, n, p, i * n, signed, plan, ahead);
+    }
+  }
+}
+
+/**
+ * `rows` rows of samples with feature sets from `data[start]` on, drawing from
+ * `ahead`: per row, the free features in order (a draw for presence, then one for
+ * the value), then each set (a draw for presence; correlated: a value per member;
+ * anticorrelated: a draw picking the member, then its value).
+ */
+function sampleSetRows(data: Float32Array, start: number, rows: number, n: number, p: Float32Array, pOff: number, signed: boolean, plan: SetPlan, ahead: DrawAhead): void {
+  const { free, members, setStart, correlated, perRow } = plan;
+  const S = 2.3283064365386963e-10;
+  const lo = signed ? -1 : 0;
+  const span = signed ? 2 * S : S;
+  const sets = setStart.length - 1;
+  const nFree = free.length;
+  const r = ahead.draws;
+  const size = r.length;
+  let j = ahead.pos;
+  for (let row = start, end = start + rows * n; row < end; row += n) {
+    if (j + perRow > size) {
+      ahead.pos = j;
+      ahead.ensure(perRow);
+      j = ahead.pos;
+    }
+    for (let q = 0; q < nFree; q++) {
+      const f = free[q];
+      data[row + f] = r[j++] * S < p[pOff + f] ? lo + r[j++] * span : 0;
+    }
+    for (let s = 0; s < sets; s++) {
+      const a = setStart[s];
+      const e = setStart[s + 1];
+      const p0 = p[pOff + members[a]];
+      if (correlated[s] === 1) {
+        if (r[j++] * S < p0) for (let q = a; q < e; q++) data[row + members[q]] = lo + r[j++] * span;
+        else for (let q = a; q < e; q++) data[row + members[q]] = 0;
+      } else {
+        for (let q = a; q < e; q++) data[row + members[q]] = 0;
+        if (r[j++] * S < Math.min(1, (e - a) * p0)) {
+          const pick = Math.floor(r[j++] * S * (e - a));
+          data[row + members[a + pick]] = lo + r[j++] * span;
         }
       }
     }
   }
+  ahead.pos = j;
+}
+
+/** The feature sets laid out for sampling. */
+interface SetPlan {
+  /** Features in no set, in order. */
+  free: Int32Array;
+  /** The sets' features, set after set; set s is `members[setStart[s] … setStart[s + 1])`. */
+  members: Int32Array;
+  setStart: Int32Array;
+  /** 1 where set s is correlated, 0 where anticorrelated. */
+  correlated: Uint8Array;
+  /** The most draws one row takes. */
+  perRow: number;
+}
+
+function planSets(sets: readonly FeatureSet[], setOf: Int32Array): SetPlan {
+  const free = Int32Array.from(Array.from(setOf.keys()).filter((f) => setOf[f] < 0));
+  const members = Int32Array.from(sets.flatMap((s) => s.features));
+  const setStart = new Int32Array(sets.length + 1);
+  sets.forEach((s, k) => (setStart[k + 1] = setStart[k] + s.features.length));
+  const correlated = Uint8Array.from(sets, (s) => (s.mode === 'correlated' ? 1 : 0));
+  const perRow = 2 * free.length + sets.reduce((t, s) => t + 1 + (s.mode === 'correlated' ? s.features.length : 2), 0);
+  return { free, members, setStart, correlated, perRow };
 }
 
 /** Validate {@link SparseFeaturesConfig.streams} into two arrays of `instances` keys. */

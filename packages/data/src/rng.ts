@@ -87,6 +87,76 @@ export class Rng {
   }
 
   /**
+   * Fill `out[start, end)` with the next 32-bit draws, the values `uint32()`
+   * would give one by one, with the state kept in locals.
+   */
+  fillUint32(out: Uint32Array, start = 0, end = out.length): void {
+    let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
+    for (let k = start; k < end; k++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[k] = r;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
+  /**
+   * Fill `rows` rows of `probability.length` features from `data[start]` on:
+   * feature f is present with probability `probability[f]` and then takes a
+   * uniform value in [0, 1) (in [−1, 1) when `signed`), else 0. Writes exactly
+   * what `float() < probability[f] ? (signed ? 2·float() − 1 : float()) : 0`
+   * gives feature by feature, row by row, and leaves the generator where that
+   * loop would, with the state kept in locals (about 1.6 times as fast).
+   */
+  fillBernoulli(data: Float32Array, start: number, rows: number, probability: ArrayLike<number>, signed = false): void {
+    let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
+    const n = probability.length;
+    const end = start + rows * n;
+    for (let k = start; k < end; ) {
+      for (let f = 0; f < n; f++, k++) {
+        let m = Math.imul(s1, 5);
+        let r = Math.imul((m << 7) | (m >>> 25), 9);
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        if ((r >>> 0) * 2.3283064365386963e-10 < probability[f]) {
+          m = Math.imul(s1, 5);
+          r = Math.imul((m << 7) | (m >>> 25), 9);
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = (s3 << 11) | (s3 >>> 21);
+          const u = (r >>> 0) * 2.3283064365386963e-10;
+          data[k] = signed ? 2 * u - 1 : u;
+        } else {
+          data[k] = 0;
+        }
+      }
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
+  /**
    * Walk through `data[start, end)` by geometric gaps, exactly as
    * `pos += 1 + ⌊ln(1 − float()) / logBase⌋` would with the `logBase` the
    * table was made for (see {@link gapTable}), and at each position write a
@@ -210,6 +280,36 @@ export function deriveSeed(seed: number, purpose: string, ...indices: number[]):
   h = mix(h ^ (Math.trunc(seed) >>> 0));
   for (const k of indices) h = mix(h ^ (Math.trunc(k) >>> 0));
   return h;
+}
+
+/**
+ * @internal A generator's draws taken ahead in blocks, for loops that consume a
+ * varying number of draws each: they read `draws[pos++]` (times 2⁻³² for
+ * `float()`) after {@link DrawAhead.ensure} has made `count` draws available.
+ * The values read are the generator's sequence in order; the generator itself
+ * runs ahead of them, so it must not be drawn from directly any more.
+ */
+export class DrawAhead {
+  /** The drawn values; `draws[pos …)` are not read yet. */
+  readonly draws: Uint32Array;
+  /** The next unread draw. */
+  pos: number;
+
+  constructor(private readonly rng: Rng, size = 4096) {
+    this.draws = new Uint32Array(size);
+    rng.fillUint32(this.draws);
+    this.pos = 0;
+  }
+
+  /** Make at least `count` (at most the buffer's size) unread draws available from `pos` on. */
+  ensure(count: number): void {
+    const { draws, pos } = this;
+    const size = draws.length;
+    if (pos + count <= size) return;
+    draws.copyWithin(0, pos, size);
+    this.rng.fillUint32(draws, size - pos, size);
+    this.pos = 0;
+  }
 }
 
 /** Exact thresholds of a geometric gap on the 32-bit draw, for {@link Rng.scatterGaps}. */

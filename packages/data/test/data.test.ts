@@ -28,6 +28,36 @@ describe('Rng', () => {
     }
   });
 
+  it('fillBernoulli writes exactly what float() < p ? value : 0 gives one by one, and leaves the generator where that loop would', () => {
+    const probability = new Float32Array([0.05, 0.3, 1, 0, 0.9]);
+    for (const signed of [false, true]) {
+      const a = new Rng(5, 9);
+      const b = new Rng(5, 9);
+      a.float();
+      b.float();
+      const rows = 400;
+      const filled = new Float32Array(3 + rows * 5).fill(-7);
+      a.fillBernoulli(filled, 3, rows, probability, signed);
+      const oneByOne = new Float32Array(3 + rows * 5).fill(-7);
+      for (let k = 3, r = 0; r < rows; r++) {
+        for (let f = 0; f < 5; f++, k++) {
+          if (b.float() < probability[f]) {
+            const u = b.float();
+            oneByOne[k] = signed ? 2 * u - 1 : u;
+          } else oneByOne[k] = 0;
+        }
+      }
+      expect(Array.from(filled)).toEqual(Array.from(oneByOne));
+      expect(a.uint32()).toBe(b.uint32());
+      // feature 2 always present, feature 3 never; features 0 and 1 at their rates
+      const col = (f: number) => Array.from({ length: rows }, (_, r) => filled[3 + r * 5 + f]);
+      expect(col(2).every((v) => v !== 0)).toBe(true);
+      expect(col(3).every((v) => v === 0)).toBe(true);
+      expect(col(1).filter((v) => v !== 0).length / rows).toBeGreaterThan(0.2);
+      expect(col(1).filter((v) => v !== 0).length / rows).toBeLessThan(0.4);
+    }
+  });
+
   it('draws uniform floats with mean 1/2 and variance 1/12', () => {
     const r = new Rng(1);
     const N = 200_000;
@@ -220,6 +250,41 @@ describe('feature sets and finite datasets', () => {
     expect(together01).toBe(0);
     expect(coAnti).toBe(0);
     for (const c of count) expect(Math.abs(c / B - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / B));
+  });
+
+  it('samples with sets exactly as drawing float() one by one does, batch after batch', () => {
+    // the sampler reads its generator's draws from blocks taken ahead; this is the loop it replaces
+    const sets = [
+      { features: [1, 3], mode: 'correlated' as const },
+      { features: [4, 0, 6], mode: 'anticorrelated' as const },
+    ];
+    const sparsity = [[0.9, 0.6, 0.2, 0.9, 0.8, 0.5, 0.8], [0.7, 0.95, 0.5, 0.95, 0.7, 0.1, 0.7]];
+    for (const signed of [false, true]) {
+      const gen = new SparseFeatures({ instances: 2, features: 7, sparsity, sets, signed, seed: 3, firstInstance: 5 });
+      const rngs = [new Rng(3, 6), new Rng(3, 7)];
+      const value = (rng: Rng) => (signed ? 2 * rng.float() - 1 : rng.float());
+      for (const B of [700, 3, 1500]) {
+        const got = gen.sample(B).data;
+        const want = new Float32Array(2 * B * 7);
+        for (let i = 0; i < 2; i++) {
+          const rng = rngs[i];
+          const p = gen.probability.subarray(i * 7, (i + 1) * 7);
+          for (let b = 0; b < B; b++) {
+            const row = (i * B + b) * 7;
+            for (const f of [2, 5]) want[row + f] = rng.float() < p[f] ? value(rng) : 0;
+            for (const set of sets) {
+              const fs = set.features;
+              if (set.mode === 'correlated') {
+                if (rng.float() < p[fs[0]]) for (const f of fs) want[row + f] = value(rng);
+              } else if (rng.float() < Math.min(1, fs.length * p[fs[0]])) {
+                want[row + fs[rng.int(fs.length)]] = value(rng);
+              }
+            }
+          }
+        }
+        expect(Array.from(got)).toEqual(Array.from(want));
+      }
+    }
   });
 
   it('rejects overlapping or malformed sets', () => {
