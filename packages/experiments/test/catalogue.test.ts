@@ -209,14 +209,35 @@ describe('nonuniform: enough shared samples to pick the best restart', () => {
   it('three correlated pairs, seed 4, 1 − S = 0.03: keeps the side-by-side restart, 4.9 % below the one 65,536 samples picked', async () => {
     const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
     const exp = experiments.nonuniform;
-    // the defaults' first two collapse densities (the same instances and streams as the full run), nothing else
-    const config = resolveConfig(exp, { seed: 4, collapseDensities: [0.01, 0.03], densityFactors: [1], localBasisSparsity: 0 });
+    // the first two collapse densities of the defaults as they were (4 restarts: the same instances and streams as that full run), nothing else
+    const config = resolveConfig(exp, { seed: 4, collapseDensities: [0.01, 0.03], densityFactors: [1], localBasisSparsity: 0, restarts: 4, pairRestarts: 1 });
     const { results } = await exp.run(config, ctx);
     const [, at03] = results.pairCollapse as { collapsedPairs: number; restartCollapsedPairs: number[] }[];
     // restart 2 keeps the pairs apart: on 2,000,000 fresh samples (numpy) 7.73e-4 against 8.10e-4 for restart 0,
     // which 65,536 shared samples picked (their 210 co-occurring pairs against 173 ± 15 expected hurt restart 2 most)
     expect(at03.restartCollapsedPairs).toEqual([1, 1, 0, 1]);
     expect(at03.collapsedPairs).toBe(0);
+  });
+});
+
+describe('nonuniform: enough restarts for the pairs', () => {
+  it('anticorrelated pairs, seed 3: its first 8 runs all pair features across the sets; of the default 16, the kept one is antipodal', async () => {
+    const ctx = createRunContext({ engines: [fusedEngine, autodiffEngine] });
+    const exp = experiments.nonuniform;
+    // the defaults' pairs (16 runs each), one model for the rest
+    const config = resolveConfig(exp, { seed: 3, densityFactors: [1], collapseDensities: [], localBasisSparsity: 0, restarts: 1 });
+    expect(config.pairRestarts).toBe(16);
+    const trained = (await exp.train(config, ctx)) as unknown as { anticorrelated: { heldOut: { loss: number[] }; params: { W: number[][][] } } };
+    const { loss } = trained.anticorrelated.heldOut;
+    expect(loss).toHaveLength(16);
+    // antipodal within the pairs reconstructs exactly (they never co-occur); across the pairs costs about 4e-4
+    const exact = loss.flatMap((v, k) => (v < 1e-6 ? [k] : []));
+    expect(exact.length).toBeGreaterThan(0);
+    expect(exact.every((k) => k >= 8)).toBe(true);
+    expect(Math.min(...loss.slice(0, 8))).toBeGreaterThan(3e-4);
+    const { results } = exp.analyze(config, trained as never);
+    const { withinPairCosine } = results.anticorrelated as { withinPairCosine: number[] };
+    for (const c of withinPairCosine) expect(c).toBeLessThan(-0.99);
   });
 });
 

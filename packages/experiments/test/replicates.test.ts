@@ -35,7 +35,7 @@ describe('replicate seeds trained as extra instances of one batch', () => {
     // fused engine; finite training sets with best-of-k replicas; feature sets; autodiff (activation L1)
     ['intro', { steps: 600 }],
     ['double-descent', { steps: 300, warmupSteps: 30, sizes: [4, 64], gridHidden: [] }],
-    ['nonuniform', { steps: 300, collapseDensities: [0.1] }],
+    ['nonuniform', { steps: 300, collapseDensities: [0.1], restarts: 4, pairRestarts: 4 }],
     ['l1', { steps: 300, lambdas: [0, 0.01] }],
     ['computation', { steps: 300 }],
     // the notebook's init counts one instance per sparsity, not the seeds' joint batch
