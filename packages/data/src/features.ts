@@ -123,7 +123,7 @@ export class SparseFeatures implements BatchSource {
   /** For each feature, the index of its set or -1. */
   private readonly setOf: Int32Array;
   private readonly rngs: Rng[];
-  /** With feature sets: per instance, its generator's draws taken ahead (see `sampleWithSets`). */
+  /** With feature sets: per instance, its generator's draws taken ahead (see `aheadOf`). */
   private readonly ahead: DrawAhead[] = [];
   private setPlan?: SetPlan;
   /** Per instance: the probability shared by all its features, or NaN when they differ. */
@@ -264,6 +264,7 @@ export class SparseFeatures implements BatchSource {
           data[start + pos] = 0;
         }
       } else {
+        // a probability per feature: a draw for presence, then one for the value, feature by feature
         rng.fillBernoulli(data, start, batchSize, p.subarray(i * n, (i + 1) * n), signed);
       }
     }
@@ -273,11 +274,17 @@ export class SparseFeatures implements BatchSource {
   private sampleWithSets(batchSize: number, data: Float32Array): void {
     const { instances: I, features: n, probability: p, signed } = this;
     const plan = (this.setPlan ??= planSets(this.sets, this.setOf));
-    for (let i = 0; i < I; i++) {
-      // the draws float() would give one by one: the same sequence, read from blocks drawn ahead
-      const ahead = (this.ahead[i] ??= new DrawAhead(this.rngs[i], Math.max(4096, 4 * plan.perRow)));
-      sampleSetRows(data, i * batchSize * n, batchSize, n, p, i * n, signed, plan, ahead);
-    }
+    for (let i = 0; i < I; i++) sampleSetRows(data, i * batchSize * n, batchSize, n, p, i * n, signed, plan, this.aheadOf(i, plan.perRow));
+  }
+
+  /**
+   * Instance i's draws taken ahead, for samplers that consume a varying number
+   * per row (at most `perRow`): the sequence `float()` would give one by one. Such
+   * an instance (with feature sets, all of them) draws through it from its first
+   * batch on, so its samples are those of the one-by-one loop.
+   */
+  private aheadOf(i: number, perRow: number): DrawAhead {
+    return (this.ahead[i] ??= new DrawAhead(this.rngs[i], Math.max(4096, 4 * perRow)));
   }
 }
 

@@ -64,7 +64,8 @@ export class Rng {
    * as fast as a call per value).
    */
   fillFloats(data: Float32Array, start: number, end: number, signed = false): void {
-    // int32 state in locals, the unsigned value formed only at the store, one loop per range
+    // int32 state in locals, the unsigned value formed only at the store, one loop per range. (This loop is
+    // fillUint32's with the scaling at the store: through fillUint32 and a block it measured 1.7 times as slow.)
     let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
     const scale = signed ? 2 * 2.3283064365386963e-10 : 2.3283064365386963e-10;
     const shift = signed ? -1 : 0;
@@ -116,7 +117,8 @@ export class Rng {
    * uniform value in [0, 1) (in [−1, 1) when `signed`), else 0. Writes exactly
    * what `float() < probability[f] ? (signed ? 2·float() − 1 : float()) : 0`
    * gives feature by feature, row by row, and leaves the generator where that
-   * loop would, with the state kept in locals (about 1.6 times as fast).
+   * loop would, with the state kept in locals (about 1.6 times as fast; reading
+   * the draws from a {@link DrawAhead} block instead measured 1.35 times as slow).
    */
   fillBernoulli(data: Float32Array, start: number, rows: number, probability: ArrayLike<number>, signed = false): void {
     let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;

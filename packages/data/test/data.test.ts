@@ -58,6 +58,46 @@ describe('Rng', () => {
     }
   });
 
+  it('fillUint32 writes exactly the draws uint32() gives one by one, and leaves the generator where they would', () => {
+    const a = new Rng(4, 2);
+    const b = new Rng(4, 2);
+    a.uint32();
+    b.uint32();
+    const filled = new Uint32Array(2003);
+    a.fillUint32(filled, 3, 2001);
+    const oneByOne = new Uint32Array(2003);
+    for (let k = 3; k < 2001; k++) oneByOne[k] = b.uint32();
+    expect(Array.from(filled)).toEqual(Array.from(oneByOne));
+    expect(a.uint32()).toBe(b.uint32());
+  });
+
+  it('samples a probability per feature exactly as drawing float() one by one does, batch after batch', () => {
+    const sparsity = [[0.95, 0.7, 0, 1, 0.1], [0.5, 0.99, 0.9, 0.2, 0.6]];
+    for (const signed of [false, true]) {
+      const gen = new SparseFeatures({ instances: 2, features: 5, sparsity, signed, seed: 9, firstInstance: 2 });
+      const rngs = [new Rng(9, 3), new Rng(9, 4)];
+      for (const B of [900, 1, 2500]) {
+        const got = gen.sample(B).data;
+        const want = new Float32Array(2 * B * 5);
+        for (let i = 0, k = 0; i < 2; i++) {
+          const p = gen.probability.subarray(i * 5, (i + 1) * 5);
+          for (let b = 0; b < B; b++) {
+            for (let f = 0; f < 5; f++, k++) {
+              if (rngs[i].float() < p[f]) {
+                const u = rngs[i].float();
+                want[k] = signed ? 2 * u - 1 : u;
+              }
+            }
+          }
+        }
+        expect(Array.from(got)).toEqual(Array.from(want));
+        // feature 2 of instance 0 always present, feature 3 never
+        expect(Array.from({ length: B }, (_, b) => got[b * 5 + 2]).every((v) => v !== 0)).toBe(true);
+        expect(Array.from({ length: B }, (_, b) => got[b * 5 + 3]).every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
+
   it('draws uniform floats with mean 1/2 and variance 1/12', () => {
     const r = new Rng(1);
     const N = 200_000;
