@@ -1,7 +1,7 @@
 import type { ExperimentName } from './index.js';
 
 /** Version of {@link CLAIMS}: raised whenever a claim is added, removed or its threshold changes. */
-export const CLAIMS_VERSION = 11;
+export const CLAIMS_VERSION = 12;
 
 /** One quantitative claim of the paper, checked on an experiment's headline numbers. */
 export interface Claim {
@@ -99,6 +99,7 @@ export const CLAIMS: readonly Claim[] = [
   claim('geometry', 'dense-one-dim', 'The Geometry of Superposition', 'dense features: one dimension per feature', (h) => h.denseDimsPerFeature, within(0.95, 1.05)),
   claim('geometry', 'sparse-half', 'The Geometry of Superposition', 'sparse features: half a dimension per feature or less', (h) => h.sparsestDimsPerFeature, atMost(0.5)),
   claim('nonuniform', 'unit-density-pentagon', 'Non-Uniform Superposition', 'five equally sparse features in 2D form a pentagon', (h) => h.unitDensityPentagon, eq(1), (h) => 'unitDensityPentagon' in h),
+  claim('nonuniform', 'unit-density-regular', 'Non-Uniform Superposition', 'and a regular one: the angles between neighbouring directions are 72° (largest deviation, degrees)', (h) => h.unitDensityAngleDeviation, below(4), (h) => 'unitDensityAngleDeviation' in h),
   claim('nonuniform', 'sparser-collapses', 'Non-Uniform Superposition', 'a feature several times sparser than the rest is dropped and the other four form two digons', (h) => h.sparsestCollapsedToDigons, eq(1), (h) => 'sparsestCollapsedToDigons' in h),
   claim('nonuniform', 'losses-cross', 'Non-Uniform Superposition', "a first-order change: the pentagon's and the digons' loss curves cross (the paper: near 0.4 relative density)", (h) => h.collapseCrossing, within(0.15, 0.5), (h) => 'sparsestCollapsedToDigons' in h),
   claim('nonuniform', 'correlated-orthogonal', 'Non-Uniform Superposition', 'correlated features are placed orthogonally (|cos| within each pair)', (h) => h.correlatedPairCosineMaxAbs, below(0.3)),

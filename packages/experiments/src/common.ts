@@ -313,6 +313,15 @@ export function cosines(W: readonly (readonly number[])[]): number[][] {
   return W.map((a) => W.map((b) => round9(cosine(a, b))));
 }
 
+/**
+ * Angles (degrees) between neighbouring directions of 2D vectors, sorted
+ * around the circle: five at 72° for a regular pentagon.
+ */
+export function neighbourAngles(vectors: readonly (readonly number[])[]): number[] {
+  const angles = vectors.map(([x, y]) => Math.atan2(y, x)).sort((a, b) => a - b);
+  return angles.map((a, i) => (((i + 1 < angles.length ? angles[i + 1] : angles[0] + 2 * Math.PI) - a) * 180) / Math.PI);
+}
+
 /** Identity forward, zero gradient: the attack direction is a constant of each step. */
 const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
 

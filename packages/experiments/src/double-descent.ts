@@ -1,7 +1,7 @@
 import { dataDimensionality, featureDimensionality, featureNorms, hiddenActivations, reconstructionLoss } from '@tms/analysis';
 import { ConfigError, FiniteDataset, SparseFeatures, defaultsOf, type ConfigFromSchema } from '@tms/data';
 import { featureDirectionsSpec, gridHeatmapSpec, lineChartSpec } from '@tms/viz';
-import { lowestIndex, round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
+import { lowestIndex, neighbourAngles, round9, sweepUnit, tensorFromNested, type SweepResult } from './common.js';
 import { defineExperiment } from './types.js';
 import { trainUnits } from './units.js';
 
@@ -104,15 +104,6 @@ const initsAt = (c: DoubleDescentConfig, T: number) => (T <= c.bestOfUpTo ? c.be
 function samples(c: DoubleDescentConfig, T: number, test: boolean): Float32Array {
   const source = new SparseFeatures({ instances: c.datasets, features: c.features, sparsity: c.sparsity, unitNorm: true, seed: c.seed + (test ? 2 : 1) });
   return new FiniteDataset(source, T).data;
-}
-
-/**
- * Angles (degrees) between neighbouring directions of 2D vectors, sorted
- * around the circle: five at 72° for a regular pentagon.
- */
-function neighbourAngles(vectors: number[][]): number[] {
-  const angles = vectors.map(([x, y]) => Math.atan2(y, x)).sort((a, b) => a - b);
-  return angles.map((a, i) => (((i + 1 < angles.length ? angles[i + 1] : angles[0] + 2 * Math.PI) - a) * 180) / Math.PI);
 }
 
 /**

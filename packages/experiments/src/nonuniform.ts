@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec, interferenceHeatmap, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, cosine, cosines, equalSets, heldOutResults, largestShape, lowestIndex, perInstance, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, cosine, cosines, equalSets, neighbourAngles, heldOutResults, largestShape, lowestIndex, perInstance, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -259,7 +259,13 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
     const unit = byFactor.find((d) => d.densityFactor === 1);
     const sparsest = byFactor[0];
     return {
-      ...(unit ? { unitDensityPentagon: unit.geometry === 'pentagon' ? 1 : 0 } : {}),
+      ...(unit
+        ? {
+            unitDensityPentagon: unit.geometry === 'pentagon' ? 1 : 0,
+            // how regular: the largest deviation of the angles between neighbouring directions from 72°
+            unitDensityAngleDeviation: Math.max(...neighbourAngles(unit.W).map((a) => Math.abs(a - 72))),
+          }
+        : {}),
       ...(sparsest && sparsest.densityFactor <= 0.3 ? { sparsestCollapsedToDigons: sparsest.geometry === 'digons' ? 1 : 0 } : {}),
       collapseCrossing: collapseCrossing(byFactor),
       correlatedPairCosineMaxAbs: Math.max(...r.correlated.withinPairCosine.map(Math.abs)),

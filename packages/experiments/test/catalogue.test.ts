@@ -109,6 +109,24 @@ describe('the claims tms check evaluates', () => {
     // missing numbers fail, never pass
     expect(evaluateClaims('geometry', {}, {}).every((r) => !r.pass && Number.isNaN(r.value))).toBe(true);
   });
+
+  it('nonuniform: the unit-density pentagon must be regular (angles between neighbouring directions within 4° of 72°)', async () => {
+    const { evaluateClaims } = await import('../src/index.js');
+    const ring = (degrees: number[]) => degrees.map((d) => [Math.cos((d * Math.PI) / 180), Math.sin((d * Math.PI) / 180)]);
+    const headline = (W: number[][]) =>
+      experiments.nonuniform.headline!({ denserFeature: [{ densityFactor: 1, W, geometry: 'pentagon', geometryLoss: { pentagon: null, digons: null } }], correlated: { withinPairCosine: [0, 0] }, anticorrelated: { withinPairCosine: [-1, -1] }, pairCollapse: [] } as never);
+    const regularOf = (h: Record<string, number>) => evaluateClaims('nonuniform', h, {}).find((r) => r.id === 'nonuniform.unit-density-regular')!;
+    // a regular pentagon, rotated and listed out of order
+    const regular = headline(ring([17, 161, 89, 305, 233]));
+    expect(regular.unitDensityAngleDeviation).toBeCloseTo(0, 9);
+    expect(regularOf(regular).pass).toBe(true);
+    // five directions, but one 10° off its place: a pentagon by norms, not a regular one
+    const bent = headline(ring([0, 72, 154, 216, 288]));
+    expect(bent.unitDensityAngleDeviation).toBeCloseTo(10, 9);
+    expect(regularOf(bent)).toMatchObject({ pass: false, value: bent.unitDensityAngleDeviation, expected: '< 4' });
+    // results without the unit-density model skip it
+    expect(regularOf({}).skipped).toBe(true);
+  });
 });
 
 describe('summarizeSeeds', () => {
