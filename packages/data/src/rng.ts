@@ -118,7 +118,7 @@ export class Rng {
    * what `float() < probability[f] ? (signed ? 2·float() − 1 : float()) : 0`
    * gives feature by feature, row by row, and leaves the generator where that
    * loop would, with the state kept in locals (about 1.6 times as fast; reading
-   * the draws from a {@link DrawAhead} block instead measured 1.35 times as slow).
+   * the draws from blocks taken ahead instead measured 1.35 times as slow).
    */
   fillBernoulli(data: Float32Array, start: number, rows: number, probability: ArrayLike<number>, signed = false): void {
     let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;

@@ -33,7 +33,7 @@ const schema = {
   },
   /** Part 5: two sets of 10 correlated features in m = 10 at this sparsity (local orthogonal bases); 0 skips it. */
   localBasisSparsity: { type: 'number', min: 0, max: 0.9999, doc: 'part 5: sparsity of two sets of 10 correlated features in m=10 (local orthogonal bases; 0: skip)', default: 0.99 },
-  /** Models per setting (each denser-feature factor, the correlated and the anticorrelated pairs, each collapse density); the lowest held-out loss, on samples they share, is kept. */
+  /** Models per setting (each denser-feature factor, each collapse density; the pairs have `pairRestarts`); the lowest held-out loss, on samples they share, is kept. */
   restarts: { type: 'int', min: 1, max: 20, doc: 'models per setting (denser-feature factors, collapse densities); the lowest held-out loss, on samples they share, is kept', default: 8 },
   /**
    * Models for each of the two pair settings (correlated, anticorrelated), the
