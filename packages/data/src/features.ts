@@ -120,12 +120,11 @@ export class SparseFeatures implements BatchSource {
   readonly seed: number;
   /** The validated feature sets (empty when all features are independent). */
   readonly sets: readonly FeatureSet[];
-  /** For each feature, the index of its set or -1. */
-  private readonly setOf: Int32Array;
   private readonly rngs: Rng[];
   /** With feature sets: per instance, its generator's draws taken ahead (see `aheadOf`). */
   private readonly ahead: DrawAhead[] = [];
-  private setPlan?: SetPlan;
+  /** The sets laid out for sampling (with no sets: every feature free). */
+  private readonly setPlan: SetPlan;
   /** Per instance: the probability shared by all its features, or NaN when they differ. */
   private readonly commonP: Float64Array;
   /** Global index of the first instance's stream. */
@@ -152,8 +151,9 @@ export class SparseFeatures implements BatchSource {
     this.unitNorm = config.unitNorm === undefined ? false : checkBoolean(config.unitNorm, 'unitNorm');
     this.seed = config.seed === undefined ? 0 : checkInt(config.seed, 'seed', 0, 0xffffffff);
     this.probability = resolveProbability(config, this.instances, this.features);
-    this.setOf = new Int32Array(this.features).fill(-1);
-    this.sets = validateSets(config.sets ?? [], this.features, this.setOf);
+    const setOf = new Int32Array(this.features).fill(-1);
+    this.sets = validateSets(config.sets ?? [], this.features, setOf);
+    this.setPlan = planSets(this.sets, setOf);
     // an anticorrelated set fires with probability k·p (then picks one of its k features): it must be ≤ 1
     this.sets.forEach((set, s) => {
       if (set.mode !== 'anticorrelated') return;
@@ -273,7 +273,7 @@ export class SparseFeatures implements BatchSource {
 
   private sampleWithSets(batchSize: number, data: Float32Array): void {
     const { instances: I, features: n, probability: p, signed } = this;
-    const plan = (this.setPlan ??= planSets(this.sets, this.setOf));
+    const plan = this.setPlan;
     for (let i = 0; i < I; i++) sampleSetRows(data, i * batchSize * n, batchSize, n, p, i * n, signed, plan, this.aheadOf(i, plan.perRow));
   }
 
