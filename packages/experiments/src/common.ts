@@ -822,7 +822,7 @@ export function sparsitySweepOptions(c: SparsitySweepConfig, kind: ModelKind, re
     signed: kind === 'abs',
     ...trainingOptions(c),
     // the restarts of a sparsity are compared on the same held-out samples
-    ...(restarts > 1 ? { heldOutGroups: restarts } : {}),
+    ...sharedHeldOut(restarts),
   };
 }
 
@@ -833,6 +833,14 @@ export function sparsitySweepOptions(c: SparsitySweepConfig, kind: ModelKind, re
  */
 export function trainSparsitySweep(c: SparsitySweepConfig, kind: ModelKind, ctx: RunContext, options?: UnitsOptions, restarts = 1): Promise<SweepResult> {
   return trainSweep(kind, sparsitySweepOptions(c, kind, restarts), ctx, kind, options);
+}
+
+/**
+ * The options that make consecutive groups of `restarts` instances (the restarts of one setting) share their
+ * held-out samples (`heldOutGroups`); none for single models, so their units' options, and checkpoint keys, stay as they were.
+ */
+export function sharedHeldOut(restarts: number): Pick<TrainToyOptions, 'heldOutGroups'> {
+  return restarts > 1 ? { heldOutGroups: restarts } : {};
 }
 
 /** The loss restarts are compared on: the held-out loss where it was measured, else the final training loss. */

@@ -2,7 +2,7 @@ import { featureNorms } from '@tms/analysis';
 import type { FeatureSet } from '@tms/data';
 import { featureDirectionsSpec, interferenceHeatmap, lineChartSpec } from '@tms/viz';
 import { defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, cosine, cosines, equalSets, neighbourAngles, heldOutResults, largestShape, lowestIndex, perInstance, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, cosine, cosines, equalSets, neighbourAngles, heldOutResults, largestShape, lowestIndex, perInstance, restartLoss, round9, sharedHeldOut, tensorFromNested, trainingFields, trainingOptions, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -297,7 +297,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
         sparsity: c.densityFactors.flatMap((f) => new Array<number[]>(R).fill([1 - Math.min(1, f * p), 1 - p, 1 - p, 1 - p, 1 - p])),
         importance: 1,
         // the restarts of a factor, and the loss curves of their geometries, are compared on the same held-out samples
-        ...(R > 1 ? { heldOutGroups: R } : {}),
+        ...sharedHeldOut(R),
       },
       ctx,
       'denser feature',
@@ -308,7 +308,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
       sweepUnit(
         mode,
         // the restarts are compared on the same held-out samples
-        { ...common, instances: P, features: 4, sparsity: perInstance(new Array<number>(P).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode), ...(P > 1 ? { heldOutGroups: P } : {}) },
+        { ...common, instances: P, features: 4, sparsity: perInstance(new Array<number>(P).fill(c.sparsity), 4), importance: 1, sets: PAIRS(mode), ...sharedHeldOut(P) },
         ctx,
         `${mode} pairs`,
       );
@@ -326,7 +326,7 @@ export const nonuniform = defineExperiment<NonuniformConfig, NonuniformTrained, 
             importance: 1,
             sets: THREE_PAIRS,
             // the restarts of a density are compared on the same held-out samples
-            ...(R > 1 ? { heldOutGroups: R } : {}),
+            ...sharedHeldOut(R),
           },
           ctx,
           'three correlated pairs',

@@ -1,7 +1,7 @@
 import { PHASES, biasFreeLossSurface, biasFreeN2M1, classifyFeature, expectedReluOutputLoss, logspace, paperPhaseN3M2, theoreticalPhaseN2M1, theoreticalPhaseN3M2, type BiasFreeSolution, type Phase } from '@tms/analysis';
 import { lossSurfaceSpec, phaseDiagramSpec, type PhaseCell, type VegaLiteSpec } from '@tms/viz';
 import { ConfigError, defaultsOf, type ConfigFromSchema } from '@tms/data';
-import { asWeights, heldOutResults, restartLoss, round9, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
+import { asWeights, heldOutResults, restartLoss, round9, sharedHeldOut, tensorFromNested, trainingFields, trainingOptions, joinSweeps, sweepUnit, type HeldOutResults, type SweepResult, type TrainingFields } from './common.js';
 import { trainUnits } from './units.js';
 import { defineExperiment } from './types.js';
 
@@ -220,7 +220,7 @@ export const phase = defineExperiment<PhaseConfig, PhaseTrained, PhaseResults>({
             // streams keyed by the global instance index: the chunk size changes nothing
             firstInstance: start * R,
             // without an exact loss a cell's restarts are compared on held-out samples they share
-            ...(!hasExactLoss(c.features) && R > 1 ? { heldOutGroups: R } : {}),
+            ...(hasExactLoss(c.features) ? {} : sharedHeldOut(R)),
           },
           ctx,
           `cells ${start + 1}-${start + cells}/${grid.length} × ${R} restarts`,
