@@ -5,8 +5,8 @@ summed over the presence patterns, each pattern's integral taken on scrambled So
 points, and minimised by L-BFGS from several starting geometries. This checks where the
 trained models' geometries change against where the optimum's do.
 
-    python3 scripts/nonuniform-optimum.py crossing [p] [factor,factor,...]
-    python3 scripts/nonuniform-optimum.py collapse [density,density,...]
+    /usr/bin/python3 scripts/nonuniform-optimum.py crossing [p] [factor,factor,...]
+    /usr/bin/python3 scripts/nonuniform-optimum.py collapse [density,density,...]
 
 crossing: part 1 (n = 5; features 1-4 present with probability p, feature 0 with
 factor * p), optimised from a regular pentagon and from two orthogonal digons (feature 0
@@ -18,13 +18,16 @@ collapse: part 4 (three correlated pairs, n = 6; each pair present with probabil
 prints each start's loss and how many pairs have cos > 0.9 at its end: 0 collapsed up to
 0.05, 1 at 0.1, 2 from 0.15 to 0.35, 3 from 0.4 on.
 
-Needs PyTorch (Debian: python3-torch).
+Needs PyTorch (Debian: apt-get install python3-torch, then /usr/bin/python3).
 """
 import itertools
 import math
 import sys
 
-import torch
+try:
+    import torch
+except ImportError:
+    sys.exit(f'{sys.argv[0]} needs PyTorch: apt-get install python3-torch, then run it with /usr/bin/python3 (or pip install torch)')
 
 torch.set_default_dtype(torch.float64)
 

@@ -3,14 +3,14 @@
 Train the models of one density and keep every restart, e.g. 48 at 1 - S = 0.04:
 
     pnpm tms run privileged --sparsities 0.96 --restarts 48 --shard 0/1 --out /tmp/pv48
-    python3 scripts/privileged-polish.py /tmp/pv48/.units/relu-hidden.safetensors 0.04
+    /usr/bin/python3 scripts/privileged-polish.py /tmp/pv48/.units/relu-hidden.safetensors 0.04
 
 For the 8 lowest-loss models and every model with all 10 features on pairs of neurons,
 this minimises the loss of h = ReLU(x W), x' = ReLU(h Wᵀ + b) (I = 0.75^i) with L-BFGS on
 a fixed set of samples with at least one active feature (the all-zero input exactly), and
 prints each model's loss and code before and after: features represented (‖W_i‖ > 0.5),
 how many of them activate exactly 2 neurons (positive weights over 0.3 × the largest).
-Needs PyTorch (Debian: python3-torch). Arguments: units file, density 1 - S, samples
+Needs PyTorch (Debian: apt-get install python3-torch, then /usr/bin/python3). Arguments: units file, density 1 - S, samples
 (500,000), L-BFGS iterations (200).
 """
 import json
@@ -18,7 +18,10 @@ import struct
 import sys
 
 import numpy as np
-import torch
+try:
+    import torch
+except ImportError:
+    sys.exit(f'{sys.argv[0]} needs PyTorch: apt-get install python3-torch, then run it with /usr/bin/python3 (or pip install torch)')
 
 torch.set_default_dtype(torch.float64)
 path, p = sys.argv[1], float(sys.argv[2])
